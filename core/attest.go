@@ -1,0 +1,232 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// ProvenanceSource builds the provenance predicate for one run.
+type ProvenanceSource interface {
+	Provenance(ctx context.Context, run Run) (Predicate, error)
+}
+
+// Run is what the attest pipeline knows about the run when provenance is built.
+type Run struct {
+	StartedOn  time.Time
+	FinishedOn time.Time
+	// Byproducts are files the run wrote besides bundles (SBOM documents), by name and digest.
+	Byproducts []Subject
+}
+
+// SBOMGenerator builds an SBOM document for one subject in one format.
+type SBOMGenerator interface {
+	// SBOM returns the document for subject s as a predicate whose JSON is the document.
+	SBOM(ctx context.Context, s Subject, format string) (Predicate, error)
+}
+
+// Request is one attest run: what to sign and where to write it.
+type Request struct {
+	Subjects    []Subject
+	MaxSubjects int
+	// Provenance, when set, signs SLSA provenance for every subject.
+	Provenance ProvenanceSource
+	// Custom, when set, signs a caller-given predicate for every subject.
+	Custom *Predicate
+	// SBOM and SBOMFormats, when set, sign one SBOM per file subject per format.
+	SBOM        SBOMGenerator
+	SBOMFormats []string
+	// Tlog is recorded in the index as the run's transparency-log decision.
+	Tlog TlogDecision
+	// Now returns the current time (time.Now when nil).
+	Now func() time.Time
+}
+
+// ErrNothingToSign means a request asked for no statement at all.
+var ErrNothingToSign = errors.New("nothing to sign: no provenance, custom predicate or SBOM requested")
+
+// Attest signs every statement of req with signer and writes bundles and the index to out.
+// No file is written until every statement is signed, and existing files are refused unless
+// out allows overwriting, so a failed run leaves the output directory as it was.
+func Attest(ctx context.Context, signer Signer, out *Output, req Request) (*Index, error) {
+	now := req.Now
+	if now == nil {
+		now = time.Now
+	}
+	if req.MaxSubjects == 0 {
+		req.MaxSubjects = DefaultMaxSubjects
+	}
+	started := now().UTC()
+	docs, err := sbomDocuments(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	plans, err := plan(ctx, req, docs, started, now)
+	if err != nil {
+		return nil, err
+	}
+	if len(plans) == 0 {
+		return nil, ErrNothingToSign
+	}
+	if err := out.Check(fileNames(plans, docs)...); err != nil {
+		return nil, err
+	}
+	ix := &Index{MediaType: IndexMediaType, Tlog: req.Tlog}
+	for i := range plans {
+		b, err := signer.SignStatement(ctx, plans[i].statement)
+		if err != nil {
+			return nil, fmt.Errorf("signing %s: %w", plans[i].bundle, err)
+		}
+		plans[i].signed = b
+	}
+	if id, ok := signer.(Identifier); ok {
+		who := id.Identity()
+		ix.Signer = &who
+	}
+	return ix, write(out, ix, plans, docs)
+}
+
+// document is an SBOM file written beside the bundles.
+type document struct {
+	file    string
+	subject Subject
+	pred    Predicate
+}
+
+// planned is one statement to sign and the bundle file it goes to.
+type planned struct {
+	bundle    string
+	document  string
+	predType  string
+	subjects  []Subject
+	statement []byte
+	signed    *Bundle
+}
+
+func sbomDocuments(ctx context.Context, req Request) ([]document, error) {
+	if len(req.SBOMFormats) == 0 {
+		return nil, nil
+	}
+	if req.SBOM == nil {
+		return nil, fmt.Errorf("SBOM formats %v requested but no SBOM generator configured", req.SBOMFormats)
+	}
+	var docs []document
+	for _, s := range req.Subjects {
+		if s.Path == "" {
+			continue // subjects given by digest have no content to catalog
+		}
+		for _, f := range req.SBOMFormats {
+			p, err := req.SBOM.SBOM(ctx, s, f)
+			if err != nil {
+				return nil, fmt.Errorf("SBOM of %q: %w", s.Name, err)
+			}
+			docs = append(docs, document{file: "sbom/" + safeName(s.Name) + sbomExt(f), subject: s, pred: p})
+		}
+	}
+	return docs, nil
+}
+
+func sbomExt(format string) string {
+	switch format {
+	case "spdx-json":
+		return ".spdx.json"
+	case "cyclonedx-json":
+		return ".cdx.json"
+	}
+	return "." + format
+}
+
+func plan(ctx context.Context, req Request, docs []document, started time.Time, now func() time.Time) ([]planned, error) {
+	var plans []planned
+	add := func(base string, p Predicate, subjects []Subject, doc string) error {
+		sts, err := Statements(subjects, p, req.MaxSubjects)
+		if err != nil {
+			return err
+		}
+		for i, st := range sts {
+			name := base
+			if len(sts) > 1 {
+				name = fmt.Sprintf("%s-%04d", base, i+1)
+			}
+			n := len(subjects) - i*req.MaxSubjects
+			plans = append(plans, planned{bundle: name + ".sigstore.json", document: doc, predType: p.Type,
+				subjects: subjects[i*req.MaxSubjects : i*req.MaxSubjects+min(n, req.MaxSubjects)], statement: st})
+		}
+		return nil
+	}
+	for _, d := range docs {
+		if err := add(strings.TrimPrefix(d.file, "sbom/"), d.pred, []Subject{d.subject}, d.file); err != nil {
+			return nil, err
+		}
+	}
+	if req.Provenance != nil {
+		run := Run{StartedOn: started, FinishedOn: now().UTC(), Byproducts: byproducts(docs)}
+		p, err := req.Provenance.Provenance(ctx, run)
+		if err != nil {
+			return nil, fmt.Errorf("building provenance: %w", err)
+		}
+		if err := add("provenance", p, req.Subjects, ""); err != nil {
+			return nil, err
+		}
+	}
+	if req.Custom != nil {
+		if err := add("predicate", *req.Custom, req.Subjects, ""); err != nil {
+			return nil, err
+		}
+	}
+	return plans, nil
+}
+
+func byproducts(docs []document) []Subject {
+	var out []Subject
+	for _, d := range docs {
+		out = append(out, Subject{Name: d.file, Digest: map[string]string{SHA256: sha256Hex(d.pred.JSON)}})
+	}
+	return out
+}
+
+func fileNames(plans []planned, docs []document) []string {
+	names := []string{IndexFile}
+	for _, p := range plans {
+		names = append(names, p.bundle)
+	}
+	for _, d := range docs {
+		names = append(names, d.file)
+	}
+	return names
+}
+
+// write puts documents, then bundles, then the index (last, so it only lists what exists).
+func write(out *Output, ix *Index, plans []planned, docs []document) error {
+	for _, d := range docs {
+		if _, err := out.Write(d.file, d.pred.JSON); err != nil {
+			return err
+		}
+	}
+	for _, p := range plans {
+		if _, err := out.Write(p.bundle, p.signed.JSON); err != nil {
+			return err
+		}
+		ix.add(IndexAttestation{Bundle: p.bundle, PredicateType: p.predType, SubjectCount: len(p.subjects),
+			Document: p.document, LogEntry: p.signed.LogEntry, Timestamps: p.signed.Timestamps}, p.subjects)
+	}
+	b, err := json.MarshalIndent(ix, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding index: %w", err)
+	}
+	_, err = out.Write(IndexFile, append(b, '\n'))
+	return err
+}
+
+var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// safeName turns a subject name into a flat file name.
+func safeName(name string) string {
+	s := unsafeChars.ReplaceAllString(strings.ReplaceAll(path.Clean(name), "/", "_"), "-")
+	return strings.TrimLeft(s, ".")
+}

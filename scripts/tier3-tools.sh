@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Builds the upstream Sigstore services and verifier used by the tier-3 tests into a cache
+# directory outside the repository. Each tool is built once per version and reused after that.
+# Usage: scripts/tier3-tools.sh            (prints the bin directory on its last line)
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=${SIGNET_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/signet-tools}/bin
+mkdir -p "$bin"
+
+# name|module@version|binary
+tools=(
+  "fulcio|github.com/sigstore/fulcio@v1.8.8|fulcio"
+  "timestamp-server|github.com/sigstore/timestamp-authority/cmd/timestamp-server@v1.2.9|timestamp-server"
+  "rekor-server|github.com/sigstore/rekor/cmd/rekor-server@v1.5.4|rekor-server"
+  "cosign|github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3|cosign"
+)
+
+build() {
+  local name=$1 mod=$2 out=$3
+  local stamp="$bin/.$out.version"
+  if [[ -x "$bin/$out" && -f "$stamp" && "$(cat "$stamp")" == "$mod" ]]; then
+    return 0
+  fi
+  echo "tier3-tools: building $mod" >&2
+  GOBIN="$bin" GOFLAGS=-buildvcs=false CGO_ENABLED=0 go install -trimpath -ldflags=-s "$mod"
+  echo "$mod" > "$stamp"
+}
+
+for t in "${tools[@]}"; do
+  IFS='|' read -r name mod out <<<"$t"
+  build "$name" "$mod" "$out"
+done
+
+# The in-memory Trillian log is our own small program in its own module (tools/trillian-mem),
+# so the project's go.mod never carries Rekor's backend.
+sum=$(cat "$root/tools/trillian-mem/go.mod" "$root/tools/trillian-mem/go.sum" "$root/tools/trillian-mem/main.go" | sha256sum | cut -c1-16)
+if [[ ! -x "$bin/trillian-mem" || ! -f "$bin/.trillian-mem.version" || "$(cat "$bin/.trillian-mem.version")" != "$sum" ]]; then
+  echo "tier3-tools: building trillian-mem" >&2
+  (cd "$root/tools/trillian-mem" && GOFLAGS=-buildvcs=false CGO_ENABLED=0 go build -trimpath -ldflags=-s -o "$bin/trillian-mem" .)
+  echo "$sum" > "$bin/.trillian-mem.version"
+fi
+
+echo "$bin"
