@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test suite: vet, unit and in-process end-to-end tests (tiers 1 and 2), short fuzz
+# runs, then the tier-3 tests against upstream Fulcio, timestamp-authority, Rekor and cosign.
+# With CI=true nothing may be skipped: a service that cannot start fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== go vet"
+go vet ./...
+
+echo "== go test (tiers 1 and 2)"
+go test -count=1 -timeout 20m ./...
+
+echo "== fuzz (brief)"
+while read -r pkg target; do
+  [[ -z "$pkg" || "$pkg" == \#* ]] && continue
+  go test -run '^$' -fuzz "^${target}\$" -fuzztime "${FUZZTIME:-10s}" "$pkg"
+done < scripts/fuzz-targets.txt
+
+echo "== tier 3 (upstream services and cosign)"
+scripts/tier3.sh
