@@ -1,0 +1,198 @@
+package verify
+
+import (
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
+
+	"github.com/signet-ci/signet/core"
+)
+
+// BundleMediaType is the only Sigstore bundle version signet reads and writes.
+const BundleMediaType = "application/vnd.dev.sigstore.bundle.v0.3+json"
+
+// inTotoPayloadType is the DSSE payload type of in-toto statements.
+const inTotoPayloadType = "application/vnd.in-toto+json"
+
+// MaxBundleSize bounds a bundle file; an SBOM statement for a large image stays far below it.
+const MaxBundleSize = 128 << 20
+
+// ErrNotBundle means a file is not a Sigstore bundle v0.3 holding an in-toto statement.
+var ErrNotBundle = errors.New("not a Sigstore bundle v0.3 with an in-toto statement")
+
+// BundleInfo is what a bundle claims, read without any verification: use it to select bundles
+// and to show them, never to decide.
+type BundleInfo struct {
+	PredicateType string
+	Subjects      []core.Subject
+	// Statement is the in-toto statement JSON carried in the DSSE envelope.
+	Statement []byte
+	// Certificate is the signing certificate; nil when the bundle names a public key.
+	Certificate *x509.Certificate
+	// Summary is the certificate's identity and Fulcio extensions, when it has a certificate.
+	Summary *certificate.Summary
+	// SignedTimestamps counts RFC 3161 timestamps; TlogEntries lists log entries.
+	SignedTimestamps [][]byte
+	TlogEntries      []TlogEntryInfo
+}
+
+// TlogEntryInfo is a log entry as the bundle states it.
+type TlogEntryInfo struct {
+	Index          int64
+	LogID          string
+	IntegratedTime time.Time
+	Kind, Version  string
+}
+
+// bundleJSON is the part of the bundle v0.3 JSON signet reads.
+type bundleJSON struct {
+	MediaType            string `json:"mediaType"`
+	VerificationMaterial *struct {
+		Certificate *struct {
+			RawBytes []byte `json:"rawBytes"`
+		} `json:"certificate"`
+		X509CertificateChain *struct {
+			Certificates []struct {
+				RawBytes []byte `json:"rawBytes"`
+			} `json:"certificates"`
+		} `json:"x509CertificateChain"`
+		PublicKey *struct {
+			Hint string `json:"hint"`
+		} `json:"publicKey"`
+		TlogEntries []struct {
+			LogIndex       string                 `json:"logIndex"`
+			LogID          struct{ KeyID []byte } `json:"logId"`
+			KindVersion    struct{ Kind, Version string }
+			IntegratedTime string `json:"integratedTime"`
+		} `json:"tlogEntries"`
+		TimestampVerificationData *struct {
+			RFC3161Timestamps []struct {
+				SignedTimestamp []byte `json:"signedTimestamp"`
+			} `json:"rfc3161Timestamps"`
+		} `json:"timestampVerificationData"`
+	} `json:"verificationMaterial"`
+	DSSEEnvelope *struct {
+		Payload     []byte `json:"payload"`
+		PayloadType string `json:"payloadType"`
+		Signatures  []struct {
+			Sig []byte `json:"sig"`
+		} `json:"signatures"`
+	} `json:"dsseEnvelope"`
+}
+
+// ReadBundleFile reads a bundle file, refusing one larger than MaxBundleSize.
+func ReadBundleFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading bundle %q: %w", path, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxBundleSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading bundle %q: %w", path, err)
+	}
+	if len(b) > MaxBundleSize {
+		return nil, fmt.Errorf("reading bundle %q: larger than %d bytes", path, MaxBundleSize)
+	}
+	return b, nil
+}
+
+// ParseBundle reads what a bundle claims: its statement, subjects, certificate and the
+// timestamps and log entries it carries. Nothing is verified.
+func ParseBundle(b []byte) (*BundleInfo, error) {
+	var raw bundleJSON
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return nil, fmt.Errorf("%w: not JSON: %w", ErrNotBundle, err)
+	}
+	if raw.MediaType != BundleMediaType {
+		return nil, fmt.Errorf("%w: mediaType %q, expected %q", ErrNotBundle, raw.MediaType, BundleMediaType)
+	}
+	env := raw.DSSEEnvelope
+	if env == nil || raw.VerificationMaterial == nil {
+		return nil, fmt.Errorf("%w: no DSSE envelope or no verification material", ErrNotBundle)
+	}
+	if env.PayloadType != inTotoPayloadType || len(env.Signatures) == 0 {
+		return nil, fmt.Errorf("%w: DSSE payload type %q with %d signature(s), expected %q signed", ErrNotBundle, env.PayloadType, len(env.Signatures), inTotoPayloadType)
+	}
+	subjects, pt, err := core.StatementSubjects(env.Payload)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNotBundle, err)
+	}
+	info := &BundleInfo{PredicateType: pt, Subjects: subjects, Statement: env.Payload}
+	if err := info.readMaterial(&raw); err != nil {
+		return nil, err
+	}
+	return info, nil
+}
+
+func (info *BundleInfo) readMaterial(raw *bundleJSON) error {
+	vm := raw.VerificationMaterial
+	var der []byte
+	switch {
+	case vm.Certificate != nil:
+		der = vm.Certificate.RawBytes
+	case vm.X509CertificateChain != nil && len(vm.X509CertificateChain.Certificates) > 0:
+		der = vm.X509CertificateChain.Certificates[0].RawBytes
+	case vm.PublicKey == nil:
+		return fmt.Errorf("%w: no certificate and no public key", ErrNotBundle)
+	}
+	if der != nil {
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			return fmt.Errorf("%w: certificate: %w", ErrNotBundle, err)
+		}
+		info.Certificate = cert
+		if sum, err := certificate.SummarizeCertificate(cert); err == nil {
+			info.Summary = &sum
+		}
+	}
+	if tvd := vm.TimestampVerificationData; tvd != nil {
+		for _, ts := range tvd.RFC3161Timestamps {
+			info.SignedTimestamps = append(info.SignedTimestamps, ts.SignedTimestamp)
+		}
+	}
+	for _, e := range vm.TlogEntries {
+		idx, err1 := strconv.ParseInt(e.LogIndex, 10, 64)
+		secs, err2 := strconv.ParseInt(strings.TrimSpace(e.IntegratedTime), 10, 64)
+		if err1 != nil || err2 != nil && e.IntegratedTime != "" {
+			return fmt.Errorf("%w: log entry index %q or integrated time %q is not a number", ErrNotBundle, e.LogIndex, e.IntegratedTime)
+		}
+		te := TlogEntryInfo{Index: idx, LogID: hex.EncodeToString(e.LogID.KeyID), Kind: e.KindVersion.Kind, Version: e.KindVersion.Version}
+		if secs > 0 {
+			te.IntegratedTime = time.Unix(secs, 0).UTC()
+		}
+		info.TlogEntries = append(info.TlogEntries, te)
+	}
+	return nil
+}
+
+// Names reports whether the bundle's statement names a subject with any of digest's values.
+func (info *BundleInfo) Names(digest map[string]string) bool {
+	for _, s := range info.Subjects {
+		for alg, h := range digest {
+			if s.Digest[alg] != "" && strings.EqualFold(s.Digest[alg], h) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// namesFile reports whether the statement names a subject called name (or a path suffix of it).
+func (info *BundleInfo) namesFile(name string) bool {
+	for _, s := range info.Subjects {
+		if sameName(s.Name, name) {
+			return true
+		}
+	}
+	return false
+}
