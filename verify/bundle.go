@@ -36,8 +36,10 @@ type BundleInfo struct {
 	Subjects      []core.Subject
 	// Statement is the in-toto statement JSON carried in the DSSE envelope.
 	Statement []byte
-	// Certificate is the signing certificate; nil when the bundle names a public key.
+	// Certificate is the signing certificate; nil when the bundle names a public key, whose
+	// hint is KeyHint.
 	Certificate *x509.Certificate
+	KeyHint     string
 	// Summary is the certificate's identity and Fulcio extensions, when it has a certificate.
 	Summary *certificate.Summary
 	// SignedTimestamps counts RFC 3161 timestamps; TlogEntries lists log entries.
@@ -144,6 +146,8 @@ func (info *BundleInfo) readMaterial(raw *bundleJSON) error {
 		der = vm.X509CertificateChain.Certificates[0].RawBytes
 	case vm.PublicKey == nil:
 		return fmt.Errorf("%w: no certificate and no public key", ErrNotBundle)
+	default:
+		info.KeyHint = vm.PublicKey.Hint
 	}
 	if der != nil {
 		cert, err := x509.ParseCertificate(der)

@@ -17,16 +17,21 @@ import (
 // ErrNoArtifacts means nothing was given to verify.
 var ErrNoArtifacts = errors.New("no artifacts to verify")
 
-// Artifacts resolves what to verify: each arg is a file (digested here) or NAME@sha256:HEX (an
-// OCI image digest or any named digest); each digest is a bare sha256:HEX.
-func Artifacts(ctx context.Context, args, digests []string) ([]core.Subject, error) {
+// Artifacts resolves what to verify: each arg is a file (digested here; relative paths are
+// relative to base) or NAME@sha256:HEX (an OCI image digest or any named digest); each digest
+// is a bare sha256:HEX.
+func Artifacts(ctx context.Context, base string, args, digests []string) ([]core.Subject, error) {
 	var files []core.FileRef
 	var refs []core.Subject
 	for _, a := range args {
-		fi, err := os.Stat(a)
+		p := a
+		if !filepath.IsAbs(p) && base != "" {
+			p = filepath.Join(base, p)
+		}
+		fi, err := os.Stat(p)
 		switch {
 		case err == nil && fi.Mode().IsRegular():
-			files = append(files, core.FileRef{Name: filepath.ToSlash(filepath.Clean(a)), Path: a})
+			files = append(files, core.FileRef{Name: filepath.ToSlash(filepath.Clean(a)), Path: p})
 		case err == nil:
 			return nil, fmt.Errorf("artifact %q: not a regular file (mode %s)", a, fi.Mode())
 		case strings.Contains(a, "@"):

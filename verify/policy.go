@@ -213,7 +213,17 @@ func exclusive(exact, re *string, overExact, overRe string) {
 type CompileOption func(*compileConfig) error
 
 type compileConfig struct {
-	defaults *Identity
+	defaults   *Identity
+	trustedKey bool
+}
+
+// WithTrustedKey says a public key is trusted for key-signed bundles: the policy may then name
+// no identity, and certificate-signed bundles are refused unless it does.
+func WithTrustedKey() CompileOption {
+	return func(c *compileConfig) error {
+		c.trustedKey = true
+		return nil
+	}
 }
 
 // WithDefaultIdentity fills what the policy leaves open after its shorthands are expanded: the
@@ -262,10 +272,12 @@ func (p Policy) Compile(opts ...CompileOption) (*Compiled, error) {
 	if p.Provenance.PredicateType == "" {
 		p.Provenance.PredicateType = core.ProvenancePredicateType
 	}
-	if err := checkIdentity(id); err != nil {
+	c := &Compiled{Policy: p, keyTrusted: cfg.trustedKey}
+	if cfg.trustedKey && id.noIdentity() {
+		c.keyOnly = true
+	} else if err := checkIdentity(id); err != nil {
 		return nil, err
 	}
-	c := &Compiled{Policy: p}
 	if c.issuer, err = compileRegexp("issuer regexp", id.IssuerRegexp); err != nil {
 		return nil, err
 	}
@@ -318,9 +330,18 @@ func checkGlobs(p Policy) error {
 	return nil
 }
 
+// noIdentity reports whether the policy requires nothing of a certificate.
+func (id Identity) noIdentity() bool {
+	return id.Issuer == "" && id.IssuerRegexp == "" && id.Subject == "" && id.SubjectRegexp == "" &&
+		id.SourceRepository == "" && id.SourceRef == "" && id.SourceDigest == "" && id.SignerWorkflow == "" &&
+		id.RunnerEnvironment == "" && id.Trigger == ""
+}
+
 // Compiled is a checked policy, ready to match certificates and predicates.
 type Compiled struct {
 	Policy  Policy
 	issuer  *regexp.Regexp
 	subject *regexp.Regexp
+	// keyTrusted: a public key is trusted; keyOnly: and no certificate identity is.
+	keyTrusted, keyOnly bool
 }

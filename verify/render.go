@@ -52,7 +52,7 @@ func Render(w io.Writer, r *Report, f Format) error {
 	return nil
 }
 
-func renderJSON(w io.Writer, r *Report) error {
+func renderJSON(w io.Writer, r any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)

@@ -37,8 +37,10 @@ type Result struct {
 	Verified bool   `json:"verified"`
 	// Bundle is the bundle that verified the artifact or, on failure, the one whose failure
 	// is reported.
-	Bundle  string   `json:"bundle,omitempty"`
-	Failure *Failure `json:"failure,omitempty"`
+	Bundle string `json:"bundle,omitempty"`
+	// BundleDigest is the bundle file's sha256:HEX.
+	BundleDigest string   `json:"bundleDigest,omitempty"`
+	Failure      *Failure `json:"failure,omitempty"`
 	// Signer and Provenance are filled once the bundle's signature verified.
 	Signer     *Signer     `json:"signer,omitempty"`
 	Provenance *Facts      `json:"provenance,omitempty"`

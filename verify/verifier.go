@@ -127,6 +127,9 @@ func (v *Verifier) verifyWith(ctx context.Context, a core.Subject, path string, 
 		res.Rejected = append(res.Rejected, Rejection{Bundle: res.Bundle, Failure: res.Failure})
 	}
 	res.Verified, res.Bundle, res.Failure = true, path, nil
+	if c, ok := v.files.Load(path); ok {
+		res.BundleDigest = c.(*cachedFile).digest
+	}
 	res.Timestamps, res.LogEntries = vb.Timestamps, vb.LogEntries
 	if vb.Certificate != nil {
 		s := SignerOf(*vb.Certificate)
@@ -165,9 +168,18 @@ func (v *Verifier) checkPolicy(vb *Verified) (*Verified, Facts, *Failure) {
 			return nil, Facts{}, &Failure{Check: CheckProvenance, Reason: err.Error()}
 		}
 	}
-	if vb.Certificate == nil {
+	switch {
+	case vb.Certificate == nil && !v.policy.keyTrusted:
 		return nil, Facts{}, &Failure{Check: CheckIdentity, Field: "certificate",
-			Reason: "the bundle is signed with a key, not a Fulcio certificate; no identity policy can match it"}
+			Reason: "the bundle is signed with a key, not a Fulcio certificate, and no public key is trusted"}
+	case vb.Certificate == nil:
+		if f := v.policy.matchProvenance(facts); f != nil {
+			return nil, Facts{}, f
+		}
+		return vb, facts, nil
+	case v.policy.keyOnly:
+		return nil, Facts{}, &Failure{Check: CheckIdentity, Field: "certificate",
+			Reason: "the bundle is signed with a certificate but the policy only trusts a public key and names no identity"}
 	}
 	s := SignerOf(*vb.Certificate)
 	if f := v.policy.matchIdentity(s, facts); f != nil {
@@ -189,10 +201,11 @@ func preferredDigest(a core.Subject) (alg, hex string) {
 
 // cachedFile is a bundle file read and parsed once, however many artifacts it covers.
 type cachedFile struct {
-	once sync.Once
-	raw  []byte
-	info *BundleInfo
-	fail *Failure
+	once   sync.Once
+	raw    []byte
+	digest string
+	info   *BundleInfo
+	fail   *Failure
 }
 
 func (v *Verifier) load(path string) ([]byte, *BundleInfo, *Failure) {
@@ -209,7 +222,7 @@ func (v *Verifier) load(path string) ([]byte, *BundleInfo, *Failure) {
 			cf.fail = &Failure{Check: CheckBundle, Reason: fmt.Sprintf("%s: %v", path, err)}
 			return
 		}
-		cf.raw, cf.info = b, info
+		cf.raw, cf.info, cf.digest = b, info, core.SHA256+":"+sha256Hex(b)
 	})
 	return cf.raw, cf.info, cf.fail
 }
