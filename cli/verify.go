@@ -1,0 +1,321 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/signet-ci/signet/core"
+	"github.com/signet-ci/signet/core/sigstore"
+	"github.com/signet-ci/signet/verify"
+)
+
+// errIdentityFlags lists every way to give an identity policy.
+const errIdentityFlags = "pass --certificate-oidc-issuer (or --certificate-oidc-issuer-regexp) with --certificate-identity " +
+	"(or --certificate-identity-regexp, --source-repository, --signer-workflow), or a shorthand: --github OWNER/REPO, " +
+	"--gitlab GROUP/PROJECT [--gitlab-url URL], --kubernetes-namespace NS --service-account SA (with the cluster's " +
+	"--certificate-oidc-issuer), or --policy FILE; only --sigstore local has a default identity policy"
+
+// verifyConfig is one verify run as the command line describes it.
+type verifyConfig struct {
+	Bundles      []string
+	Index        string
+	Digests      []string
+	Sigstore     string
+	TrustedRoot  string
+	StateDir     string
+	PublicKey    string
+	PolicyFile   string
+	Policy       verify.Policy
+	Format       string
+	Workers      int
+	VSAOutput    string
+	VSAKey       string
+	TokenFile    string
+	ResourceURI  string
+	sigstoreFlag bool
+}
+
+func newVerifyCmd(env Env) *cobra.Command {
+	cfg := verifyConfig{}
+	cmd := &cobra.Command{
+		Use:   "verify ARTIFACT... (--bundle FILE|DIR | --index FILE)",
+		Short: "Verify artifacts offline against their bundles, an identity policy and a provenance policy",
+		Long: `verify checks each artifact (a file, NAME@sha256:HEX such as an OCI image digest, or --digest) against
+the bundles that name it: the signature and certificate chain against a trusted root, a signed timestamp
+or a log's integrated time within the certificate's validity, the signer's identity against the policy
+(the same flags read GitHub, GitLab and Kubernetes certificates), and the signed SLSA provenance against
+both the policy and its own certificate. No network is used when a trusted root is given.
+
+Exit status: 0 only when every artifact verified; 1 when any failed; the report says why, one line each.`,
+		Example: `  signet verify --sigstore local --index attestations/index.json ./dist/*
+  signet verify --trusted-root trusted_root.json --bundle provenance.sigstore.json --github org/repo --source-ref 'v*' app.tar.gz
+  signet verify --policy policy.yaml --trusted-root trusted_root.json --index attestations/index.json --format markdown dist/*
+  signet verify --gitlab group/project --source-ref main --digest sha256:<hex> --bundle attestations/`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg.sigstoreFlag = cmd.Flags().Changed("sigstore")
+			return runVerify(cmd.Context(), env, cfg, args)
+		},
+	}
+	addVerifyFlags(cmd.Flags(), &cfg)
+	return cmd
+}
+
+func addVerifyFlags(f *pflag.FlagSet, cfg *verifyConfig) {
+	id, prov := &cfg.Policy.Identity, &cfg.Policy.Provenance
+	f.StringArrayVar(&cfg.Bundles, "bundle", nil, "Sigstore bundle, or a directory of bundles, to verify against (repeatable)")
+	f.StringVar(&cfg.Index, "index", "", "index.json written by signet attest; its bundles are found by artifact digest")
+	f.StringArrayVar(&cfg.Digests, "digest", nil, "verify this artifact digest, sha256:HEX, without the artifact (repeatable)")
+	f.StringVar(&cfg.Sigstore, "sigstore", "public", "trust: public (public-good, via TUF), local (the local Sigstore's trusted_root.json), or a directory with trusted_root.json")
+	f.StringVar(&cfg.TrustedRoot, "trusted-root", "", "trusted_root.json to verify against; no network is used")
+	f.StringVar(&cfg.StateDir, "state-dir", "", "state directory of the local Sigstore (default: $XDG_STATE_HOME/signet/localsigstore)")
+	f.StringVar(&cfg.PublicKey, "public-key", "", "PEM public key trusted for key-signed bundles (signet attest --key)")
+	f.StringVar(&cfg.PolicyFile, "policy", "", "YAML policy file; flags override its fields")
+	f.StringVar(&id.Issuer, "certificate-oidc-issuer", "", "OIDC issuer the certificate must name")
+	f.StringVar(&id.IssuerRegexp, "certificate-oidc-issuer-regexp", "", "regular expression the OIDC issuer must match")
+	f.StringVar(&id.Subject, "certificate-identity", "", "identity (certificate SAN) the certificate must name")
+	f.StringVar(&id.SubjectRegexp, "certificate-identity-regexp", "", "regular expression the identity must match")
+	f.StringVar(&id.SourceRepository, "source-repository", "", "source repository URI, exact or glob")
+	f.StringVar(&id.SourceRef, "source-ref", "", "branch or tag: full ref (refs/tags/v*) or short name (main, v1.*), exact or glob")
+	f.StringVar(&id.SourceDigest, "source-digest", "", "source commit")
+	f.StringVar(&id.SignerWorkflow, "signer-workflow", "", "build signer: GitHub workflow path, GitLab CI config path, or Kubernetes NS/SA; exact or glob")
+	f.StringVar(&id.RunnerEnvironment, "runner-environment", "", "runner environment (github-hosted, gitlab-hosted), or !VALUE to deny one (!self-hosted)")
+	f.StringVar(&id.Trigger, "trigger", "", "event that started the build (push, release, web, ...), exact or glob")
+	f.StringVar(&id.GitHub, "github", "", "shorthand: GitHub Actions issuer and source repository https://github.com/OWNER/REPO")
+	f.StringVar(&id.GitLab, "gitlab", "", "shorthand: GitLab issuer and source repository GROUP/PROJECT on --gitlab-url")
+	f.StringVar(&id.GitLabURL, "gitlab-url", "", "GitLab instance for --gitlab (default https://gitlab.com)")
+	f.StringVar(&id.KubernetesNamespace, "kubernetes-namespace", "", "shorthand with --service-account: a Kubernetes service-account identity")
+	f.StringVar(&id.ServiceAccount, "service-account", "", "Kubernetes service account for --kubernetes-namespace")
+	f.StringVar(&prov.PredicateType, "type", core.ProvenancePredicateType, "predicate type the bundles must carry")
+	f.StringVar(&prov.BuilderID, "builder-id", "", "runDetails.builder.id the provenance must name, exact or glob")
+	f.StringVar(&prov.BuildType, "build-type", "", "buildDefinition.buildType the provenance must name, exact or glob")
+	f.BoolVar(&cfg.Policy.RequireTlog, "require-tlog", false, "require a transparency-log entry, not only a signed timestamp")
+	f.StringVar(&cfg.Format, "format", "text", "report format: text, json or markdown")
+	f.IntVar(&cfg.Workers, "workers", 0, "artifacts verified at once (default: the number of CPUs)")
+	f.StringVar(&cfg.VSAOutput, "vsa-output", "", "write a signed SLSA Verification Summary Attestation bundle to this file")
+	f.StringVar(&cfg.VSAKey, "key", "", "sign the VSA with this PEM private key instead of keylessly")
+	f.StringVar(&cfg.TokenFile, "identity-token-file", "", "OIDC identity token for signing the VSA keylessly")
+	f.StringVar(&cfg.ResourceURI, "resource-uri", "", "resourceUri of the VSA (default: the artifact names)")
+}
+
+func runVerify(ctx context.Context, env Env, cfg verifyConfig, args []string) error {
+	format, err := verify.ParseFormat(cfg.Format)
+	if err != nil {
+		return fmt.Errorf("--format: %w", err)
+	}
+	v, err := buildVerifier(ctx, env, cfg)
+	if err != nil {
+		return err
+	}
+	artifacts, err := verify.Artifacts(ctx, env.Dir, args, cfg.Digests)
+	if err != nil {
+		return err
+	}
+	report, err := v.Verify(ctx, artifacts)
+	if err != nil {
+		return err
+	}
+	relativize(env, report)
+	if err := verify.Render(env.Stdout, report, format); err != nil {
+		return err
+	}
+	if cfg.VSAOutput != "" {
+		if err := writeVSA(ctx, env, cfg, report); err != nil {
+			return err
+		}
+	}
+	if !report.Verified {
+		return &ExitError{Code: 1, Err: fmt.Errorf("verification failed: %d of %d artifact(s) rejected",
+			report.Summary.Failed, report.Summary.Total)}
+	}
+	return nil
+}
+
+// buildVerifier loads trust (parsed once), compiles the policy and opens the bundle source.
+func buildVerifier(ctx context.Context, env Env, cfg verifyConfig) (*verify.Verifier, error) {
+	policy, err := compilePolicy(env, cfg)
+	if err != nil {
+		return nil, err
+	}
+	src, err := bundleSource(env, cfg)
+	if err != nil {
+		return nil, err
+	}
+	sv, err := loadVerifier(ctx, env, cfg)
+	if err != nil {
+		return nil, err
+	}
+	var opts []verify.Option
+	if cfg.Workers > 0 {
+		opts = append(opts, verify.WithWorkers(cfg.Workers))
+	}
+	return verify.New(verify.Sigstore(sv), policy, src, opts...)
+}
+
+// compilePolicy merges the policy file and the flags, and fails closed without an identity.
+func compilePolicy(env Env, cfg verifyConfig) (*verify.Compiled, error) {
+	p := verify.Policy{}
+	if cfg.PolicyFile != "" {
+		var err error
+		if p, err = verify.ReadPolicy(inDir(env, cfg.PolicyFile)); err != nil {
+			return nil, fmt.Errorf("--policy: %w", err)
+		}
+	}
+	flags := cfg.Policy
+	if p.Provenance.PredicateType != "" && flags.Provenance.PredicateType == core.ProvenancePredicateType {
+		flags.Provenance.PredicateType = "" // the flag's default does not override the file
+	}
+	var opts []verify.CompileOption
+	if cfg.Sigstore == "local" && cfg.TrustedRoot == "" {
+		opts = append(opts, verify.WithDefaultIdentity(verify.LocalDefault()))
+	}
+	if cfg.PublicKey != "" {
+		opts = append(opts, verify.WithTrustedKey())
+	}
+	c, err := p.Merge(flags).Compile(opts...)
+	if errors.Is(err, verify.ErrNoIdentityPolicy) {
+		return nil, &ExitError{Code: 2, Err: fmt.Errorf("%w; %s", err, errIdentityFlags)}
+	}
+	if err != nil {
+		return nil, &ExitError{Code: 2, Err: err}
+	}
+	return c, nil
+}
+
+// loadVerifier reads the trusted root once: --trusted-root, else --sigstore's.
+func loadVerifier(ctx context.Context, env Env, cfg verifyConfig) (*sigstore.Verifier, error) {
+	var opts []sigstore.VerifyOption
+	if cfg.Policy.RequireTlog {
+		opts = append(opts, sigstore.WithRequireTlog())
+	}
+	if cfg.PublicKey != "" {
+		pem, err := os.ReadFile(inDir(env, cfg.PublicKey))
+		if err != nil {
+			return nil, fmt.Errorf("reading --public-key %q: %w", cfg.PublicKey, err)
+		}
+		pub, err := sigstore.ParsePublicKey(pem)
+		if err != nil {
+			return nil, fmt.Errorf("--public-key %q: %w", cfg.PublicKey, err)
+		}
+		opts = append(opts, sigstore.WithPublicKey(pub))
+	}
+	mat, err := loadTrustedRoot(ctx, env, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return sigstore.NewVerifier(mat.TrustedRoot, opts...)
+}
+
+func loadTrustedRoot(ctx context.Context, env Env, cfg verifyConfig) (*sigstore.Material, error) {
+	var path, what string
+	switch {
+	case cfg.TrustedRoot != "":
+		if cfg.sigstoreFlag {
+			return nil, &ExitError{Code: 2, Err: errors.New("give --trusted-root or --sigstore, not both")}
+		}
+		path, what = inDir(env, cfg.TrustedRoot), "--trusted-root"
+	case cfg.Sigstore == "local":
+		dir := cfg.StateDir
+		if dir == "" {
+			dir = defaultStateDir(env)
+		}
+		path, what = filepath.Join(inDir(env, dir), sigstore.TrustedRootFile), "--sigstore local"
+	case cfg.Sigstore == "public" || cfg.Sigstore == "":
+		mat, err := sigstore.LoadPublic(ctx, tufCacheDir(env))
+		if err != nil {
+			return nil, fmt.Errorf("--sigstore public: %w", err)
+		}
+		return mat, nil
+	default:
+		path, what = filepath.Join(inDir(env, cfg.Sigstore), sigstore.TrustedRootFile), "--sigstore "+cfg.Sigstore
+	}
+	mat, err := sigstore.LoadTrustedRoot(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return mat, nil
+}
+
+// bundleSource picks where bundles come from: --index, or --bundle files and directories.
+func bundleSource(env Env, cfg verifyConfig) (verify.Source, error) {
+	switch {
+	case cfg.Index != "" && len(cfg.Bundles) > 0:
+		return nil, &ExitError{Code: 2, Err: errors.New("give --index or --bundle, not both")}
+	case cfg.Index != "":
+		return verify.OpenIndex(inDir(env, cfg.Index))
+	case len(cfg.Bundles) == 0:
+		return nil, &ExitError{Code: 2, Err: errors.New("no bundles: pass --bundle FILE|DIR or --index attestations/index.json")}
+	}
+	var files verify.Files
+	var dirs []verify.Source
+	for _, b := range cfg.Bundles {
+		p := inDir(env, b)
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("--bundle %q: %w", b, err)
+		}
+		if !fi.IsDir() {
+			files = append(files, p)
+			continue
+		}
+		d, err := verify.OpenDir(p)
+		if err != nil {
+			return nil, fmt.Errorf("--bundle %q: %w", b, err)
+		}
+		dirs = append(dirs, d)
+	}
+	return verify.Sources(append(dirs, files)...), nil
+}
+
+// inDir resolves a relative path against the command's directory.
+func inDir(env Env, p string) string {
+	if p == "" || filepath.IsAbs(p) || env.Dir == "" {
+		return p
+	}
+	return filepath.Join(env.Dir, p)
+}
+
+// relativize shows bundle paths relative to the command's directory, as the user gave them.
+func relativize(env Env, r *verify.Report) {
+	if env.Dir == "" {
+		return
+	}
+	rel := func(p string) string {
+		if q, err := filepath.Rel(env.Dir, p); err == nil && filepath.IsAbs(p) {
+			return filepath.ToSlash(q)
+		}
+		return p
+	}
+	for _, a := range r.Artifacts {
+		a.Bundle = rel(a.Bundle)
+		for i := range a.Rejected {
+			a.Rejected[i].Bundle = rel(a.Rejected[i].Bundle)
+		}
+	}
+}
+
+// writeVSA signs a Verification Summary Attestation of the report as attest signs: keylessly
+// through the same session (token file, SIGSTORE_ID_TOKEN, the platform's token, or the local
+// Sigstore), or with --key.
+func writeVSA(ctx context.Context, env Env, cfg verifyConfig, r *verify.Report) error {
+	trust := cfg.Sigstore
+	if cfg.TrustedRoot != "" && !cfg.sigstoreFlag {
+		trust = filepath.Dir(inDir(env, cfg.TrustedRoot))
+	}
+	s, err := openSession(ctx, env, attestConfig{Sigstore: trust, StateDir: cfg.StateDir, KeyFile: inDir(env, cfg.VSAKey), TokenFile: inDir(env, cfg.TokenFile)})
+	if err != nil {
+		return fmt.Errorf("--vsa-output: %w", err)
+	}
+	defer s.Close()
+	_, err = verify.WriteVSA(ctx, s.signer, r, verify.VSAOptions{Version: version(), ResourceURI: cfg.ResourceURI,
+		PolicyURI: cfg.PolicyFile}, inDir(env, cfg.VSAOutput))
+	if err != nil {
+		return fmt.Errorf("--vsa-output %q: %w", cfg.VSAOutput, err)
+	}
+	return nil
+}
