@@ -211,3 +211,25 @@ func (d *DirSource) Bundles(_ context.Context, a core.Subject, predicateType str
 	}
 	return out, nil
 }
+
+// Sources combines sources: an artifact's bundles are those any of them finds.
+func Sources(srcs ...Source) Source { return sources(srcs) }
+
+type sources []Source
+
+// Bundles returns every bundle each source finds, without repeats.
+func (ss sources) Bundles(ctx context.Context, a core.Subject, predicateType string) ([]string, error) {
+	var out []string
+	for _, s := range ss {
+		got, err := s.Bundles(ctx, a, predicateType)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range got {
+			if !containsPath(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out, nil
+}
