@@ -1,0 +1,258 @@
+package sbom
+
+import (
+	"bufio"
+	"bytes"
+	"regexp"
+	"strings"
+)
+
+// paragraph is one stanza of a Debian control file (or of an apk database).
+type paragraph map[string]string
+
+// parseControl splits deb822 text into paragraphs; continuation lines are joined with "\n".
+func parseControl(b []byte) []paragraph {
+	var out []paragraph
+	cur := paragraph{}
+	last := ""
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.TrimSpace(line) == "":
+			if len(cur) > 0 {
+				out = append(out, cur)
+			}
+			cur, last = paragraph{}, ""
+		case line[0] == ' ' || line[0] == '\t':
+			if last != "" {
+				cur[last] += "\n" + strings.TrimSpace(line)
+			}
+		default:
+			k, v, ok := strings.Cut(line, ":")
+			if !ok {
+				continue
+			}
+			last = k
+			cur[k] = strings.TrimSpace(v)
+		}
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// debNamespace is the purl namespace for Debian packages of distribution d.
+func debNamespace(d distro, version string) string {
+	switch {
+	case d.id != "":
+		return d.id
+	case strings.Contains(version, "ubuntu"):
+		return "ubuntu"
+	}
+	return "debian"
+}
+
+// debPackage builds the package of one dpkg paragraph.
+func debPackage(p paragraph, d distro, loc string) *pkg {
+	name, version := p["Package"], p["Version"]
+	upstream := ""
+	if src := strings.Fields(p["Source"]); len(src) > 0 && src[0] != name {
+		upstream = src[0]
+	}
+	out := &pkg{name: name, version: version, typ: typeLibrary, ecosystem: "deb",
+		purl: purl("deb", debNamespace(d, version), name, version, "",
+			"arch", p["Architecture"], "distro", d.qualifier(), "upstream", upstream),
+		supplier: person(p["Maintainer"]), homepage: p["Homepage"], locations: []string{loc},
+		description: strings.SplitN(p["Description"], "\n", 2)[0]}
+	out.setProp("signet:deb:source", p["Source"])
+	return out
+}
+
+// catalogDpkg catalogs the installed packages of dpkg status files, with Depends and
+// Pre-Depends resolved to installed packages (or to packages providing them).
+func (t *tree) catalogDpkg(status [][]byte, d distro) []string {
+	if len(status) == 0 {
+		return nil
+	}
+	var paras []paragraph
+	for _, s := range status {
+		for _, p := range parseControl(s) {
+			if p["Package"] != "" && installed(p["Status"]) {
+				paras = append(paras, p)
+			}
+		}
+	}
+	if t.dpkg == nil {
+		t.dpkg = map[string]string{}
+	}
+	provides := map[string]string{}
+	var found []string
+	for _, p := range paras {
+		k := t.s.inv.add(debPackage(p, d, t.loc+"var/lib/dpkg/status"))
+		t.dpkg[p["Package"]] = k
+		found = append(found, k)
+		for _, v := range depNames(p["Provides"]) {
+			if _, ok := provides[v[0]]; !ok {
+				provides[v[0]] = k
+			}
+		}
+	}
+	for _, p := range paras {
+		from := t.dpkg[p["Package"]]
+		for _, group := range depNames(p["Pre-Depends"] + "," + p["Depends"]) {
+			t.s.inv.link(from, resolveAlt(group, t.dpkg, provides), relDependsOn)
+		}
+	}
+	return found
+}
+
+// installed reports whether a dpkg Status field says the package is installed (a
+// distroless status.d entry has no Status field and is installed).
+func installed(status string) bool {
+	if status == "" {
+		return true
+	}
+	f := strings.Fields(status)
+	return len(f) == 3 && f[2] == "installed"
+}
+
+var depDecor = regexp.MustCompile(`\([^)]*\)|\[[^\]]*\]|<[^>]*>`)
+
+// depNames parses "a (>= 1), b | c:any" into alternatives groups of bare names.
+func depNames(s string) [][]string {
+	var out [][]string
+	for _, group := range strings.Split(s, ",") {
+		var alts []string
+		for _, alt := range strings.Split(group, "|") {
+			n := strings.TrimSpace(depDecor.ReplaceAllString(alt, ""))
+			n = strings.SplitN(n, ":", 2)[0]
+			if n != "" {
+				alts = append(alts, n)
+			}
+		}
+		if len(alts) > 0 {
+			out = append(out, alts)
+		}
+	}
+	return out
+}
+
+// resolveAlt returns the key of the first alternative that is installed or provided.
+func resolveAlt(alts []string, byName, provides map[string]string) string {
+	for _, a := range alts {
+		if k, ok := byName[a]; ok {
+			return k
+		}
+		if k, ok := provides[a]; ok {
+			return k
+		}
+	}
+	return ""
+}
+
+// dpkgOwners maps every file listed in dpkg's info/*.list files to its package name.
+func dpkgOwners(lists map[string][]byte) map[string]string {
+	if len(lists) == 0 {
+		return nil
+	}
+	owners := map[string]string{}
+	for name, data := range lists {
+		for _, line := range strings.Split(string(data), "\n") {
+			if line = strings.TrimSpace(line); line != "" && line != "/." {
+				owners[line] = name
+			}
+		}
+	}
+	return owners
+}
+
+// dpkgKey returns the key of an installed Debian package of this tree by name.
+func (t *tree) dpkgKey(name string) string { return t.dpkg[name] }
+
+// catalogApk catalogs Alpine's installed database with dependencies resolved by name and
+// by what packages provide (so:, cmd:, pc: names).
+func (t *tree) catalogApk(db []byte, d distro) []string {
+	if len(db) == 0 {
+		return nil
+	}
+	paras := parseApk(db)
+	byName, provides := map[string]string{}, map[string]string{}
+	var found []string
+	for _, p := range paras {
+		k := t.s.inv.add(apkPackage(p, d, t.loc+"lib/apk/db/installed"))
+		byName[p["P"]] = k
+		found = append(found, k)
+		for _, v := range strings.Fields(p["p"]) {
+			provides[apkName(v)] = k
+		}
+	}
+	for _, p := range paras {
+		for _, dep := range strings.Fields(p["D"]) {
+			if strings.HasPrefix(dep, "!") {
+				continue
+			}
+			t.s.inv.link(byName[p["P"]], resolveAlt([]string{apkName(dep)}, byName, provides), relDependsOn)
+		}
+	}
+	return found
+}
+
+// apkName strips a version constraint from an apk dependency or provide.
+func apkName(s string) string {
+	if i := strings.IndexAny(s, "<>=~"); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func parseApk(b []byte) []paragraph {
+	var out []paragraph
+	cur := paragraph{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.TrimSpace(line) == "" {
+			if cur["P"] != "" {
+				out = append(out, cur)
+			}
+			cur = paragraph{}
+			continue
+		}
+		if k, v, ok := strings.Cut(line, ":"); ok && len(k) == 1 {
+			if _, seen := cur[k]; !seen {
+				cur[k] = v
+			}
+		}
+	}
+	if cur["P"] != "" {
+		out = append(out, cur)
+	}
+	return out
+}
+
+func apkPackage(p paragraph, d distro, loc string) *pkg {
+	if d.id == "" {
+		d.id = "alpine"
+	}
+	upstream := ""
+	if p["o"] != "" && p["o"] != p["P"] {
+		upstream = p["o"]
+	}
+	out := &pkg{name: p["P"], version: p["V"], typ: typeLibrary, ecosystem: "apk",
+		purl:     purl("apk", d.id, p["P"], p["V"], "", "arch", p["A"], "distro", d.qualifier(), "upstream", upstream),
+		supplier: person(p["m"]), homepage: p["U"], description: p["T"], locations: []string{loc}}
+	out.license, out.licenseText = license(apkLicense(p["L"]))
+	return out
+}
+
+// apkLicense turns apk's space-separated license list into an expression.
+func apkLicense(l string) string {
+	f := strings.Fields(l)
+	for _, w := range f {
+		if w == "AND" || w == "OR" || w == "WITH" {
+			return l
+		}
+	}
+	return strings.Join(f, " AND ")
+}

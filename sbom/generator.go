@@ -1,0 +1,248 @@
+package sbom
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/signet-ci/signet/core"
+)
+
+// SBOM formats.
+const (
+	FormatSPDX      = "spdx-json"
+	FormatCycloneDX = "cyclonedx-json"
+)
+
+// Formats lists the formats Generator writes.
+var Formats = []string{FormatSPDX, FormatCycloneDX}
+
+// PredicateType returns the in-toto predicate type of a format.
+func PredicateType(format string) (string, error) {
+	switch format {
+	case FormatSPDX:
+		return core.SPDXPredicateType, nil
+	case FormatCycloneDX:
+		return core.CycloneDXPredicateType, nil
+	}
+	return "", fmt.Errorf("%w %q: expected %s or %s", ErrUnsupportedFormat, format, FormatSPDX, FormatCycloneDX)
+}
+
+// Generator catalogs build outputs and writes their SBOMs. It implements core.SBOMGenerator.
+type Generator struct {
+	cfg config
+}
+
+var _ core.SBOMGenerator = (*Generator)(nil)
+
+// NewGenerator returns a Generator configured by opts.
+func NewGenerator(opts ...Option) (*Generator, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, fmt.Errorf("configuring SBOM generator: %w", err)
+		}
+	}
+	return &Generator{cfg: cfg}, nil
+}
+
+// SBOM catalogs subject s (s.Path on disk) and returns its SBOM in format as a predicate:
+// SPDX 2.3 JSON for "spdx-json", CycloneDX 1.6 JSON for "cyclonedx-json". The primary
+// package carries s.Digest["sha256"] (computed from the file when s has none).
+func (g *Generator) SBOM(ctx context.Context, s core.Subject, format string) (core.Predicate, error) {
+	typ, err := PredicateType(format)
+	if err != nil {
+		return core.Predicate{}, err
+	}
+	inv, err := g.catalog(ctx, s)
+	if err != nil {
+		return core.Predicate{}, err
+	}
+	var doc []byte
+	switch format {
+	case FormatSPDX:
+		doc, err = encodeSPDX(inv, &g.cfg, s)
+	default:
+		doc, err = encodeCycloneDX(inv, &g.cfg, s)
+	}
+	if err != nil {
+		return core.Predicate{}, fmt.Errorf("writing %s SBOM of %q: %w", format, s.Name, err)
+	}
+	return core.Predicate{Type: typ, JSON: doc}, nil
+}
+
+// catalog finds everything inside subject s.
+func (g *Generator) catalog(ctx context.Context, s core.Subject) (*inventory, error) {
+	if s.Path == "" {
+		return nil, fmt.Errorf("SBOM of %q: subject has no file to catalog (given by digest only)", s.Name)
+	}
+	info, err := os.Stat(s.Path)
+	if err != nil {
+		return nil, fmt.Errorf("SBOM of %q: %w", s.Name, err)
+	}
+	digest, err := subjectDigest(ctx, s, info.IsDir())
+	if err != nil {
+		return nil, err
+	}
+	sc := &scan{subject: s.Name, cfg: &g.cfg, budget: &budget{max: g.cfg.maxExpanded}}
+	primary := primaryPackage(s, digest)
+	sc.inv = newInventory(primary)
+	root := sc.root()
+	keys, err := root.subject(ctx, s.Path, info.IsDir(), primary)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		sc.inv.link(primary.key(), k, relContains)
+	}
+	sc.inv.finish()
+	return sc.inv, nil
+}
+
+// subjectDigest returns the subject's sha256, computing it for a file when it is missing.
+// An OCI layout directory is identified by the sha256 of its index.json.
+func subjectDigest(ctx context.Context, s core.Subject, dir bool) (string, error) {
+	if d := s.Digest[core.SHA256]; d != "" {
+		return strings.ToLower(d), nil
+	}
+	p := s.Path
+	if dir {
+		p = filepath.Join(s.Path, "index.json")
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return "", fmt.Errorf("%w: %q: %w", ErrNoDigest, s.Name, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, &ctxReader{ctx: ctx, r: f}); err != nil {
+		return "", fmt.Errorf("digesting %q: %w", p, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// ctxReader stops reading once ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// primaryPackage is the artifact itself, identified by its digest.
+func primaryPackage(s core.Subject, digest string) *pkg {
+	base := path.Base(filepath.ToSlash(s.Name))
+	p := &pkg{name: s.Name, version: "sha256:" + digest, typ: typeFile, ecosystem: "artifact",
+		purl:   purl("generic", "", base, "", "", "checksum", "sha256:"+digest),
+		hashes: map[string]string{"SHA-256": digest}, locations: []string{s.Name}}
+	if d := s.Digest[core.SHA512]; d != "" {
+		p.hashes["SHA-512"] = strings.ToLower(d)
+	}
+	return p
+}
+
+// subject dispatches the subject file (or directory) at p by its content.
+func (t *tree) subject(ctx context.Context, p string, dir bool, primary *pkg) ([]string, error) {
+	if dir {
+		if _, err := os.Stat(filepath.Join(p, "oci-layout")); err != nil {
+			return nil, fmt.Errorf("SBOM of %q: a directory must be an OCI image layout (no oci-layout file found)", t.s.subject)
+		}
+		primary.typ = typeContainer
+		return t.walkOCILayout(ctx, p)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("SBOM of %q: %w", t.s.subject, err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("SBOM of %q: %w", t.s.subject, err)
+	}
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("SBOM of %q: %w", t.s.subject, err)
+	}
+	return t.subjectFile(ctx, p, f, info.Size(), sniff(head[:n]), primary)
+}
+
+func (t *tree) subjectFile(ctx context.Context, p string, f *os.File, size int64, k kind, primary *pkg) ([]string, error) {
+	switch k {
+	case kindExecutable:
+		primary.typ = typeApplication
+		bi, err := readBuildInfo(p)
+		if err != nil || bi == nil {
+			return nil, err
+		}
+		primary.supplier = goSupplier(bi.Main.Path)
+		t.meta.binaries = append(t.meta.binaries, goBinary{path: t.s.subject, info: bi})
+		return t.finish(), nil
+	case kindZip:
+		return t.walkZipArchive(ctx, f, size, path.Base(t.s.subject))
+	case kindAr:
+		return t.walkDeb(ctx, f)
+	case kindTar:
+		return t.subjectTar(ctx, p, f, primary)
+	case kindGzip, kindZstd, kindXz, kindBzip2:
+		return t.subjectCompressed(ctx, f, k)
+	}
+	if metaKind(path.Base(t.s.subject)) == metaNpmLock {
+		data, err := readMeta(f, t.s.cfg.maxMetadata, t.s.subject)
+		if err != nil {
+			return nil, err
+		}
+		t.meta.add(metaNpmLock, path.Base(t.s.subject), data)
+		return t.finish(), nil
+	}
+	return nil, nil
+}
+
+// subjectCompressed walks a compressed tarball (a compressed file that is not a tarball
+// holds nothing to catalog).
+func (t *tree) subjectCompressed(ctx context.Context, f *os.File, k kind) ([]string, error) {
+	dr, closeFn, err := decompress(k, bufio.NewReader(f))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", t.displayName(), err)
+	}
+	defer closeFn()
+	br := bufio.NewReaderSize(&meter{r: dr, b: t.s.budget, archive: t.displayName()}, 4096)
+	if head, _ := br.Peek(512); sniff(head) != kindTar {
+		return nil, nil
+	}
+	if err := t.walkTar(ctx, br); err != nil {
+		return nil, err
+	}
+	return t.finish(), nil
+}
+
+func (t *tree) subjectTar(ctx context.Context, p string, f *os.File, primary *pkg) ([]string, error) {
+	format, err := t.tarImageFormat(p)
+	if err != nil {
+		return nil, err
+	}
+	switch format {
+	case dockerArchive:
+		primary.typ = typeContainer
+		return t.walkDockerArchive(ctx, p)
+	case ociArchive:
+		primary.typ = typeContainer
+		return t.walkOCIArchive(ctx, p)
+	}
+	if err := t.walkTar(ctx, f); err != nil {
+		return nil, err
+	}
+	return t.finish(), nil
+}

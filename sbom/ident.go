@@ -1,0 +1,93 @@
+package sbom
+
+import (
+	"net/mail"
+	"regexp"
+	"strings"
+
+	spdxexp "github.com/github/go-spdx/v2/spdxexp"
+	packageurl "github.com/package-url/packageurl-go"
+)
+
+// purl renders a package URL; qualifiers are given as name, value pairs.
+func purl(typ, namespace, name, version, subpath string, qualifiers ...string) string {
+	var q packageurl.Qualifiers
+	for i := 0; i+1 < len(qualifiers); i += 2 {
+		if qualifiers[i+1] != "" {
+			q = append(q, packageurl.Qualifier{Key: qualifiers[i], Value: qualifiers[i+1]})
+		}
+	}
+	return packageurl.NewPackageURL(typ, namespace, name, version, q, subpath).ToString()
+}
+
+// codeHosts are module-path hosts whose second element names the owner.
+var codeHosts = map[string]bool{
+	"github.com": true, "gitlab.com": true, "bitbucket.org": true, "codeberg.org": true,
+	"gitee.com": true, "git.sr.ht": true,
+}
+
+// goSupplier derives the organization behind a Go module path: "github.com/spf13" for
+// github.com/spf13/cobra, "golang.org" for golang.org/x/sync, "github.com/go-yaml" for
+// gopkg.in/yaml.v3. It returns nil for paths without a host (a local module).
+func goSupplier(modPath string) *party {
+	parts := strings.Split(modPath, "/")
+	host := parts[0]
+	if !strings.Contains(host, ".") {
+		return nil
+	}
+	switch {
+	case codeHosts[host] && len(parts) >= 2:
+		return &party{kind: "Organization", name: host + "/" + parts[1]}
+	case host == "gopkg.in" && len(parts) == 2:
+		return &party{kind: "Organization", name: "github.com/go-" + strings.SplitN(parts[1], ".", 2)[0]}
+	case host == "gopkg.in" && len(parts) >= 3:
+		return &party{kind: "Organization", name: "github.com/" + parts[1]}
+	}
+	return &party{kind: "Organization", name: host}
+}
+
+var personRe = regexp.MustCompile(`^\s*([^<(]*?)\s*(?:<([^>]*)>)?\s*(?:\(([^)]*)\))?\s*$`)
+
+// person parses "Name <email> (url)" as npm, Debian and Python write it.
+func person(s string) *party {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil
+	}
+	if a, err := mail.ParseAddress(s); err == nil && a.Name != "" {
+		return &party{kind: "Person", name: a.Name, email: a.Address}
+	}
+	m := personRe.FindStringSubmatch(s)
+	if m == nil || m[1] == "" {
+		if m != nil && m[2] != "" {
+			return &party{kind: "Person", name: m[2], email: m[2]}
+		}
+		return &party{kind: "Person", name: s}
+	}
+	return &party{kind: "Person", name: m[1], email: strings.TrimSpace(m[2])}
+}
+
+// organization returns a supplier organization, or nil for an empty name.
+func organization(name string) *party {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return nil
+	}
+	return &party{kind: "Organization", name: name}
+}
+
+// license normalizes a declared license: a valid SPDX expression is returned as the first
+// value, anything else as the second (kept as text, never invented into an expression).
+func license(declared string) (expr, text string) {
+	declared = strings.TrimSpace(declared)
+	switch strings.ToUpper(declared) {
+	case "", "UNKNOWN", "NOASSERTION", "NONE", "UNLICENSED", "SEE LICENSE IN LICENSE":
+		return "", ""
+	}
+	norm, invalid := spdxexp.ValidateAndNormalizeLicensesWithOptions([]string{declared},
+		spdxexp.ValidateLicensesOptions{FailAllLicenseRefs: true, FailAllDocumentRefs: true})
+	if len(invalid) == 0 && len(norm) == 1 {
+		return norm[0], ""
+	}
+	return "", declared
+}

@@ -1,0 +1,206 @@
+package sbom
+
+import (
+	"sort"
+	"strings"
+)
+
+// compType is what a package is, in CycloneDX's component-type words.
+type compType string
+
+const (
+	typeLibrary     compType = "library"
+	typeApplication compType = "application"
+	typeOS          compType = "operating-system"
+	typeContainer   compType = "container"
+	typeFile        compType = "file"
+)
+
+// party is a supplier: a person or an organization.
+type party struct {
+	kind  string // "Person" or "Organization"
+	name  string
+	email string
+}
+
+// pkg is one package found in the artifact, identified by its purl.
+type pkg struct {
+	name        string
+	version     string
+	purl        string
+	typ         compType
+	ecosystem   string // "golang", "deb", "npm" …: used to build readable ids
+	supplier    *party
+	license     string // a valid SPDX license expression, or ""
+	licenseText string // the declared license when it is not an SPDX expression
+	homepage    string
+	description string
+	locations   []string
+	hashes      map[string]string // algorithm ("SHA-256", "SHA-1") → lower-case hex
+	props       map[string]string
+}
+
+// key identifies a package for de-duplication.
+func (p *pkg) key() string { return p.purl }
+
+func (p *pkg) addLocation(loc string) {
+	if loc == "" {
+		return
+	}
+	for _, l := range p.locations {
+		if l == loc {
+			return
+		}
+	}
+	p.locations = append(p.locations, loc)
+}
+
+func (p *pkg) setProp(name, value string) {
+	if value == "" {
+		return
+	}
+	if p.props == nil {
+		p.props = map[string]string{}
+	}
+	p.props[name] = value
+}
+
+// relKind is how two packages relate.
+type relKind string
+
+const (
+	relContains  relKind = "CONTAINS"
+	relDependsOn relKind = "DEPENDS_ON"
+)
+
+type edge struct {
+	from, to string
+	kind     relKind
+}
+
+// fileEntry is a regular file inside the artifact with its digests (only with file digests on).
+type fileEntry struct {
+	path   string
+	owner  string // key of the package whose tree holds the file
+	sha1   string
+	sha256 string
+}
+
+// inventory is everything found in one subject.
+type inventory struct {
+	primary *pkg
+	pkgs    map[string]*pkg
+	edges   map[edge]bool
+	files   []fileEntry
+}
+
+func newInventory(primary *pkg) *inventory {
+	inv := &inventory{primary: primary, pkgs: map[string]*pkg{}, edges: map[edge]bool{}}
+	inv.pkgs[primary.key()] = primary
+	return inv
+}
+
+// add records p, merging it into an earlier package with the same purl; it returns the key.
+func (inv *inventory) add(p *pkg) string {
+	k := p.key()
+	old, ok := inv.pkgs[k]
+	if !ok {
+		inv.pkgs[k] = p
+		return k
+	}
+	for _, l := range p.locations {
+		old.addLocation(l)
+	}
+	if old.supplier == nil {
+		old.supplier = p.supplier
+	}
+	if old.license == "" && old.licenseText == "" {
+		old.license, old.licenseText = p.license, p.licenseText
+	}
+	for n, v := range p.props {
+		if _, ok := old.props[n]; !ok {
+			old.setProp(n, v)
+		}
+	}
+	return k
+}
+
+func (inv *inventory) link(from, to string, kind relKind) {
+	if from == "" || to == "" || from == to {
+		return
+	}
+	inv.edges[edge{from: from, to: to, kind: kind}] = true
+}
+
+// sorted returns the packages other than the primary, ordered by purl.
+func (inv *inventory) sorted() []*pkg {
+	out := make([]*pkg, 0, len(inv.pkgs))
+	for _, p := range inv.pkgs {
+		if p != inv.primary {
+			out = append(out, p)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].purl < out[j].purl })
+	return out
+}
+
+// sortedEdges returns the relationships in a stable order.
+func (inv *inventory) sortedEdges() []edge {
+	out := make([]edge, 0, len(inv.edges))
+	for e := range inv.edges {
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.from != b.from {
+			return a.from < b.from
+		}
+		if a.kind != b.kind {
+			return a.kind < b.kind
+		}
+		return a.to < b.to
+	})
+	return out
+}
+
+// finish makes the graph complete: every package that nothing contains or depends on is
+// contained by the primary, so each one is reachable from the artifact.
+func (inv *inventory) finish() {
+	reached := map[string]bool{}
+	for e := range inv.edges {
+		reached[e.to] = true
+	}
+	for k, p := range inv.pkgs {
+		if p != inv.primary && !reached[k] {
+			inv.link(inv.primary.key(), k, relContains)
+		}
+	}
+	sort.Slice(inv.files, func(i, j int) bool { return inv.files[i].path < inv.files[j].path })
+	for _, p := range inv.pkgs {
+		sort.Strings(p.locations)
+	}
+}
+
+// sortedProps returns p's properties ordered by name.
+func sortedProps(props map[string]string) [][2]string {
+	out := make([][2]string, 0, len(props))
+	for n, v := range props {
+		out = append(out, [2]string{n, v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	return out
+}
+
+// idSafe turns s into characters allowed in an SPDX identifier.
+func idSafe(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('-')
+		}
+	}
+	return strings.Trim(b.String(), "-")
+}

@@ -1,0 +1,305 @@
+package sbom
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"path"
+	"sort"
+	"strings"
+)
+
+// npmManifest is the part of a package.json signet reads.
+type npmManifest struct {
+	Name                 string            `json:"name"`
+	Version              string            `json:"version"`
+	Description          string            `json:"description"`
+	Homepage             string            `json:"homepage"`
+	Author               json.RawMessage   `json:"author"`
+	License              json.RawMessage   `json:"license"`
+	Licenses             []npmLicenseObj   `json:"licenses"`
+	Dependencies         map[string]string `json:"dependencies"`
+	OptionalDependencies map[string]string `json:"optionalDependencies"`
+	PeerDependencies     map[string]string `json:"peerDependencies"`
+	Integrity            string            `json:"_integrity"`
+}
+
+type npmLicenseObj struct {
+	Type string `json:"type"`
+}
+
+// npmPurl is the purl of an npm package name ("@scope/name" puts the scope in the namespace).
+func npmPurl(name, version string) string {
+	ns, n := "", name
+	if strings.HasPrefix(name, "@") {
+		if s, rest, ok := strings.Cut(name, "/"); ok {
+			ns, n = s, rest
+		}
+	}
+	return purl("npm", ns, n, version, "")
+}
+
+// npmAuthor reads "author" as a string ("Name <email> (url)") or an object.
+func npmAuthor(raw json.RawMessage) *party {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return person(s)
+	}
+	var o struct{ Name, Email string }
+	if json.Unmarshal(raw, &o) == nil && o.Name != "" {
+		return &party{kind: "Person", name: o.Name, email: o.Email}
+	}
+	return nil
+}
+
+// npmLicense reads "license" as a string or a legacy {"type": …} object, or "licenses".
+func npmLicense(m npmManifest) (string, string) {
+	var s string
+	if json.Unmarshal(m.License, &s) == nil && s != "" {
+		return license(s)
+	}
+	var o npmLicenseObj
+	if json.Unmarshal(m.License, &o) == nil && o.Type != "" {
+		return license(o.Type)
+	}
+	var types []string
+	for _, l := range m.Licenses {
+		types = append(types, l.Type)
+	}
+	if len(types) > 1 {
+		return license("(" + strings.Join(types, " OR ") + ")")
+	}
+	return license(strings.Join(types, ""))
+}
+
+// integrityHash turns a subresource-integrity string into a digest.
+func integrityHash(sri string) (alg, hexDigest string) {
+	for _, one := range strings.Fields(sri) {
+		a, b64, ok := strings.Cut(one, "-")
+		if !ok {
+			continue
+		}
+		raw, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil {
+			continue
+		}
+		switch a {
+		case "sha512":
+			return "SHA-512", hex.EncodeToString(raw)
+		case "sha256":
+			return "SHA-256", hex.EncodeToString(raw)
+		case "sha1":
+			alg, hexDigest = "SHA-1", hex.EncodeToString(raw)
+		}
+	}
+	return alg, hexDigest
+}
+
+func setIntegrity(p *pkg, sri string) {
+	if alg, h := integrityHash(sri); alg != "" {
+		p.hashes = map[string]string{alg: h}
+	}
+}
+
+// catalogNpm catalogs installed node_modules packages and resolves each one's dependencies
+// the way Node does (nearest node_modules up the tree). It returns file → package key.
+func (t *tree) catalogNpm(files []namedData) map[string]string {
+	out := map[string]string{}
+	dirs := map[string]string{}
+	deps := map[string][]string{}
+	for _, f := range files {
+		var m npmManifest
+		if json.Unmarshal(f.data, &m) != nil || m.Name == "" || m.Version == "" {
+			continue
+		}
+		p := &pkg{name: m.Name, version: m.Version, purl: npmPurl(m.Name, m.Version), typ: typeLibrary,
+			ecosystem: "npm", supplier: npmAuthor(m.Author), homepage: m.Homepage, description: m.Description,
+			locations: []string{t.loc + f.name}}
+		p.license, p.licenseText = npmLicense(m)
+		setIntegrity(p, m.Integrity)
+		k := t.s.inv.add(p)
+		dir := path.Dir(f.name)
+		dirs[dir], out[f.name] = k, k
+		deps[dir] = sortedKeys(m.Dependencies, m.OptionalDependencies, m.PeerDependencies)
+	}
+	for dir, names := range deps {
+		for _, n := range names {
+			if k, ok := resolveNode(dirs, dir, n); ok {
+				t.s.inv.link(dirs[dir], k, relDependsOn)
+			}
+		}
+	}
+	return out
+}
+
+// resolveNode finds package name as required from dir: dir/node_modules/name, then the
+// same in every ancestor directory.
+func resolveNode(dirs map[string]string, dir, name string) (string, bool) {
+	for d := dir; ; d = path.Dir(d) {
+		if d == "." || d == "/" {
+			d = ""
+		}
+		cand := "node_modules/" + name
+		if d != "" {
+			cand = d + "/" + cand
+		}
+		if k, ok := dirs[cand]; ok {
+			return k, true
+		}
+		if d == "" {
+			return "", false
+		}
+	}
+}
+
+func sortedKeys(ms ...map[string]string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, m := range ms {
+		for k := range m {
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, k)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// npmLock is package-lock.json (lockfileVersion 1, 2 or 3).
+type npmLock struct {
+	Name            string                 `json:"name"`
+	Version         string                 `json:"version"`
+	LockfileVersion int                    `json:"lockfileVersion"`
+	Packages        map[string]lockEntry   `json:"packages"`
+	Dependencies    map[string]lockEntryV1 `json:"dependencies"`
+}
+
+type lockEntry struct {
+	Name                 string            `json:"name"`
+	Version              string            `json:"version"`
+	Integrity            string            `json:"integrity"`
+	License              json.RawMessage   `json:"license"`
+	Dependencies         map[string]string `json:"dependencies"`
+	DevDependencies      map[string]string `json:"devDependencies"`
+	OptionalDependencies map[string]string `json:"optionalDependencies"`
+	PeerDependencies     map[string]string `json:"peerDependencies"`
+	Dev                  bool              `json:"dev"`
+	Link                 bool              `json:"link"`
+}
+
+type lockEntryV1 struct {
+	Version      string                 `json:"version"`
+	Integrity    string                 `json:"integrity"`
+	Requires     map[string]string      `json:"requires"`
+	Dependencies map[string]lockEntryV1 `json:"dependencies"`
+	Dev          bool                   `json:"dev"`
+}
+
+// flattenV1 turns lockfile v1's nested dependencies into v2-style path keys.
+func flattenV1(prefix string, deps map[string]lockEntryV1, out map[string]lockEntry) {
+	for name, e := range deps {
+		key := prefix + "node_modules/" + name
+		out[key] = lockEntry{Version: e.Version, Integrity: e.Integrity, Dependencies: e.Requires, Dev: e.Dev}
+		flattenV1(key+"/", e.Dependencies, out)
+	}
+}
+
+// lockName is the package name of a lock entry at key ("node_modules/a/node_modules/@s/b").
+func lockName(key string, e lockEntry) string {
+	if e.Name != "" {
+		return e.Name
+	}
+	i := strings.LastIndex(key, "node_modules/")
+	if i < 0 {
+		return ""
+	}
+	return key[i+len("node_modules/"):]
+}
+
+// catalogLock catalogs a package-lock.json: every entry once per name@version however many
+// paths it is installed at, edges resolved per path, the root project depending on its
+// direct dependencies.
+func (t *tree) catalogLock(f namedData) []string {
+	var l npmLock
+	if json.Unmarshal(f.data, &l) != nil {
+		return nil
+	}
+	entries := l.Packages
+	if len(entries) == 0 && len(l.Dependencies) > 0 {
+		entries = map[string]lockEntry{}
+		flattenV1("", l.Dependencies, entries)
+	}
+	loc := t.loc + f.name
+	dirs := map[string]string{}
+	for key, e := range entries {
+		name := lockName(key, e)
+		if key == "" || e.Link || e.Version == "" || name == "" {
+			continue
+		}
+		p := &pkg{name: name, version: e.Version, purl: npmPurl(name, e.Version), typ: typeLibrary,
+			ecosystem: "npm", locations: []string{loc}}
+		p.license, p.licenseText = npmLicense(npmManifest{License: e.License})
+		setIntegrity(p, e.Integrity)
+		if e.Dev {
+			p.setProp("signet:npm:dev", "true")
+		}
+		dirs[key] = t.s.inv.add(p)
+	}
+	for key, e := range entries {
+		from, ok := dirs[key]
+		if !ok {
+			continue
+		}
+		for _, n := range sortedKeys(e.Dependencies, e.OptionalDependencies, e.PeerDependencies) {
+			if k, ok := resolveNode(dirs, key, n); ok {
+				t.s.inv.link(from, k, relDependsOn)
+			}
+		}
+	}
+	return t.lockRoot(l, entries, dirs, loc)
+}
+
+// lockRoot adds the project the lock belongs to and returns it, or, without a named and
+// versioned root, the top-level installed packages.
+func (t *tree) lockRoot(l npmLock, entries map[string]lockEntry, dirs map[string]string, loc string) []string {
+	root := entries[""]
+	name, version := firstNonEmpty(root.Name, l.Name), firstNonEmpty(root.Version, l.Version)
+	if name == "" || version == "" {
+		var top []string
+		for key, k := range dirs {
+			if strings.Count(key, "node_modules/") == 1 && strings.HasPrefix(key, "node_modules/") {
+				top = append(top, k)
+			}
+		}
+		sort.Strings(top)
+		return top
+	}
+	rk := t.s.inv.add(&pkg{name: name, version: version, purl: npmPurl(name, version), typ: typeApplication,
+		ecosystem: "npm", locations: []string{loc}})
+	direct := sortedKeys(root.Dependencies, root.DevDependencies, root.OptionalDependencies, root.PeerDependencies)
+	if len(l.Packages) == 0 {
+		direct = nil
+		for key := range dirs {
+			if strings.Count(key, "node_modules/") == 1 {
+				direct = append(direct, lockName(key, entries[key]))
+			}
+		}
+	}
+	for _, n := range direct {
+		if k, ok := resolveNode(dirs, "", n); ok {
+			t.s.inv.link(rk, k, relDependsOn)
+		}
+	}
+	return []string{rk}
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

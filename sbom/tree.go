@@ -1,0 +1,278 @@
+package sbom
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"path"
+	"strings"
+)
+
+// scan is the state of cataloging one subject.
+type scan struct {
+	subject string // the subject's name, first in every message
+	cfg     *config
+	inv     *inventory
+	budget  *budget
+}
+
+// tree is one filesystem being walked: the subject's root, an archive's members, an image's
+// squashed filesystem or a .deb payload. It collects the metadata files its catalogers need
+// and catalogs them when the walk is over.
+type tree struct {
+	s       *scan
+	name    string // the archive as shown in messages: "app.tar.gz" or "img.tar!/lib.jar"
+	loc     string // prefix of member locations: "" at the subject root, else name + "!/"
+	depth   int
+	rooted  bool // an image filesystem: absolute names and links are rooted at its root
+	members int
+	found   []string // keys of the packages found directly in this tree
+	meta    metadata
+	jar     bool              // a jar: its pom.properties describe the jar itself
+	dpkg    map[string]string // installed Debian package name → key
+}
+
+func (s *scan) root() *tree {
+	return &tree{s: s, name: s.subject, depth: 1}
+}
+
+// child returns the tree of an archive found at member name.
+func (t *tree) child(name string) (*tree, error) {
+	c := &tree{s: t.s, name: t.loc + name, loc: t.loc + name + "!/", depth: t.depth + 1}
+	if c.depth > t.s.cfg.maxDepth {
+		return nil, fmt.Errorf("%w: %s: archives nest more than %d deep; raise the limit with --max-depth",
+			ErrLimit, c.displayName(), t.s.cfg.maxDepth)
+	}
+	return c, nil
+}
+
+// count counts one member against the member limit.
+func (t *tree) count() error {
+	t.members++
+	if t.members > t.s.cfg.maxMembers {
+		return fmt.Errorf("%w: %s: more than %d members; raise the limit with --max-members",
+			ErrLimit, t.displayName(), t.s.cfg.maxMembers)
+	}
+	return nil
+}
+
+// displayName names the tree in messages: the subject, then the chain of archives.
+func (t *tree) displayName() string {
+	if t.depth <= 1 {
+		return t.s.subject
+	}
+	return t.s.subject + "!/" + t.name
+}
+
+// selfLocation is where the tree itself is: the subject, or the archive member holding it.
+func (t *tree) selfLocation() string {
+	if t.depth <= 1 {
+		return t.s.subject
+	}
+	return strings.TrimSuffix(t.loc, "!/")
+}
+
+// where names a member of the tree in messages.
+func (t *tree) where(name string) string { return t.displayName() + "!/" + name }
+
+// link checks a symbolic link member.
+func (t *tree) link(name, target string) error {
+	if err := t.count(); err != nil {
+		return err
+	}
+	return linkTarget(t.displayName(), name, target, t.rooted)
+}
+
+// file handles one regular file of the tree; r yields its content and is only valid during
+// the call.
+func (t *tree) file(ctx context.Context, name string, size int64, r io.Reader) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := t.count(); err != nil {
+		return err
+	}
+	var dg *fileDigest
+	if t.s.cfg.fileDigests {
+		dg = newFileDigest()
+		r = io.TeeReader(r, dg)
+	}
+	if err := t.content(ctx, name, size, r); err != nil {
+		return err
+	}
+	if dg == nil {
+		return nil
+	}
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		return fmt.Errorf("reading %s: %w", t.where(name), err)
+	}
+	t.s.inv.files = append(t.s.inv.files, dg.entry(t.loc+name))
+	return nil
+}
+
+// content dispatches a file by its name, then by its first bytes.
+func (t *tree) content(ctx context.Context, name string, size int64, r io.Reader) error {
+	if kind := metaKind(name); kind != metaNone {
+		data, err := readMeta(r, t.s.cfg.maxMetadata, t.where(name))
+		if err != nil {
+			return err
+		}
+		t.meta.add(kind, name, data)
+		return nil
+	}
+	br := bufio.NewReaderSize(r, 4096)
+	head, _ := br.Peek(512)
+	switch sniff(head) {
+	case kindExecutable:
+		return t.goBinary(name, br)
+	case kindGzip, kindZstd, kindXz, kindBzip2:
+		return t.compressed(ctx, name, sniff(head), br)
+	case kindTar:
+		return t.nestedTar(ctx, name, br)
+	case kindZip:
+		return t.nestedZip(ctx, name, size, br)
+	case kindAr:
+		return t.nestedDeb(ctx, name, br)
+	}
+	return nil
+}
+
+// goBinary catalogs the Go build information streamed out of an executable member.
+func (t *tree) goBinary(name string, r io.Reader) error {
+	bi, err := scanBuildInfo(r)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", t.where(name), err)
+	}
+	if bi == nil {
+		return nil
+	}
+	t.meta.binaries = append(t.meta.binaries, goBinary{path: name, info: bi})
+	return nil
+}
+
+func (t *tree) compressed(ctx context.Context, name string, k kind, r io.Reader) error {
+	dr, closeFn, err := decompress(k, r)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", t.where(name), err)
+	}
+	defer closeFn()
+	m := &meter{r: dr, b: t.s.budget, archive: t.where(name)}
+	br := bufio.NewReaderSize(m, 4096)
+	head, _ := br.Peek(512)
+	if sniff(head) != kindTar {
+		return nil // a compressed file that is not a tarball: nothing to catalog
+	}
+	return t.nestedTar(ctx, name, br)
+}
+
+func (t *tree) nestedTar(ctx context.Context, name string, r io.Reader) error {
+	c, err := t.child(name)
+	if err != nil {
+		return err
+	}
+	if err := c.walkTar(ctx, r); err != nil {
+		return err
+	}
+	t.found = append(t.found, c.finish()...)
+	return nil
+}
+
+// finish catalogs what the walk collected and returns the keys of the packages found
+// directly in the tree (the caller links them to whatever holds the tree).
+func (t *tree) finish() []string {
+	found := append([]string(nil), t.found...)
+	found = append(found, t.meta.catalog(t)...)
+	return found
+}
+
+// metaKind classifies a member by its path.
+type metaKindT int
+
+const (
+	metaNone metaKindT = iota
+	metaDpkgStatus
+	metaDpkgList
+	metaApk
+	metaOSRelease
+	metaNpmManifest
+	metaNpmLock
+	metaPython
+	metaPomProperties
+	metaManifest
+)
+
+func metaKind(name string) metaKindT {
+	base := path.Base(name)
+	dir := path.Dir(name)
+	switch {
+	case name == "var/lib/dpkg/status" || dir == "var/lib/dpkg/status.d" && !strings.Contains(base, "."):
+		return metaDpkgStatus
+	case dir == "var/lib/dpkg/info" && strings.HasSuffix(base, ".list"):
+		return metaDpkgList
+	case name == "lib/apk/db/installed":
+		return metaApk
+	case name == "etc/os-release" || name == "usr/lib/os-release":
+		return metaOSRelease
+	case base == "package.json" && isNodeModule(dir):
+		return metaNpmManifest
+	case base == "package-lock.json" && !strings.Contains(name, "node_modules/"):
+		return metaNpmLock
+	case base == "METADATA" && strings.HasSuffix(dir, ".dist-info"), base == "PKG-INFO" && strings.HasSuffix(dir, ".egg-info"):
+		return metaPython
+	case base == "pom.properties" && strings.HasPrefix(name, "META-INF/maven/"):
+		return metaPomProperties
+	case name == "META-INF/MANIFEST.MF":
+		return metaManifest
+	}
+	return metaNone
+}
+
+// isNodeModule reports whether dir is a package directory right under node_modules
+// (node_modules/NAME or node_modules/@SCOPE/NAME).
+func isNodeModule(dir string) bool {
+	parent, base := path.Split(dir)
+	parent = strings.TrimSuffix(parent, "/")
+	if base == "" || strings.HasPrefix(base, ".") {
+		return false
+	}
+	if path.Base(parent) == "node_modules" {
+		return true
+	}
+	return strings.HasPrefix(path.Base(parent), "@") && path.Base(path.Dir(parent)) == "node_modules"
+}
+
+// readMeta reads a metadata file of at most max bytes.
+func readMeta(r io.Reader, max int64, where string) ([]byte, error) {
+	var buf bytes.Buffer
+	n, err := io.Copy(&buf, io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", where, err)
+	}
+	if n > max {
+		return nil, fmt.Errorf("%w: %s: metadata file larger than %d bytes", ErrLimit, where, max)
+	}
+	return buf.Bytes(), nil
+}
+
+// fileDigest computes the SHA-1 and SHA-256 of a file listed with file digests on.
+type fileDigest struct {
+	s1, s256 hash.Hash
+}
+
+func newFileDigest() *fileDigest { return &fileDigest{s1: sha1.New(), s256: sha256.New()} }
+
+func (d *fileDigest) Write(p []byte) (int, error) {
+	d.s1.Write(p)
+	d.s256.Write(p)
+	return len(p), nil
+}
+
+func (d *fileDigest) entry(p string) fileEntry {
+	return fileEntry{path: p, sha1: hex.EncodeToString(d.s1.Sum(nil)), sha256: hex.EncodeToString(d.s256.Sum(nil))}
+}
