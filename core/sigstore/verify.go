@@ -1,0 +1,340 @@
+package sigstore
+
+import (
+	"context"
+	"crypto"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sigstore/sigstore-go/pkg/bundle"
+	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
+	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore-go/pkg/verify"
+	"github.com/sigstore/sigstore/pkg/signature"
+
+	"github.com/signet-ci/signet/core"
+)
+
+// Verifier checks bundles offline against trusted material. It is safe for concurrent use.
+type Verifier struct {
+	trusted     root.TrustedMaterial // nil when only a public key is trusted
+	key         crypto.PublicKey
+	keyMaterial root.TrustedMaterial
+	requireTlog bool
+}
+
+// VerifyOption configures NewVerifier.
+type VerifyOption func(*Verifier) error
+
+// WithRequireTlog refuses bundles without a verified transparency-log entry.
+func WithRequireTlog() VerifyOption {
+	return func(v *Verifier) error {
+		v.requireTlog = true
+		return nil
+	}
+}
+
+// WithPublicKey trusts pub (ECDSA P-256 or Ed25519) for key-signed bundles.
+func WithPublicKey(pub crypto.PublicKey) VerifyOption {
+	return func(v *Verifier) error {
+		if _, err := keyDetails(pub); err != nil {
+			return err
+		}
+		v.key = pub
+		return nil
+	}
+}
+
+// NewVerifier verifies certificate-signed bundles against trusted (a *root.TrustedRoot, or
+// any sigstore-go trusted material) and key-signed bundles against WithPublicKey's key.
+// trusted may be nil when a public key is given.
+func NewVerifier(trusted root.TrustedMaterial, opts ...VerifyOption) (*Verifier, error) {
+	if tr, ok := trusted.(*root.TrustedRoot); ok && tr == nil {
+		trusted = nil
+	}
+	v := &Verifier{trusted: trusted}
+	for _, o := range opts {
+		if err := o(v); err != nil {
+			return nil, fmt.Errorf("verifier option: %w", err)
+		}
+	}
+	if v.trusted == nil && v.key == nil {
+		return nil, fmt.Errorf("%w: a trusted root or a public key is required to verify", ErrTrust)
+	}
+	return v, nil
+}
+
+// material is what sigstore-go checks a bundle against: the trusted root and the key.
+func (v *Verifier) material() (root.TrustedMaterial, error) {
+	var tm root.TrustedMaterialCollection
+	if v.trusted != nil {
+		tm = append(tm, v.trusted)
+	}
+	if v.key != nil {
+		sv, err := signature.LoadVerifier(v.key, crypto.SHA256)
+		if err != nil {
+			return nil, fmt.Errorf("%w: loading the public key: %w", ErrKey, err)
+		}
+		k := root.NewExpiringKey(sv, time.Time{}, time.Time{})
+		tm = append(tm, root.NewTrustedPublicKeyMaterial(func(string) (root.TimeConstrainedVerifier, error) { return k, nil }))
+	}
+	return tm, nil
+}
+
+// IdentityPolicy is who must have signed a certificate-signed bundle: an OIDC issuer and a
+// certificate SAN, each exact or a regular expression (unanchored, as in cosign: anchor it
+// with ^…$), plus Fulcio extension values that must match exactly (empty fields are ignored).
+type IdentityPolicy struct {
+	Issuer       string
+	IssuerRegexp string
+	SAN          string
+	SANRegexp    string
+	Extensions   certificate.Extensions
+}
+
+func (p IdentityPolicy) identity() (verify.CertificateIdentity, error) {
+	if p.Issuer == "" && p.IssuerRegexp == "" {
+		return verify.CertificateIdentity{}, fmt.Errorf("%w: policy names no OIDC issuer (exact or regexp)", ErrIdentity)
+	}
+	if p.SAN == "" && p.SANRegexp == "" {
+		return verify.CertificateIdentity{}, fmt.Errorf("%w: policy names no certificate SAN (exact or regexp)", ErrIdentity)
+	}
+	san, err := verify.NewSANMatcher(p.SAN, p.SANRegexp)
+	if err != nil {
+		return verify.CertificateIdentity{}, fmt.Errorf("%w: SAN regexp %q: %w", ErrIdentity, p.SANRegexp, err)
+	}
+	iss, err := verify.NewIssuerMatcher(p.Issuer, p.IssuerRegexp)
+	if err != nil {
+		return verify.CertificateIdentity{}, fmt.Errorf("%w: issuer regexp %q: %w", ErrIdentity, p.IssuerRegexp, err)
+	}
+	id, err := verify.NewCertificateIdentity(san, iss, p.Extensions)
+	if err != nil {
+		return verify.CertificateIdentity{}, fmt.Errorf("%w: %w", ErrIdentity, err)
+	}
+	return id, nil
+}
+
+// Verify checks bundleJSON: its transparency-log entries and signed timestamps, the
+// certificate chain at the signing time (or the trusted key), the DSSE signature, that the
+// artifact digest (algorithm and hex, e.g. "sha256", "ab12…") is one of the statement's
+// subjects, and, for certificate-signed bundles, that the signer matches policy. At least one
+// signed timestamp or log integrated time is always required for certificates.
+func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, digestAlg, digestHex string, policy IdentityPolicy) (*Result, error) {
+	if digestAlg == "" || digestHex == "" {
+		return nil, fmt.Errorf("%w: an artifact digest (algorithm and hex) is required", ErrDigest)
+	}
+	b, err := ParseBundle(bundleJSON)
+	if err != nil {
+		return nil, err
+	}
+	vr, err := v.verifyEntity(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	res, err := v.result(b, vr)
+	if err != nil {
+		return nil, err
+	}
+	if err := res.checkDigest(digestAlg, digestHex); err != nil {
+		return nil, err
+	}
+	if res.Certificate == nil {
+		return res, nil // key-signed: the trusted key is the identity
+	}
+	id, err := policy.identity()
+	if err != nil {
+		return nil, err
+	}
+	if err := id.Verify(*res.Certificate); err != nil {
+		return nil, fmt.Errorf("%w: certificate (SAN %q, issuer %q) does not match the policy: %w",
+			ErrIdentity, res.Certificate.SubjectAlternativeName, res.Certificate.Issuer, err)
+	}
+	return res, nil
+}
+
+// ParseBundle decodes a Sigstore bundle v0.3 whose content is an in-toto DSSE envelope.
+func ParseBundle(bundleJSON []byte) (*bundle.Bundle, error) {
+	var b bundle.Bundle
+	if err := b.UnmarshalJSON(bundleJSON); err != nil {
+		return nil, fmt.Errorf("%w: not a valid Sigstore bundle: %w", ErrBundle, err)
+	}
+	if b.GetMediaType() != BundleMediaType {
+		return nil, fmt.Errorf("%w: media type %q, expected %q", ErrBundle, b.GetMediaType(), BundleMediaType)
+	}
+	env := b.GetDsseEnvelope()
+	if env == nil {
+		return nil, fmt.Errorf("%w: no DSSE envelope (a message signature is not an attestation)", ErrBundle)
+	}
+	if env.GetPayloadType() != InTotoPayloadType {
+		return nil, fmt.Errorf("%w: DSSE payload type %q, expected %q", ErrBundle, env.GetPayloadType(), InTotoPayloadType)
+	}
+	return &b, nil
+}
+
+// verifyEntity runs sigstore-go's cryptographic checks with the timestamp and log
+// requirements that fit the bundle, and no artifact or identity policy.
+func (v *Verifier) verifyEntity(ctx context.Context, b *bundle.Bundle) (*verify.VerificationResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	opts, keySigned, err := v.options(b)
+	if err != nil {
+		return nil, err
+	}
+	tm, err := v.material()
+	if err != nil {
+		return nil, err
+	}
+	sv, err := verify.NewVerifier(tm, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("configuring the verifier: %w", err)
+	}
+	identities := verify.WithoutIdentitiesUnsafe()
+	if keySigned {
+		identities = verify.WithKey()
+	}
+	vr, err := sv.Verify(b, verify.NewPolicy(verify.WithoutArtifactUnsafe(), identities))
+	if err != nil {
+		return nil, classify(err)
+	}
+	return vr, nil
+}
+
+// options requires every log entry present to verify, and at least one trusted time: a
+// signed timestamp or a log integrated time (key-signed bundles may have neither).
+func (v *Verifier) options(b *bundle.Bundle) ([]verify.VerifierOption, bool, error) {
+	vc, err := b.VerificationContent()
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: %w", ErrBundle, err)
+	}
+	keySigned := vc.PublicKey() != nil
+	switch {
+	case keySigned && v.key == nil:
+		return nil, false, fmt.Errorf("%w: the bundle is signed with a key (hint %q) but no public key is trusted", ErrSignature, vc.PublicKey().Hint())
+	case !keySigned && v.trusted == nil:
+		return nil, false, fmt.Errorf("%w: the bundle is signed with a certificate but no trusted root is given", ErrTrust)
+	}
+	entries := b.GetVerificationMaterial().GetTlogEntries()
+	stamps := b.GetVerificationMaterial().GetTimestampVerificationData().GetRfc3161Timestamps()
+	if v.requireTlog && len(entries) == 0 {
+		return nil, false, fmt.Errorf("%w: the bundle has no transparency-log entry and the policy requires one", ErrTlog)
+	}
+	var opts []verify.VerifierOption
+	if len(entries) > 0 {
+		opts = append(opts, verify.WithTransparencyLog(1))
+	}
+	switch {
+	case len(entries) > 0 || len(stamps) > 0:
+		opts = append(opts, verify.WithObserverTimestamps(1))
+	case keySigned:
+		opts = append(opts, verify.WithNoObserverTimestamps())
+	default:
+		return nil, false, fmt.Errorf("%w: the bundle has no signed timestamp and no transparency-log entry, "+
+			"so the certificate cannot be checked at the signing time", ErrTimestamp)
+	}
+	return opts, keySigned, nil
+}
+
+// stages maps sigstore-go v1.3.0's verification steps to this package's sentinels.
+var stages = []struct {
+	prefix   string
+	sentinel error
+	what     string
+}{
+	{"failed to verify log inclusion", ErrTlog, "transparency-log entry"},
+	{"failed to verify timestamps", ErrTimestamp, "signed timestamps"},
+	{"must provide timestamp", ErrTimestamp, "signed timestamps"},
+	{"failed to verify leaf certificate", ErrCertificate, "certificate chain at the signing time"},
+	{"failed to summarize certificate", ErrCertificate, "certificate"},
+	{"failed to get signature verifier", ErrSignature, "signing key"},
+	{"failed to verify signature", ErrSignature, "DSSE signature"},
+}
+
+func classify(err error) error {
+	msg := err.Error()
+	for _, s := range stages {
+		if strings.HasPrefix(msg, s.prefix) {
+			return fmt.Errorf("%w: checking the %s: %w", s.sentinel, s.what, err)
+		}
+	}
+	return fmt.Errorf("%w: %w", ErrBundle, err)
+}
+
+// Kinds of verified timestamps.
+const (
+	TimestampAuthority = "timestamp-authority"
+	TransparencyLog    = "transparency-log"
+)
+
+// Timestamp is a verified time at which the signature existed.
+type Timestamp struct {
+	Kind string    `json:"kind"`
+	URI  string    `json:"uri,omitempty"`
+	Time time.Time `json:"time"`
+}
+
+// Result is what a verified bundle holds.
+type Result struct {
+	// Statement is the DSSE payload: the in-toto statement JSON.
+	Statement     []byte
+	PredicateType string
+	Subjects      []core.Subject
+	// Certificate summarizes the signing certificate; nil for key-signed bundles.
+	Certificate *certificate.Summary
+	// KeyHint is the public-key hint of key-signed bundles.
+	KeyHint    string
+	Timestamps []Timestamp
+	LogEntries []core.LogEntry
+}
+
+func (v *Verifier) result(b *bundle.Bundle, vr *verify.VerificationResult) (*Result, error) {
+	payload := b.GetDsseEnvelope().GetPayload()
+	subjects, predType, err := core.StatementSubjects(payload)
+	if err != nil {
+		return nil, fmt.Errorf("%w: DSSE payload: %w", ErrBundle, err)
+	}
+	res := &Result{Statement: payload, PredicateType: predType, Subjects: subjects}
+	if vr.Signature != nil {
+		res.Certificate = vr.Signature.Certificate
+		if vr.Signature.PublicKeyID != nil {
+			res.KeyHint = string(*vr.Signature.PublicKeyID)
+		}
+	}
+	for _, ts := range vr.VerifiedTimestamps {
+		kind := TimestampAuthority
+		if ts.Type == "Tlog" {
+			kind = TransparencyLog
+		}
+		res.Timestamps = append(res.Timestamps, Timestamp{Kind: kind, URI: ts.URI, Time: ts.Timestamp.UTC()})
+	}
+	for _, e := range b.GetVerificationMaterial().GetTlogEntries() {
+		le := logEntry(e)
+		if v.trusted != nil {
+			if l, ok := v.trusted.RekorLogs()[le.ID]; ok {
+				le.URL = l.BaseURL
+			}
+		}
+		res.LogEntries = append(res.LogEntries, le)
+	}
+	return res, nil
+}
+
+// checkDigest requires the artifact digest to be one of the statement's subjects.
+func (r *Result) checkDigest(alg, hexDigest string) error {
+	alg, want := strings.ToLower(alg), strings.ToLower(hexDigest)
+	if _, err := hex.DecodeString(want); err != nil {
+		return fmt.Errorf("%w: %s digest %q is not hex", ErrDigest, alg, hexDigest)
+	}
+	var names []string
+	for _, s := range r.Subjects {
+		if strings.ToLower(s.Digest[alg]) == want {
+			return nil
+		}
+		if len(names) < 5 {
+			names = append(names, s.Name)
+		}
+	}
+	return fmt.Errorf("%w: %s:%s is not among the statement's %d subject(s) %v", ErrDigest, alg, want, len(r.Subjects), names)
+}
