@@ -15,8 +15,9 @@ var ErrNotProvenance = errors.New("not SLSA v1.0 provenance")
 // certificate or a policy. Empty fields are facts the predicate does not state.
 type Facts struct {
 	// Platform is the platform of a buildType signet knows ("" for any other buildType).
-	Platform  Platform `json:"platform,omitempty"`
-	BuildType string   `json:"buildType,omitempty"`
+	Platform Platform `json:"platform,omitempty"`
+	// BuildType is buildDefinition.buildType.
+	BuildType string `json:"buildType,omitempty"`
 	// SourceRepo, Commit and Ref name the source: repository URL, git commit, full ref.
 	SourceRepo string `json:"sourceRepo,omitempty"`
 	Commit     string `json:"commit,omitempty"`

@@ -161,9 +161,9 @@ func localContext(t *testing.T, fx fixture) (*LocalContext, error) {
 // author and dates; git must be installed (the local tests fail without it).
 func makeRepo(t *testing.T, dir string, g gitFixture) {
 	t.Helper()
-	env := append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir,
+	env := []string{"GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1", "HOME=" + dir,
 		"GIT_AUTHOR_NAME=Signet Test", "GIT_AUTHOR_EMAIL=test@signet.invalid", "GIT_AUTHOR_DATE=2026-08-20T09:00:00Z",
-		"GIT_COMMITTER_NAME=Signet Test", "GIT_COMMITTER_EMAIL=test@signet.invalid", "GIT_COMMITTER_DATE=2026-08-20T09:00:00Z")
+		"GIT_COMMITTER_NAME=Signet Test", "GIT_COMMITTER_EMAIL=test@signet.invalid", "GIT_COMMITTER_DATE=2026-08-20T09:00:00Z"}
 	run := func(args ...string) {
 		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
 		cmd.Env = env

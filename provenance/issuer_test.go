@@ -26,6 +26,8 @@ type testIssuer struct {
 	failures atomic.Int32
 	// status, when not 0, is returned to every request.
 	status atomic.Int32
+	// keysStatus, when not 0, is returned to key set requests only.
+	keysStatus atomic.Int32
 	// discoveredIssuer, when set, is the issuer the discovery document names.
 	discoveredIssuer atomic.Value
 }
@@ -71,6 +73,8 @@ func (ti *testIssuer) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"issuer": iss, "jwks_uri": base + strings.TrimSuffix(r.URL.Path, discoveryPath) + "/keys",
 			"id_token_signing_alg_values_supported": []string{"RS256"}, "response_types_supported": []string{"id_token"},
 			"subject_types_supported": []string{"public"}})
+	case strings.HasSuffix(r.URL.Path, "/keys") && ti.keysStatus.Load() != 0:
+		http.Error(w, "keys unavailable", int(ti.keysStatus.Load()))
 	case strings.HasSuffix(r.URL.Path, "/keys"):
 		writeJSON(w, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &ti.key.PublicKey, KeyID: ti.kid, Algorithm: "RS256", Use: "sig"}}})
 	default:

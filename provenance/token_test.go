@@ -134,6 +134,7 @@ func TestVerifyTokenIssuerFailures(t *testing.T) {
 		status    int
 		failures  int
 		discIss   string
+		keys      int
 		wantErr   error
 		wantMsg   string
 		wantHits  int32
@@ -143,6 +144,8 @@ func TestVerifyTokenIssuerFailures(t *testing.T) {
 			wantMsg: "GET {iss}/.well-known/openid-configuration failed after 3 attempt(s): HTTP 503 Service Unavailable", wantHits: 3},
 		{name: "not found is not retried", status: http.StatusNotFound, wantErr: ErrIssuerUnreachable,
 			wantMsg: "failed after 1 attempt(s): HTTP 404 Not Found", wantHits: 1},
+		{name: "key set down: bounded retries", keys: http.StatusBadGateway, wantErr: ErrIssuerUnreachable,
+			wantMsg: "GET {iss}/keys failed after 3 attempt(s): HTTP 502 Bad Gateway", wantHits: 4},
 		{name: "transient failures recover", failures: 2, wantValid: true, wantHits: 4},
 		{name: "discovery names another issuer", discIss: "https://elsewhere.example.com", wantErr: ErrTokenIssuer,
 			wantMsg: `its discovery document names issuer "https://elsewhere.example.com"`, wantHits: 1},
@@ -154,6 +157,7 @@ func TestVerifyTokenIssuerFailures(t *testing.T) {
 			ti.status.Store(int32(tt.status))
 			ti.failures.Store(int32(tt.failures))
 			ti.discoveredIssuer.Store(tt.discIss)
+			ti.keysStatus.Store(int32(tt.keys))
 			tok := ti.sign(t, baseClaims(ti.URL()))
 			_, err := VerifyToken(t.Context(), tok, WithRetries(3, time.Millisecond), WithNow(func() time.Time { return tokenNow }))
 			if got := ti.hits.Load(); got != tt.wantHits {
