@@ -165,9 +165,9 @@ func (info *BundleInfo) readMaterial(raw *bundleJSON) error {
 		}
 	}
 	for _, e := range vm.TlogEntries {
-		idx, err1 := strconv.ParseInt(e.LogIndex, 10, 64)
-		secs, err2 := strconv.ParseInt(strings.TrimSpace(e.IntegratedTime), 10, 64)
-		if err1 != nil || err2 != nil && e.IntegratedTime != "" {
+		idx, err1 := parseInt64(e.LogIndex)
+		secs, err2 := parseInt64(e.IntegratedTime)
+		if err1 != nil || err2 != nil {
 			return fmt.Errorf("%w: log entry index %q or integrated time %q is not a number", ErrNotBundle, e.LogIndex, e.IntegratedTime)
 		}
 		te := TlogEntryInfo{Index: idx, LogID: hex.EncodeToString(e.LogID.KeyID), Kind: e.KindVersion.Kind, Version: e.KindVersion.Version}
@@ -199,4 +199,12 @@ func (info *BundleInfo) namesFile(name string) bool {
 		}
 	}
 	return false
+}
+
+// parseInt64 reads a protojson int64 (a decimal string, omitted when zero).
+func parseInt64(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	return strconv.ParseInt(s, 10, 64)
 }

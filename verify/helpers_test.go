@@ -265,21 +265,35 @@ func check(t *testing.T, bv verify.BundleVerifier, p verify.Policy, src verify.S
 	return r
 }
 
-// selfSignedCA returns the DER of a fresh CA certificate nothing has signed with.
-func selfSignedCA(t *testing.T, name string) []byte {
+// strangerChain returns a leaf and its root CA, base64 DER, that nothing in the tests signs with.
+func strangerChain(t *testing.T, name string) []any {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	rootKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: name, Organization: []string{"sigstore.dev"}},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	leafKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return der
+	valid := func(c *x509.Certificate) *x509.Certificate {
+		c.NotBefore, c.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour)
+		return c
+	}
+	root := valid(&x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name + " root", Organization: []string{"stranger"}},
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign})
+	leaf := valid(&x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: name, Organization: []string{"stranger"}},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping, x509.ExtKeyUsageCodeSigning}})
+	rootDER, err := x509.CreateCertificate(rand.Reader, root, root, &rootKey.PublicKey, rootKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, root, &leafKey.PublicKey, rootKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := base64.StdEncoding.EncodeToString
+	return []any{map[string]any{"rawBytes": enc(leafDER)}, map[string]any{"rawBytes": enc(rootDER)}}
 }
 
 // replaceAuthority returns a verifier whose trusted root swaps every certificate of one kind of
@@ -294,9 +308,12 @@ func (f *fixture) replaceAuthority(t *testing.T, kind string) verify.BundleVerif
 	if !ok || len(auths) == 0 {
 		t.Fatalf("trusted root has no %s", kind)
 	}
-	stranger := base64.StdEncoding.EncodeToString(selfSignedCA(t, "stranger "+kind))
+	chain := strangerChain(t, "stranger "+kind)
+	if kind == "certificateAuthorities" {
+		chain = chain[1:] // a CA's chain ends at its root; Fulcio's has no leaf
+	}
 	for _, a := range auths {
-		at(a)["certChain"] = map[string]any{"certificates": []any{map[string]any{"rawBytes": stranger}}}
+		at(a)["certChain"] = map[string]any{"certificates": chain}
 	}
 	b, err := json.Marshal(tr)
 	if err != nil {
