@@ -1,0 +1,177 @@
+package tekton
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/signet-ci/signet/core"
+	"github.com/signet-ci/signet/provenance"
+)
+
+// Environment variables signet's Task sets on its step. The TaskRun's identity comes from
+// $(context.taskRun.*) and the downward API; everything signet-specific has the SIGNET_TEKTON_
+// prefix.
+const (
+	EnvTaskRunName      = "TEKTON_TASKRUN_NAME"                 // $(context.taskRun.name)
+	EnvTaskRunNamespace = "TEKTON_TASKRUN_NAMESPACE"            // $(context.taskRun.namespace)
+	EnvTaskRunUID       = provenance.TektonTaskRunUIDEnv        // $(context.taskRun.uid)
+	EnvPipelineRun      = "TEKTON_PIPELINERUN_NAME"             // pod label tekton.dev/pipelineRun
+	EnvServiceAccount   = "TEKTON_SERVICE_ACCOUNT"              // pod spec.serviceAccountName
+	EnvWorkspace        = "SIGNET_TEKTON_WORKSPACE"             // $(workspaces.source.path)
+	EnvSubjectPath      = "SIGNET_TEKTON_SUBJECT_PATH"          // $(params.subject-path)
+	EnvSubjectChecksums = "SIGNET_TEKTON_SUBJECT_CHECKSUMS"     // $(params.subject-checksums)
+	EnvGitURL           = "SIGNET_TEKTON_GIT_URL"               // $(params.CHAINS-GIT_URL)
+	EnvGitCommit        = "SIGNET_TEKTON_GIT_COMMIT"            // $(params.CHAINS-GIT_COMMIT)
+	EnvStepImage        = "SIGNET_TEKTON_STEP_IMAGE"            // $(params.image)
+	EnvTokenFile        = "SIGNET_TEKTON_TOKEN_FILE"            // the projected token's path
+	EnvResultsDir       = "SIGNET_TEKTON_RESULTS_DIR"           // fallback for unset result paths
+	EnvResultPrefix     = "SIGNET_TEKTON_RESULT_"               // + upper-cased result name: its path
+	DefaultTokenFile    = "/var/run/sigstore/cosign/oidc-token" // cosign's filesystem provider path
+	DefaultResultsDir   = "/tekton/results"                     // Tekton's DefaultResultPath
+)
+
+// Sentinel errors callers branch on.
+var (
+	// ErrWorkspace means the source workspace is missing or holds nothing.
+	ErrWorkspace = errors.New("source workspace")
+	// ErrSubjectPath means a subject-path names nothing in the workspace.
+	ErrSubjectPath = errors.New("subject-path")
+	// ErrNothingToSign means no param names a subject.
+	ErrNothingToSign = errors.New("nothing to sign")
+)
+
+// Step is the environment signet's Task gives its step, read and checked.
+type Step struct {
+	// Workspace is the source workspace, absolute with symlinks resolved; "" outside a Task.
+	Workspace string
+	// SubjectPaths are subject-path entries (one per line), relative to Workspace.
+	SubjectPaths []string
+	// ChecksumFiles are subject-checksums entries (one per line), relative to Workspace.
+	ChecksumFiles []string
+	// TokenFile is where the projected service-account token is mounted.
+	TokenFile string
+	// TaskRun is what the Task passes about its TaskRun, for the provenance.
+	TaskRun provenance.TektonParams
+	// Results maps each result name to the file Tekton reads it from.
+	Results map[string]string
+}
+
+// ReadStep reads the step's environment through getenv. It reports every problem at once.
+func ReadStep(getenv func(string) string) (Step, error) {
+	s := Step{
+		SubjectPaths:  splitLines(getenv(EnvSubjectPath)),
+		ChecksumFiles: splitLines(getenv(EnvSubjectChecksums)),
+		TokenFile:     orDefault(getenv(EnvTokenFile), DefaultTokenFile),
+		TaskRun:       readTaskRun(getenv),
+		Results:       resultPaths(getenv),
+	}
+	ws, err := workspace(getenv(EnvWorkspace))
+	if err != nil {
+		return s, err
+	}
+	s.Workspace = ws
+	return s, errors.Join(s.checkPaths(), s.checkEmpty())
+}
+
+func readTaskRun(getenv func(string) string) provenance.TektonParams {
+	p := provenance.TektonParams{
+		TaskRunName:    getenv(EnvTaskRunName),
+		Namespace:      getenv(EnvTaskRunNamespace),
+		UID:            getenv(EnvTaskRunUID),
+		PipelineRun:    getenv(EnvPipelineRun),
+		ServiceAccount: getenv(EnvServiceAccount),
+		GitURL:         strings.TrimSpace(getenv(EnvGitURL)),
+		GitCommit:      strings.TrimSpace(getenv(EnvGitCommit)),
+	}
+	// Only an image pinned by digest is a resolved dependency; a tag says nothing verifiable.
+	if img := strings.TrimSpace(getenv(EnvStepImage)); img != "" {
+		if _, err := core.ParseSubjectRef(img); err == nil {
+			p.StepImages = []string{img}
+		}
+	}
+	return p
+}
+
+// workspace resolves the source workspace path; "" (no workspace) is allowed outside a Task.
+func workspace(ws string) (string, error) {
+	if ws == "" {
+		return "", nil
+	}
+	abs, err := filepath.Abs(ws)
+	if err != nil {
+		return "", fmt.Errorf("%w %q: %w", ErrWorkspace, ws, err)
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return "", fmt.Errorf("%w %q does not exist: bind a workspace named \"source\" to the TaskRun "+
+			"(in a Pipeline: workspaces: [{name: source, workspace: <the workspace your build wrote to>}]): %w", ErrWorkspace, ws, err)
+	}
+	if !fi.IsDir() {
+		return "", fmt.Errorf("%w %q is not a directory", ErrWorkspace, ws)
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	return abs, nil
+}
+
+// checkEmpty fails for a workspace with no entries: nothing a build wrote can be signed there.
+func (s Step) checkEmpty() error {
+	if s.Workspace == "" {
+		return nil
+	}
+	entries, err := os.ReadDir(s.Workspace)
+	if err != nil {
+		return fmt.Errorf("%w %q: %w", ErrWorkspace, s.Workspace, err)
+	}
+	if len(entries) == 0 {
+		return fmt.Errorf("%w %q is empty, so there are no outputs to sign: bind the workspace your build task wrote "+
+			"its outputs to (the same PersistentVolumeClaim or volumeClaimTemplate workspace), not a fresh emptyDir", ErrWorkspace, s.Workspace)
+	}
+	return nil
+}
+
+// checkPaths fails early for a literal subject-path that is not in the workspace; globs are
+// expanded, and reported when they match nothing, by core.
+func (s Step) checkPaths() error {
+	var errs []error
+	for _, p := range s.SubjectPaths {
+		if strings.ContainsAny(p, "*?[") {
+			continue
+		}
+		if _, err := os.Lstat(s.abs(p)); err != nil {
+			errs = append(errs, fmt.Errorf("%w %q: not found in the source workspace %q: check that the build task wrote it "+
+				"to the workspace bound as \"source\" and give the path relative to that workspace", ErrSubjectPath, p, s.Workspace))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// abs resolves p against the workspace (or the working directory when there is none).
+func (s Step) abs(p string) string {
+	if filepath.IsAbs(p) || s.Workspace == "" {
+		return p
+	}
+	return filepath.Join(s.Workspace, p)
+}
+
+// splitLines splits a param holding one entry per line, trimming blanks.
+func splitLines(v string) []string {
+	var out []string
+	for _, l := range strings.Split(v, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
