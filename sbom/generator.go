@@ -241,7 +241,7 @@ func (t *tree) subjectTar(ctx context.Context, p string, f *os.File, primary *pk
 		primary.typ = typeContainer
 		return t.walkOCIArchive(ctx, p)
 	}
-	if err := t.walkTar(ctx, f); err != nil {
+	if err := t.walkTar(ctx, bufio.NewReaderSize(f, 1<<20)); err != nil {
 		return nil, err
 	}
 	return t.finish(), nil

@@ -207,18 +207,21 @@ func goPurl(modPath, version string) string {
 }
 
 func goModule(d *debug.Module, loc string) *pkg {
-	m := d
-	if d.Replace != nil {
+	m, local := d, d.Replace != nil && d.Replace.Version == ""
+	if d.Replace != nil && !local {
 		m = d.Replace
 	}
 	version := m.Version
-	if version == "" {
+	if version == "" || local {
 		version = "(devel)"
 	}
 	p := &pkg{name: m.Path, version: version, purl: goPurl(m.Path, version), typ: typeLibrary, ecosystem: "golang",
 		supplier: goSupplier(m.Path), locations: []string{loc}}
 	p.setProp("signet:go:h1", m.Sum)
-	if d.Replace != nil {
+	switch {
+	case local:
+		p.setProp("signet:go:replaced-by", d.Replace.Path)
+	case d.Replace != nil:
 		p.setProp("signet:go:replaces", d.Path+"@"+d.Version)
 	}
 	return p

@@ -2,6 +2,7 @@ package sbom
 
 import (
 	"archive/tar"
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -35,7 +36,7 @@ func (t *tree) tarImageFormat(p string) (imageFormat, error) {
 		return notImage, fmt.Errorf("reading %q: %w", p, err)
 	}
 	defer f.Close()
-	tr := tar.NewReader(f)
+	tr := tar.NewReader(&seekBuffer{f: f, br: bufio.NewReaderSize(f, 64<<10)})
 	for n := 0; n <= t.s.cfg.maxMembers; n++ {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -52,6 +53,38 @@ func (t *tree) tarImageFormat(p string) (imageFormat, error) {
 		}
 	}
 	return notImage, nil // the walk itself reports the member limit
+}
+
+// seekBuffer buffers reads of a file and still lets archive/tar seek over member contents.
+type seekBuffer struct {
+	f   *os.File
+	br  *bufio.Reader
+	pos int64 // offset in f of the next byte br returns
+}
+
+func (s *seekBuffer) Read(p []byte) (int, error) {
+	n, err := s.br.Read(p)
+	s.pos += int64(n)
+	return n, err
+}
+
+// Seek supports what archive/tar asks: io.SeekCurrent, forward or to learn the position.
+func (s *seekBuffer) Seek(offset int64, whence int) (int64, error) {
+	if whence != io.SeekCurrent || offset < 0 {
+		return 0, fmt.Errorf("seekBuffer: only forward seeks from the current position")
+	}
+	if offset <= int64(s.br.Buffered()) {
+		n, err := s.br.Discard(int(offset))
+		s.pos += int64(n)
+		return s.pos, err
+	}
+	target := s.pos + offset
+	if _, err := s.f.Seek(target, io.SeekStart); err != nil {
+		return 0, err
+	}
+	s.br.Reset(s.f)
+	s.pos = target
+	return target, nil
 }
 
 // walkDockerArchive catalogs every image of a docker-archive (docker save) tarball.

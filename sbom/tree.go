@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
@@ -126,13 +127,22 @@ func (t *tree) content(ctx context.Context, name string, size int64, r io.Reader
 		t.meta.add(kind, name, data)
 		return nil
 	}
-	br := bufio.NewReaderSize(r, 4096)
-	head, _ := br.Peek(512)
-	switch sniff(head) {
+	var buf [512]byte
+	n, err := io.ReadFull(r, buf[:])
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("reading %s: %w", t.where(name), err)
+	}
+	k := sniff(buf[:n])
+	if k == kindOther {
+		return nil
+	}
+	head := append([]byte(nil), buf[:n]...)
+	br := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(head), r), 64<<10)
+	switch k {
 	case kindExecutable:
 		return t.goBinary(name, br)
 	case kindGzip, kindZstd, kindXz, kindBzip2:
-		return t.compressed(ctx, name, sniff(head), br)
+		return t.compressed(ctx, name, k, br)
 	case kindTar:
 		return t.nestedTar(ctx, name, br)
 	case kindZip:

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path"
 	"sort"
@@ -107,10 +108,11 @@ func (t *tree) walkZip(ctx context.Context, ra io.ReaderAt, size int64) error {
 func (t *tree) zipDeclared(zr *zip.Reader) error {
 	var total uint64
 	for _, f := range zr.File {
-		total += f.UncompressedSize64
-		if total > uint64(t.s.budget.max) {
+		if total+f.UncompressedSize64 < total {
+			total = math.MaxUint64 // saturate: a sum that overflows is over any limit
 			break
 		}
+		total += f.UncompressedSize64
 	}
 	if total > uint64(t.s.budget.max-t.s.budget.used) {
 		return fmt.Errorf("%w: %s: members declare %d bytes expanded, over the %d-byte limit (a zip bomb?); raise the limit with --max-expanded-bytes",
