@@ -2,8 +2,8 @@ package sbom
 
 import (
 	"archive/tar"
-	"bufio"
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"compress/flate"
 	"context"
@@ -191,4 +191,3 @@ func TestHostileArchives(t *testing.T) {
 		})
 	}
 }
-
