@@ -1,0 +1,145 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/signet-ci/signet/core"
+	"github.com/signet-ci/signet/sbom"
+)
+
+// sbomConfig is one `signet sbom` run.
+type sbomConfig struct {
+	format      string
+	output      string
+	fileDigests bool
+	maxDepth    int
+	maxMembers  int
+	maxExpanded int64
+}
+
+func newSBOMCmd(env Env) *cobra.Command {
+	cfg := sbomConfig{}
+	cmd := &cobra.Command{
+		Use:   "sbom PATH...",
+		Short: "Write the SBOM of build outputs (unsigned): SPDX 2.3 or CycloneDX 1.6 JSON",
+		Long: `sbom catalogs what is inside each PATH and writes its SBOM. A PATH is a file (a Go binary, an
+archive: tar, tar.gz, tar.zst, tar.xz, zip, jar, wheel; a docker-archive or OCI archive image
+tarball; a .deb; a package-lock.json) or an OCI image layout directory. The artifact itself is the
+primary package, with its sha256.
+
+With one PATH the document goes to standard output, or to --output FILE (written atomically). With
+several PATHs, --output names a directory that receives one document per PATH.
+
+The SBOM is not signed: use "signet attest --sbom spdx-json,cyclonedx-json" to sign it with the
+run's provenance.`,
+		Example: `  signet sbom dist/app --format cyclonedx-json
+  signet sbom image.tar --format spdx-json --output image.spdx.json
+  signet sbom dist/*.tar.gz --output sboms/ --file-digests`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runSBOM(cmd.Context(), env, cfg, args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.format, "format", sbom.FormatSPDX, "document format: spdx-json or cyclonedx-json")
+	f.StringVarP(&cfg.output, "output", "o", "", "write to FILE (one PATH) or into DIR (several PATHs) instead of standard output")
+	f.BoolVar(&cfg.fileDigests, "file-digests", false, "list every file inside the artifact with its SHA-1 and SHA-256 (large documents)")
+	f.IntVar(&cfg.maxDepth, "max-depth", sbom.DefaultMaxDepth, "how deeply archives may nest")
+	f.IntVar(&cfg.maxMembers, "max-members", sbom.DefaultMaxMembers, "most members one archive or image filesystem may hold")
+	f.Int64Var(&cfg.maxExpanded, "max-expanded-bytes", sbom.DefaultMaxExpandedBytes, "most bytes the archives of one PATH may expand to")
+	return cmd
+}
+
+func runSBOM(ctx context.Context, env Env, cfg sbomConfig, args []string) error {
+	if _, err := sbom.PredicateType(cfg.format); err != nil {
+		return fmt.Errorf("--format %q: expected %s or %s", cfg.format, sbom.FormatSPDX, sbom.FormatCycloneDX)
+	}
+	if len(args) > 1 && cfg.output == "" {
+		return errors.New("several PATHs write several documents: give --output DIR")
+	}
+	gen, err := sbom.NewGenerator(sbom.WithFileDigests(cfg.fileDigests), sbom.WithMaxDepth(cfg.maxDepth),
+		sbom.WithMaxMembers(cfg.maxMembers), sbom.WithMaxExpandedBytes(cfg.maxExpanded), sbom.WithToolVersion(version()))
+	if err != nil {
+		return err
+	}
+	for _, arg := range args {
+		s, err := sbomSubject(ctx, env, arg)
+		if err != nil {
+			return err
+		}
+		p, err := gen.SBOM(ctx, s, cfg.format)
+		if err != nil {
+			return err
+		}
+		if err := writeSBOM(env, cfg, len(args) > 1, s.Name, p.JSON); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sbomSubject turns a PATH argument into a subject: its name as given, its file resolved
+// against the working directory, its sha256 (an OCI layout directory is digested by the
+// generator, from its index.json).
+func sbomSubject(ctx context.Context, env Env, arg string) (core.Subject, error) {
+	p := arg
+	if !filepath.IsAbs(p) && env.Dir != "" {
+		p = filepath.Join(env.Dir, p)
+	}
+	info, err := os.Stat(p)
+	if err != nil {
+		return core.Subject{}, fmt.Errorf("PATH %q: %w", arg, err)
+	}
+	name := filepath.ToSlash(filepath.Clean(arg))
+	if info.IsDir() {
+		return core.Subject{Name: name, Path: p}, nil
+	}
+	subs, err := core.DigestFiles(ctx, []core.FileRef{{Name: name, Path: p}}, core.SHA256, 1)
+	if err != nil {
+		return core.Subject{}, err
+	}
+	return subs[0], nil
+}
+
+// writeSBOM writes one document to standard output, to --output FILE, or into --output DIR.
+func writeSBOM(env Env, cfg sbomConfig, many bool, name string, doc []byte) error {
+	if cfg.output == "" {
+		_, err := env.Stdout.Write(doc)
+		return err
+	}
+	out := cfg.output
+	if !filepath.IsAbs(out) && env.Dir != "" {
+		out = filepath.Join(env.Dir, out)
+	}
+	if many {
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			return fmt.Errorf("--output %q: %w", cfg.output, err)
+		}
+		out = filepath.Join(out, sbomFileName(name, cfg.format))
+	} else if info, err := os.Stat(out); err == nil && info.IsDir() {
+		out = filepath.Join(out, sbomFileName(name, cfg.format))
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("--output %q: %w", cfg.output, err)
+	}
+	return core.WriteFileAtomic(out, doc, 0o644)
+}
+
+var sbomUnsafe = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// sbomFileName is the document file for subject name, as attest names it under sbom/.
+func sbomFileName(name, format string) string {
+	base := strings.TrimLeft(sbomUnsafe.ReplaceAllString(strings.ReplaceAll(name, "/", "_"), "-"), ".")
+	if format == sbom.FormatCycloneDX {
+		return base + ".cdx.json"
+	}
+	return base + ".spdx.json"
+}
