@@ -572,3 +572,32 @@ func validateSample(ctx context.Context, doc []byte) error {
 	}
 	return nil
 }
+
+// fenceRE matches a fenced YAML block in Markdown.
+var fenceRE = regexp.MustCompile("(?s)```yaml\n(.*?)```")
+
+// TestDocsExamples validates every Kubernetes object in the Tekton guide's YAML blocks as the
+// cluster would (fragments without apiVersion and kind are part of the prose).
+func TestDocsExamples(t *testing.T) {
+	t.Parallel()
+	ctx := clusterContext(t, nil)
+	n := 0
+	for _, doc := range []string{filepath.Join(repoRoot(t), "docs", "tekton-task.md"), filepath.Join("task", "signet", "0.1", "README.md")} {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, m := range fenceRE.FindAllStringSubmatch(string(b), -1) {
+			if !strings.Contains(m[1], "apiVersion:") {
+				continue
+			}
+			n++
+			if err := validateSample(ctx, []byte(m[1])); err != nil {
+				t.Errorf("%s: YAML block %d: %v", doc, i+1, err)
+			}
+		}
+	}
+	if n < 3 {
+		t.Errorf("found %d Kubernetes objects in the docs, want the guide's ServiceAccount, Pipeline and PipelineRun", n)
+	}
+}
