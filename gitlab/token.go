@@ -1,0 +1,176 @@
+package gitlab
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/signet-ci/signet/provenance"
+)
+
+// TokenVariable is the job variable GitLab fills with the ID token declared under id_tokens.
+const TokenVariable = "SIGSTORE_ID_TOKEN"
+
+// Audience is the audience Fulcio requires; the job's id_tokens must request it.
+const Audience = "sigstore"
+
+// idTokensYAML is the job configuration that makes GitLab issue the token, for messages.
+const idTokensYAML = "id_tokens: SIGSTORE_ID_TOKEN: aud: sigstore"
+
+// Errors the token source reports (wrapped); none ever contains the token.
+var (
+	// ErrNoIDToken means SIGSTORE_ID_TOKEN is unset or empty: the job lacks id_tokens.
+	ErrNoIDToken = errors.New("no GitLab ID token")
+	// ErrTokenMalformed means SIGSTORE_ID_TOKEN does not hold a JWT with a JSON payload.
+	ErrTokenMalformed = errors.New("GitLab ID token is not a JWT")
+	// ErrTokenAudience means the token was issued for another audience than Fulcio's.
+	ErrTokenAudience = errors.New("GitLab ID token has the wrong audience")
+	// ErrTokenExpired means the token's exp is past.
+	ErrTokenExpired = errors.New("GitLab ID token expired")
+)
+
+// TokenSource is a core.TokenSource reading the job's ID token from SIGSTORE_ID_TOKEN. Before
+// handing it out it checks, on the unverified payload and only to explain what would otherwise
+// fail later and less clearly, that the token is for audience "sigstore", not expired, and
+// names the pipeline's configuration (ci_config_ref_uri); the token's signature is checked by
+// the verifier and by Fulcio.
+type TokenSource struct {
+	getenv func(string) string
+	job    Job
+	now    func() time.Time
+}
+
+// NewTokenSource returns a TokenSource over the job's environment; job names the pipeline in
+// messages.
+func NewTokenSource(getenv func(string) string, job Job) *TokenSource {
+	return &TokenSource{getenv: getenv, job: job, now: time.Now}
+}
+
+// Token returns the job's ID token, or an error saying what to change in the job.
+func (t *TokenSource) Token(ctx context.Context) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	raw := strings.TrimSpace(t.getenv(TokenVariable))
+	if raw == "" {
+		return "", fmt.Errorf("%w: %s is not set: the job needs `%s` (signet's component declares it; "+
+			"a job of your own must declare it too), and the ID token is only issued to jobs of the project's "+
+			"own pipeline", ErrNoIDToken, TokenVariable, idTokensYAML)
+	}
+	c, err := peek(raw)
+	if err != nil {
+		return "", err
+	}
+	return raw, t.check(c)
+}
+
+// tokenClaims are the claims checked before the token is used. ConfigRef is a pointer to a
+// raw message so that null, absent and a string can be told apart.
+type tokenClaims struct {
+	Audience    audience        `json:"aud"`
+	Expiry      *float64        `json:"exp"`
+	ProjectPath string          `json:"project_path"`
+	ConfigRef   json.RawMessage `json:"ci_config_ref_uri"`
+}
+
+// peek decodes the payload without verifying the token.
+func peek(raw string) (tokenClaims, error) {
+	var c tokenClaims
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		return c, fmt.Errorf("%w: %s holds %d dot-separated part(s), expected 3 (header.payload.signature)",
+			ErrTokenMalformed, TokenVariable, len(parts))
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return c, fmt.Errorf("%w: %s: the payload is not base64url", ErrTokenMalformed, TokenVariable)
+	}
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return c, fmt.Errorf("%w: %s: the payload is not a JSON object with a string or list aud", ErrTokenMalformed, TokenVariable)
+	}
+	return c, nil
+}
+
+func (t *TokenSource) check(c tokenClaims) error {
+	if !slices.Contains(c.Audience, Audience) {
+		return fmt.Errorf("%w: %s is for audience %q, but Fulcio accepts only %q: declare `%s` in the job",
+			ErrTokenAudience, TokenVariable, []string(c.Audience), Audience, idTokensYAML)
+	}
+	if c.Expiry != nil {
+		if exp := time.Unix(int64(*c.Expiry), 0); !exp.After(t.now()) {
+			return fmt.Errorf("%w: %s expired at %s: GitLab makes ID tokens last as long as the job's timeout; "+
+				"raise the job's timeout if signing runs late in a long job", ErrTokenExpired, TokenVariable, exp.UTC().Format(time.RFC3339))
+		}
+	}
+	if state := configRefState(c.ConfigRef); state != "" {
+		return t.noConfigRef(c.ProjectPath, state)
+	}
+	return nil
+}
+
+// configRefState describes an unusable ci_config_ref_uri ("absent", "null", "empty"), or
+// returns "" for a usable one.
+func configRefState(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return "absent"
+	}
+	var s *string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "not a string"
+	}
+	switch {
+	case s == nil:
+		return "null"
+	case *s == "":
+		return "empty"
+	}
+	return ""
+}
+
+// noConfigRef explains why a token without ci_config_ref_uri cannot sign. It wraps
+// provenance.ErrNoConfigRef so callers branch on one sentinel whichever package found it.
+func (t *TokenSource) noConfigRef(project, state string) error {
+	if project == "" {
+		project = t.job.ProjectPath
+	}
+	var why string
+	switch {
+	case t.job.PipelineSource == "parent_pipeline":
+		why = "this job runs in a child pipeline (CI_PIPELINE_SOURCE=parent_pipeline), whose configuration GitLab does not name in the token; " +
+			"include signet's component in the parent pipeline's own configuration instead"
+	case strings.Contains(t.job.ConfigPath, "@") || strings.Contains(t.job.ConfigPath, "://"):
+		why = fmt.Sprintf("the pipeline's configuration (CI_CONFIG_PATH %q) is a file of another project or a URL; "+
+			"set the project's CI/CD configuration file to a file in the project", t.job.ConfigPath)
+	default:
+		why = "the pipeline's configuration is not a file of this project (a child pipeline, a configuration from another " +
+			"project, or Auto DevOps)"
+	}
+	return fmt.Errorf("%w: the %s claim is %s in %s for project %q: %s. GitLab fills it only when the pipeline's "+
+		"configuration lives in the project, and Fulcio names the signer by it, so a keyless certificate would name "+
+		"no pipeline (\"https://<nil>\"). Run signet in a job of the project's own .gitlab-ci.yml, with `%s` there, "+
+		"or sign with a key (--key) instead",
+		provenance.ErrNoConfigRef, "ci_config_ref_uri", state, TokenVariable, project, why, idTokensYAML)
+}
+
+// audience is the aud claim, a string or a list of strings.
+type audience []string
+
+// UnmarshalJSON accepts a string or a list of strings.
+func (a *audience) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*a = audience{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return err
+	}
+	*a = many
+	return nil
+}
