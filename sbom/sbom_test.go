@@ -158,6 +158,7 @@ func TestImages(t *testing.T) {
 			comparePurls(t, sp.purls, want)
 			checkImageGraph(t, sp, ip, gf)
 			checkImageGraph(t, cd, ip, gf)
+			checkSuppliers(t, sp)
 			for purl, supplier := range map[string]string{
 				"pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=amd64&distro=debian-12&upstream=glibc": "Person: GNU Libc Maintainers (debian-glibc@lists.debian.org)",
 				"pkg:npm/%40scope/util@2.0.0":               "Person: Scope Team (team@scope.example)",
@@ -172,6 +173,26 @@ func TestImages(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkSuppliers requires a supplier for every package whose ecosystem lets one be derived
+// (Go module paths, Debian Maintainer, Maven groups) and logs the overall share.
+func checkSuppliers(t *testing.T, v view) {
+	t.Helper()
+	with := 0
+	for _, p := range v.purls {
+		if v.supplier[p] != "" {
+			with++
+			continue
+		}
+		grouped := strings.Count(strings.SplitN(p, "@", 2)[0], "/") >= 2 // pkg:maven/GROUP/NAME
+		for _, eco := range []string{"pkg:golang/", "pkg:deb/", "pkg:maven/"} {
+			if strings.HasPrefix(p, eco) && (eco != "pkg:maven/" || grouped) {
+				t.Errorf("%s has no supplier, though its ecosystem gives one", p)
+			}
+		}
+	}
+	t.Logf("supplier on %d of %d packages (%.0f%%)", with, len(v.purls), 100*float64(with)/float64(len(v.purls)))
 }
 
 // checkImageGraph checks the containment and dependency edges the image fixture implies.

@@ -1,0 +1,69 @@
+package sbom
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden SBOMs under testdata/golden")
+
+// goldenRootfs is a root filesystem with every ecosystem but Go binaries (whose build
+// information depends on the toolchain running the tests), so its SBOMs are stable bytes.
+func goldenRootfs(t testing.TB) []byte {
+	entries := []entry{
+		file("etc/os-release", debianOSRelease),
+		file("var/lib/dpkg/status", dpkgStatus),
+		file("var/lib/dpkg/info/python3-yaml.list", "/usr/lib/python3/dist-packages/PyYAML-6.0.dist-info/METADATA\n"),
+		file("usr/lib/python3/dist-packages/PyYAML-6.0.dist-info/METADATA", pyMetadata("PyYAML", "6.0", "Author: Kirill Simonov\nAuthor-email: xi@resolvent.net\nLicense: MIT\n")),
+		file("usr/lib/python3/dist-packages/requests-2.31.0.dist-info/METADATA", pyMetadata("requests", "2.31.0",
+			"Author: Kenneth Reitz\nLicense: Apache 2.0\nRequires-Dist: urllib3 (<3,>=1.21.1)")),
+		file("usr/lib/python3/dist-packages/urllib3-2.0.7.dist-info/METADATA", pyMetadata("urllib3", "2.0.7", "License-Expression: MIT")),
+		fileBytes("opt/app/lib/app-1.4.2.jar", appJar(t)),
+		file("srv/web/package-lock.json", npmLockV3),
+	}
+	return compress(t, "gz", tarOf(t, append(entries, nodeModules()...)...))
+}
+
+func TestGolden(t *testing.T) {
+	t.Parallel()
+	s := writeSubject(t, t.TempDir(), "rootfs.tar.gz", goldenRootfs(t))
+	g, err := NewGenerator(WithNow(func() time.Time { return fixedTime }), WithToolVersion("v0.0.0-golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ format, file string }{
+		{FormatSPDX, "rootfs.spdx.json"},
+		{FormatCycloneDX, "rootfs.cdx.json"},
+	} {
+		t.Run(tc.format, func(t *testing.T) {
+			t.Parallel()
+			p, err := g.SBOM(context.Background(), s, tc.format)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkSBOM(t, tc.format, p.JSON)
+			golden := filepath.Join("testdata", "golden", tc.file)
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, p.JSON, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -run TestGolden -update to create it)", err)
+			}
+			if d := cmp.Diff(string(want), string(p.JSON)); d != "" {
+				t.Errorf("%s differs from %s (-golden +got):\n%s", tc.format, golden, d)
+			}
+		})
+	}
+}
