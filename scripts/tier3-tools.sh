@@ -8,6 +8,15 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${SIGNET_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/signet-tools}/bin
 mkdir -p "$bin"
 
+# One build at a time per cache directory: a second caller waits for the first one's result.
+if command -v flock >/dev/null; then
+  exec 9>"$bin/.lock"
+  if ! flock -n 9; then
+    echo "tier3-tools: waiting for another build in $bin" >&2
+    flock 9
+  fi
+fi
+
 # name|module@version|binary
 tools=(
   "fulcio|github.com/sigstore/fulcio@v1.8.8|fulcio"
