@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# Tier-3 tests: signet against upstream Sigstore services and an independent verifier.
+#
+# Builds (once, cached) fulcio, timestamp-server, rekor-server, cosign and trillian-mem via
+# scripts/tier3-tools.sh, builds signet, starts on free loopback ports:
+#   timestamp-server (first: its metrics listener is fixed at :2112), signet sigstore serve (the
+#   OIDC issuer), trillian-mem, rekor-server (v1) and fulcio (no CT log),
+# waits until each answers, runs `go test -tags tier3 ./e2e/tier3/` with SIGNET_TIER3_* naming the
+# URLs and binaries, and stops every process it started by PID on exit.
+#
+# Any service that cannot be built or started fails the script, with or without CI=true; nothing
+# is skipped. Service logs go to a temporary directory that is printed (with each log's tail) on
+# failure and removed on success (kept when SIGNET_TIER3_KEEP=1).
+# Extra arguments go to `go test` (e.g. -run TestCosign).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+wait_secs=${SIGNET_TIER3_WAIT:-60}
+t0=$SECONDS
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/signet-tier3.XXXXXX")
+logs=$work/logs
+mkdir -p "$logs"
+declare -A pid_of=()
+names=()
+used_ports=" "
+
+log() { printf 'tier3: %s\n' "$*" >&2; }
+die() { log "FAIL: $*"; exit 1; }
+
+stop_all() {
+  local n pid i
+  for ((i = ${#names[@]} - 1; i >= 0; i--)); do
+    n=${names[i]} pid=${pid_of[$n]}
+    kill -TERM "$pid" 2>/dev/null || continue
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+}
+
+on_exit() {
+  local rc=$?
+  trap - EXIT INT TERM
+  stop_all
+  if ((rc != 0)); then
+    log "failed (exit $rc) after $((SECONDS - t0))s; service logs in $logs"
+    for f in "$logs"/*.log; do
+      [[ -f $f ]] || continue
+      printf -- '--- %s (last 25 lines)\n' "$f" >&2
+      tail -n 25 "$f" >&2
+    done
+  elif [[ ${SIGNET_TIER3_KEEP:-} == 1 ]]; then
+    log "passed in $((SECONDS - t0))s; kept $work"
+  else
+    rm -rf "$work"
+    log "passed in $((SECONDS - t0))s"
+  fi
+  exit "$rc"
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# port_open PORT: something accepts TCP connections on 127.0.0.1:PORT.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# free_port VAR: sets VAR to a loopback port nothing listens on, below the kernel's ephemeral range.
+free_port() {
+  local p
+  for _ in $(seq 500); do
+    p=$((20000 + RANDOM % 12000))
+    [[ $used_ports == *" $p "* ]] && continue
+    if ! port_open "$p"; then
+      used_ports+="$p "
+      printf -v "$1" '%s' "$p"
+      return 0
+    fi
+  done
+  die "no free loopback port found in 20000-31999"
+}
+
+# start NAME CMD...: runs CMD in the background with its output in $logs/NAME.log.
+start() {
+  local name=$1
+  shift
+  "$@" >"$logs/$name.log" 2>&1 &
+  pid_of[$name]=$!
+  names+=("$name")
+  log "started $name (pid $!)"
+}
+
+# alive NAME: fails the script if NAME's process has exited.
+alive() {
+  local rc
+  kill -0 "${pid_of[$1]}" 2>/dev/null && return 0
+  wait "${pid_of[$1]}" 2>/dev/null && rc=0 || rc=$?
+  die "$1 exited (status $rc) before answering; see $logs/$1.log"
+}
+
+# wait_http NAME URL: waits until URL answers 2xx, at most $wait_secs seconds.
+wait_http() {
+  local name=$1 url=$2 deadline=$((SECONDS + wait_secs))
+  until curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null; do
+    alive "$name"
+    ((SECONDS < deadline)) || die "$name did not answer GET $url within ${wait_secs}s; see $logs/$name.log"
+    sleep 0.2
+  done
+  log "$name ready at $url"
+}
+
+# wait_port NAME PORT: waits until 127.0.0.1:PORT accepts connections, at most $wait_secs seconds.
+wait_port() {
+  local name=$1 port=$2 deadline=$((SECONDS + wait_secs))
+  until port_open "$port"; do
+    alive "$name"
+    ((SECONDS < deadline)) || die "$name did not listen on 127.0.0.1:$port within ${wait_secs}s; see $logs/$name.log"
+    sleep 0.2
+  done
+  log "$name ready on 127.0.0.1:$port"
+}
+
+command -v curl >/dev/null || die "curl is required to wait for the services"
+
+log "building tools (cached in ${SIGNET_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/signet-tools})"
+tb=$SECONDS
+bin=$(scripts/tier3-tools.sh | tail -n 1) || die "scripts/tier3-tools.sh failed"
+for t in fulcio timestamp-server rekor-server cosign trillian-mem; do
+  [[ -x $bin/$t ]] || die "tool $t missing from $bin after scripts/tier3-tools.sh"
+done
+log "tools ready in $((SECONDS - tb))s"
+
+tb=$SECONDS
+go build -o "$work/signet" . || die "go build of signet failed"
+log "signet built in $((SECONDS - tb))s"
+
+# The timestamp authority's metrics listener is fixed at :2112 and it exits when that is taken.
+for _ in $(seq 50); do port_open 2112 || break; sleep 0.2; done
+if port_open 2112; then
+  die "port 2112 is in use (timestamp-server needs it for metrics): $(ss -ltnp 'sport = :2112' 2>/dev/null | tail -n +2)"
+fi
+
+free_port tsa_port
+start tsa "$bin/timestamp-server" serve --host 127.0.0.1 --port "$tsa_port" \
+  --timestamp-signer memory --disable-ntp-monitoring
+tsa_url=http://127.0.0.1:$tsa_port
+wait_http tsa "$tsa_url/api/v1/timestamp/certchain"
+
+free_port oidc_port
+mkdir -p "$work/home"
+start oidc env HOME="$work/home" XDG_STATE_HOME="$work/home/state" XDG_CACHE_HOME="$work/home/cache" \
+  "$work/signet" sigstore serve --addr "127.0.0.1:$oidc_port" --state-dir "$work/home/localsigstore"
+oidc_url=http://127.0.0.1:$oidc_port
+for preset in email github gitlab; do
+  wait_http oidc "$oidc_url/oidc/$preset/.well-known/openid-configuration"
+done
+
+free_port trillian_port
+start trillian "$bin/trillian-mem" -address "127.0.0.1:$trillian_port"
+wait_port trillian "$trillian_port"
+
+free_port rekor_port
+start rekor "$bin/rekor-server" serve \
+  --trillian_log_server.address 127.0.0.1 --trillian_log_server.port "$trillian_port" \
+  --rekor_server.address 127.0.0.1 --rekor_server.hostname 127.0.0.1 --port "$rekor_port" \
+  --rekor_server.signer memory --enable_retrieve_api=false \
+  --enabled_api_endpoints getLogInfo,getPublicKey,getLogProof,createLogEntry,getLogEntryByIndex,getLogEntryByUUID,searchLogQuery
+rekor_url=http://127.0.0.1:$rekor_port
+wait_http rekor "$rekor_url/api/v1/log"
+
+free_port fulcio_port
+free_port fulcio_grpc_port
+free_port fulcio_metrics_port
+sed "s#@OIDC@#$oidc_url#g" e2e/tier3/testdata/fulcio-config.json >"$work/fulcio.json"
+rm -f "$work/fulcio-legacy.sock"
+start fulcio "$bin/fulcio" serve --ca ephemeralca --config-path "$work/fulcio.json" --ct-log-url "" \
+  --host 127.0.0.1 --port "$fulcio_port" --grpc-host 127.0.0.1 --grpc-port "$fulcio_grpc_port" \
+  --metrics-port "$fulcio_metrics_port" --legacy-unix-domain-socket "$work/fulcio-legacy.sock"
+fulcio_url=http://127.0.0.1:$fulcio_port
+wait_http fulcio "$fulcio_url/api/v2/trustBundle"
+log "all services up $((SECONDS - t0))s after start"
+
+export SIGNET_TIER3_SIGNET=$work/signet
+export SIGNET_TIER3_COSIGN=$bin/cosign
+export SIGNET_TIER3_OIDC_URL=$oidc_url
+export SIGNET_TIER3_FULCIO_URL=$fulcio_url
+export SIGNET_TIER3_TSA_URL=$tsa_url
+export SIGNET_TIER3_REKOR_URL=$rekor_url
+tb=$SECONDS
+# In the background so that a signal reaches the traps at once; stopped first on exit.
+go test -tags tier3 -count=1 -timeout 10m -v ./e2e/tier3/ "$@" &
+pid_of[go-test]=$!
+names+=(go-test)
+wait "${pid_of[go-test]}" || die "go test -tags tier3 ./e2e/tier3/ failed (exit $?)"
+log "go test passed in $((SECONDS - tb))s"
