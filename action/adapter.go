@@ -80,7 +80,8 @@ func (a *Adapter) Publish(ctx context.Context, res Result) error {
 	}
 	if p := a.getenv("GITHUB_STEP_SUMMARY"); p != "" && a.showSummary {
 		s := summary{Index: res.Index, OutDir: Rel(ws, res.OutputDir), Sigstore: relSigstore(ws, res.Sigstore),
-			Files: files(ws, res.Index), Run: runFromEnv(a.getenv)}
+			Run: runFromEnv(a.getenv)}
+		s.Files, s.Artifacts = artifacts(ws, res.Index)
 		return appendFile("GITHUB_STEP_SUMMARY", p, s.render(SummaryLimit))
 	}
 	return nil
@@ -119,15 +120,18 @@ func relSigstore(ws, s string) string {
 	return Rel(ws, s)
 }
 
-// files lists the subjects that are files in the workspace, for the verify commands.
-func files(ws string, ix *core.Index) []string {
-	var out []string
+// artifacts lists the subjects for the verify commands: files are the subjects present as files
+// in the workspace; all names every subject, as its file or as NAME@ALG:HEX.
+func artifacts(ws string, ix *core.Index) (files, all []string) {
 	for _, s := range ix.Subjects {
 		if fi, err := os.Stat(filepath.Join(ws, filepath.FromSlash(s.Name))); err == nil && fi.Mode().IsRegular() {
-			out = append(out, s.Name)
+			files = append(files, s.Name)
+			all = append(all, s.Name)
+			continue
 		}
+		all = append(all, s.Name+"@"+digestString(s.Digest))
 	}
-	return out
+	return files, all
 }
 
 // Fail reports err as ::error annotations: one per bad input, each naming the input and pointing

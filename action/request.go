@@ -3,6 +3,7 @@ package action
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,9 +94,13 @@ func checkSubjectPath(ws, p string) error {
 	if strings.ContainsAny(p, "*?[") {
 		return nil
 	}
-	if _, err := os.Lstat(join(ws, p)); err != nil {
-		return &InputError{Input: InputSubjectPath, Err: fmt.Errorf("%q matched nothing in the workspace %q: %w; "+
-			"check the path and that an earlier step wrote it there%s", p, ws, err, absHint(p))}
+	_, err := os.Lstat(join(ws, p))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return &InputError{Input: InputSubjectPath, Err: fmt.Errorf("%q matched nothing in the workspace %q: "+
+			"check the path and that an earlier step wrote it there%s", p, ws, absHint(p))}
+	case err != nil:
+		return &InputError{Input: InputSubjectPath, Err: fmt.Errorf("%q: %w", p, err)}
 	}
 	return nil
 }

@@ -48,7 +48,9 @@ type summary struct {
 	OutDir   string   // workspace-relative output directory
 	Sigstore string   // "public", or a workspace-relative directory
 	Files    []string // workspace-relative files among the subjects, for the verify commands
-	Run      run
+	// Artifacts names every subject for signet verify: its file, or NAME@ALG:HEX.
+	Artifacts []string
+	Run       run
 }
 
 // render returns the Markdown summary, cutting the subjects table to stay under limit bytes.

@@ -36,20 +36,17 @@ func (s summary) signetCommand() string {
 	}
 	args = append(args, "--index "+shellQuote(path.Join(s.OutDir, core.IndexFile)))
 	args = append(args, s.identityFlags("--certificate-identity", "--certificate-oidc-issuer")...)
-	files := s.Files
+	arts := s.Artifacts
 	more := 0
-	if len(files) > maxVerifyFiles {
-		files, more = files[:maxVerifyFiles], len(files)-maxVerifyFiles
+	if len(arts) > maxVerifyFiles {
+		arts, more = arts[:maxVerifyFiles], len(arts)-maxVerifyFiles
 	}
-	for _, f := range files {
-		args = append(args, shellQuote(f))
-	}
-	if len(files) == 0 {
-		args = append(args, "FILE...")
+	for _, a := range arts {
+		args = append(args, shellQuote(a))
 	}
 	cmd := strings.Join(args, " \\\n  ") + "\n"
 	if more > 0 {
-		cmd = fmt.Sprintf("# the first %d files are named; add the other %d\n", maxVerifyFiles, more) + cmd
+		cmd = fmt.Sprintf("# the first %d subjects are named; add the other %d (files, or NAME@sha256:HEX)\n", maxVerifyFiles, more) + cmd
 	}
 	return cmd
 }
