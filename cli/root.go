@@ -60,6 +60,7 @@ func NewRootCmd(env Env) *cobra.Command {
 	root.SetIn(env.Stdin)
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
-	root.AddCommand(newSigstoreCmd(env))
+	root.AddCommand(newAttestCmd(env), newVerifyCmd(env), newInspectCmd(env), newSBOMCmd(env),
+		newProvenanceCmd(env), newSigstoreCmd(env), newVersionCmd(env))
 	return root
 }

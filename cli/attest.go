@@ -1,0 +1,293 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/signet-ci/signet/core"
+	"github.com/signet-ci/signet/provenance"
+)
+
+// attestConfig is one attest run as the command line, or a platform adapter, describes it.
+type attestConfig struct {
+	Inputs       core.Inputs
+	Dir          string // base directory for subject names
+	Algorithm    string
+	MaxSubjects  int
+	OutputDir    string
+	Force        bool
+	Sigstore     string // public | local | DIR
+	StateDir     string // local Sigstore state
+	Token        string
+	TokenFile    string
+	KeyFile      string
+	SBOMFormats  []string
+	Materials    []string
+	Platform     string // auto | local | github | gitlab | tekton
+	NoProvenance bool
+	PredType     string
+	PredFile     string
+	PrivateTlog  bool
+	Tekton       provenance.TektonParams
+	// Tokens, when set, supplies the identity token (platform adapters); it wins over Token/TokenFile.
+	Tokens core.TokenSource
+	// platformAuto records that the platform was detected, not chosen: a CI-shaped token then
+	// decides it, since the token is signed and the environment is not.
+	platformAuto bool
+}
+
+// attestResult is what an attest run produced, for the command's report and adapters' outputs.
+type attestResult struct {
+	Index     *core.Index
+	OutputDir string
+	Subjects  []core.Subject
+}
+
+func newAttestCmd(env Env) *cobra.Command {
+	cfg := attestConfig{}
+	var format string
+	cmd := &cobra.Command{
+		Use:   "attest [PATH|GLOB|DIR]...",
+		Short: "Digest build outputs, write SLSA provenance (and SBOMs) and sign them into Sigstore bundles",
+		Long: `attest digests every build output, builds an in-toto Statement v1 with SLSA v1.0 provenance for
+the platform it runs on, obtains ONE signing certificate for the run, signs every statement, and
+writes Sigstore bundles (v0.3) and an index to --output-dir.
+
+Identity token: --identity-token, --identity-token-file (re-read at use), SIGSTORE_ID_TOKEN, or the
+platform's own (GitHub Actions, GitLab id_tokens, a Tekton projected token). With --sigstore local and
+no token, a token is minted by the embedded local Sigstore.`,
+		Example: `  signet attest --sigstore local ./dist
+  signet attest 'dist/**/*.tar.gz' --subject-checksums SHA256SUMS --sbom spdx-json,cyclonedx-json
+  signet attest --subject ghcr.io/org/app@sha256:<hex> --sigstore ./private-sigstore`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg.Inputs.Paths = args
+			return attestOnPlatform(cmd.Context(), env, cfg, format)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&cfg.Inputs.ChecksumFiles, "subject-checksums", nil, "sha256sum/shasum output file whose lines are subjects (repeatable)")
+	f.StringArrayVar(&cfg.Inputs.Refs, "subject", nil, "subject given by digest, NAME@sha256:HEX (repeatable)")
+	f.StringVar(&cfg.Algorithm, "digest-algorithm", core.SHA256, "digest for files: sha256 or sha512")
+	f.IntVar(&cfg.MaxSubjects, "max-subjects", core.DefaultMaxSubjects, "subjects per statement; more are split into several statements signed with the same certificate")
+	f.StringVar(&cfg.OutputDir, "output-dir", "attestations", "directory for bundles, SBOMs and index.json")
+	f.BoolVar(&cfg.Force, "force", false, "replace files already present in --output-dir")
+	f.StringVar(&cfg.Sigstore, "sigstore", "public", "Sigstore to use: public (public-good instance), local (embedded), or a directory with trusted_root.json and signing_config.json")
+	f.StringVar(&cfg.StateDir, "state-dir", "", "state directory of the local Sigstore (default: $XDG_STATE_HOME/signet/localsigstore)")
+	f.StringVar(&cfg.Token, "identity-token", "", "OIDC identity token (prefer --identity-token-file or SIGSTORE_ID_TOKEN: flags show in process lists)")
+	f.StringVar(&cfg.TokenFile, "identity-token-file", "", "file holding the OIDC identity token, re-read when used")
+	f.StringVar(&cfg.KeyFile, "key", "", "PEM private key (ECDSA P-256 or Ed25519) to sign without Fulcio, for air-gapped use")
+	f.StringSliceVar(&cfg.SBOMFormats, "sbom", nil, "also generate and sign SBOMs: spdx-json, cyclonedx-json (comma list)")
+	f.StringArrayVar(&cfg.Materials, "material", nil, "resolved dependency URI@ALG:HEX recorded in the provenance (repeatable)")
+	f.StringVar(&cfg.Platform, "platform", "auto", "build platform for provenance: auto, local, github, gitlab or tekton")
+	f.BoolVar(&cfg.NoProvenance, "no-provenance", false, "do not sign SLSA provenance (with --predicate-type or --sbom)")
+	f.StringVar(&cfg.PredType, "predicate-type", "", "also sign a custom predicate of this type (with --predicate)")
+	f.StringVar(&cfg.PredFile, "predicate", "", "JSON file holding the custom predicate")
+	f.BoolVar(&cfg.PrivateTlog, "private-repo-tlog", false, "log attestations of private or internal repositories in the transparency log too (off: timestamp only)")
+	f.StringVar(&format, "format", "text", "report format: text or json")
+	return cmd
+}
+
+// attestOnPlatform runs attest through the platform's adapter, if the run is on a CI platform.
+func attestOnPlatform(ctx context.Context, env Env, cfg attestConfig, format string) error {
+	platform, err := resolvePlatform(env, cfg.Platform)
+	if err != nil {
+		return err
+	}
+	cfg.platformAuto = cfg.Platform == "auto" || cfg.Platform == ""
+	cfg.Platform = string(platform)
+	hook := hookFor(env, platform)
+	fail := func(err error) error {
+		if hook != nil {
+			hook.Fail(err)
+		}
+		return err
+	}
+	if hook != nil {
+		if err := hook.Prepare(ctx, &cfg); err != nil {
+			return fail(err)
+		}
+	}
+	res, err := runAttest(ctx, env, cfg)
+	if err != nil {
+		return fail(err)
+	}
+	if hook != nil {
+		if err := hook.Publish(ctx, res); err != nil {
+			return fail(err)
+		}
+	}
+	return reportAttest(env.Stdout, format, res)
+}
+
+// resolvePlatform maps --platform (auto detects from the environment) to a provenance platform.
+func resolvePlatform(env Env, flag string) (provenance.Platform, error) {
+	switch flag {
+	case "auto", "":
+		return provenance.Detect(env.Getenv), nil
+	case "local":
+		return provenance.Local, nil
+	case "github":
+		return provenance.GitHub, nil
+	case "gitlab":
+		return provenance.GitLab, nil
+	case "tekton":
+		return provenance.Tekton, nil
+	}
+	return "", fmt.Errorf("--platform %q: expected auto, local, github, gitlab or tekton", flag)
+}
+
+// runAttest is the one attest flow behind the command and every platform adapter.
+func runAttest(ctx context.Context, env Env, cfg attestConfig) (*attestResult, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	dir := cfg.Dir
+	if dir == "" {
+		dir = env.Dir
+	}
+	col, err := core.NewCollector(orDot(dir), core.WithAlgorithm(cfg.Algorithm))
+	if err != nil {
+		return nil, err
+	}
+	subjects, err := col.Collect(ctx, cfg.Inputs)
+	if err != nil {
+		return nil, err
+	}
+	sess, err := openSession(ctx, env, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer sess.Close()
+	cfg.Platform = string(platformFromToken(cfg, sess.claims))
+	req, err := buildRequest(ctx, env, cfg, sess, col.Base(), subjects)
+	if err != nil {
+		return nil, err
+	}
+	outDir := cfg.OutputDir
+	if !filepath.IsAbs(outDir) {
+		outDir = filepath.Join(col.Base(), outDir)
+	}
+	out, err := core.NewOutput(outDir, cfg.Force)
+	if err != nil {
+		return nil, err
+	}
+	ix, err := core.Attest(ctx, sess.signer, out, req)
+	if err != nil {
+		return nil, err
+	}
+	return &attestResult{Index: ix, OutputDir: outDir, Subjects: subjects}, nil
+}
+
+// platformFromToken lets a GitHub- or GitLab-shaped token decide a detected local platform: a
+// local predicate signed by a CI identity would contradict its own certificate.
+func platformFromToken(cfg attestConfig, claims *provenance.Claims) provenance.Platform {
+	p := provenance.Platform(cfg.Platform)
+	if !cfg.platformAuto || p != provenance.Local || claims == nil {
+		return p
+	}
+	if tp := claims.Platform(); tp == provenance.GitHub || tp == provenance.GitLab {
+		return tp
+	}
+	return p
+}
+
+func (c *attestConfig) validate() error {
+	if c.MaxSubjects < 1 {
+		return fmt.Errorf("--max-subjects %d: expected a positive number", c.MaxSubjects)
+	}
+	for _, f := range c.SBOMFormats {
+		if f != "spdx-json" && f != "cyclonedx-json" {
+			return fmt.Errorf("--sbom %q: expected spdx-json or cyclonedx-json", f)
+		}
+	}
+	if (c.PredType == "") != (c.PredFile == "") {
+		return errors.New("--predicate-type and --predicate go together: give both or neither")
+	}
+	if c.NoProvenance && c.PredType == "" && len(c.SBOMFormats) == 0 {
+		return errors.New("--no-provenance leaves nothing to sign: add --predicate-type/--predicate or --sbom")
+	}
+	if c.Token != "" && c.TokenFile != "" {
+		return errors.New("--identity-token and --identity-token-file: give one, not both")
+	}
+	switch c.Platform {
+	case "auto", "local", "github", "gitlab", "tekton":
+	default:
+		return fmt.Errorf("--platform %q: expected auto, local, github, gitlab or tekton", c.Platform)
+	}
+	return nil
+}
+
+func orDot(dir string) string {
+	if dir == "" {
+		return "."
+	}
+	return dir
+}
+
+func reportAttest(w io.Writer, format string, res *attestResult) error {
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res.Index)
+	case "text", "":
+	default:
+		return fmt.Errorf("--format %q: expected text or json", format)
+	}
+	ix := res.Index
+	who := "a key"
+	if ix.Signer != nil {
+		who = ix.Signer.Subject
+		if ix.Signer.Issuer != "" {
+			who += " (issuer " + ix.Signer.Issuer + ")"
+		}
+	}
+	fmt.Fprintf(w, "signed %d subject(s) into %d bundle(s) as %s\n", len(ix.Subjects), len(ix.Attestations), who)
+	for _, a := range ix.Attestations {
+		fmt.Fprintf(w, "  %s  %s  %d subject(s)%s\n", a.Bundle, a.PredicateType, a.SubjectCount, logNote(a))
+	}
+	tlog := "not used"
+	if ix.Tlog.Used {
+		tlog = "used"
+	}
+	if ix.Tlog.Reason != "" {
+		tlog += ": " + ix.Tlog.Reason
+	}
+	fmt.Fprintf(w, "transparency log %s\nindex: %s\n", tlog, filepath.Join(res.OutputDir, core.IndexFile))
+	return nil
+}
+
+func logNote(a core.IndexAttestation) string {
+	var parts []string
+	if a.LogEntry != nil {
+		parts = append(parts, fmt.Sprintf("log index %d", a.LogEntry.Index))
+	}
+	for _, ts := range a.Timestamps {
+		parts = append(parts, "timestamped "+ts.UTC().Format("2006-01-02T15:04:05Z"))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "  (" + strings.Join(parts, ", ") + ")"
+}
+
+// readPredicate reads a custom predicate file, which must hold a JSON object.
+func readPredicate(typ, path string) (*core.Predicate, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading --predicate file %q: %w", path, err)
+	}
+	var obj map[string]any
+	if err := json.Unmarshal(b, &obj); err != nil {
+		return nil, fmt.Errorf("--predicate file %q: expected a JSON object: %w", path, err)
+	}
+	return &core.Predicate{Type: typ, JSON: b}, nil
+}

@@ -1,0 +1,193 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+
+	"github.com/signet-ci/signet/core"
+	"github.com/signet-ci/signet/core/sigstore"
+	"github.com/signet-ci/signet/localsigstore"
+	"github.com/signet-ci/signet/provenance"
+	"github.com/signet-ci/signet/sbom"
+)
+
+// errNoToken explains every way to supply an identity token.
+var errNoToken = errors.New("no OIDC identity token: pass --identity-token-file FILE, set SIGSTORE_ID_TOKEN, " +
+	"run in CI with an identity token (GitHub: permissions: id-token: write; GitLab: id_tokens: SIGSTORE_ID_TOKEN: aud: sigstore), " +
+	"sign with --key FILE, or try --sigstore local to rehearse with the embedded Sigstore")
+
+// session is the trust material, identity and signer of one run.
+type session struct {
+	local    *localsigstore.Sigstore
+	material *sigstore.Material
+	tokens   core.TokenSource
+	claims   *provenance.Claims
+	signer   core.Signer
+	tlog     core.TlogDecision
+}
+
+// Close stops the embedded Sigstore, if one was started.
+func (s *session) Close() {
+	if s.local != nil {
+		s.local.Close()
+	}
+}
+
+func openSession(ctx context.Context, env Env, cfg attestConfig) (*session, error) {
+	s := &session{}
+	if err := s.loadTrust(ctx, env, cfg); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if cfg.KeyFile != "" {
+		return s, s.keySigner(ctx, cfg)
+	}
+	if err := s.identity(ctx, env, cfg); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.tlog = tlogDecision(s.material, s.claims, cfg.PrivateTlog)
+	signer, err := sigstore.NewKeylessSigner(ctx, s.material, s.tokens, sigstore.WithTransparencyLog(s.tlog.Used))
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.signer = signer
+	return s, nil
+}
+
+// loadTrust selects trusted_root.json and signing_config.json per --sigstore.
+func (s *session) loadTrust(ctx context.Context, env Env, cfg attestConfig) error {
+	var err error
+	switch cfg.Sigstore {
+	case "public", "":
+		s.material, err = sigstore.LoadPublic(ctx, tufCacheDir(env))
+	case "local":
+		stateDir := cfg.StateDir
+		if stateDir == "" {
+			stateDir = defaultStateDir(env)
+		}
+		s.local, err = localsigstore.Start(ctx, localsigstore.WithStateDir(stateDir))
+		if err != nil {
+			return fmt.Errorf("starting the local Sigstore: %w", err)
+		}
+		if err = s.local.WriteConfig(stateDir); err == nil {
+			s.material, err = sigstore.LoadDir(stateDir)
+		}
+	default:
+		s.material, err = sigstore.LoadDir(cfg.Sigstore)
+	}
+	if err != nil {
+		return fmt.Errorf("--sigstore %s: %w", cfg.Sigstore, err)
+	}
+	return nil
+}
+
+func (s *session) keySigner(ctx context.Context, cfg attestConfig) error {
+	pem, err := os.ReadFile(cfg.KeyFile)
+	if err != nil {
+		return fmt.Errorf("reading --key file %q: %w", cfg.KeyFile, err)
+	}
+	s.tlog = core.TlogDecision{Used: false, Reason: "key-based signing: timestamped only"}
+	signer, err := sigstore.NewKeySigner(ctx, pem, s.material)
+	if err != nil {
+		return fmt.Errorf("--key %q: %w", cfg.KeyFile, err)
+	}
+	s.signer = signer
+	return nil
+}
+
+// identity picks the token source and verifies the token's claims when provenance needs them.
+func (s *session) identity(ctx context.Context, env Env, cfg attestConfig) error {
+	switch {
+	case cfg.Tokens != nil:
+		s.tokens = cfg.Tokens
+	case cfg.Token != "":
+		s.tokens = sigstore.StaticToken(cfg.Token)
+	case cfg.TokenFile != "":
+		s.tokens = sigstore.FileToken(cfg.TokenFile)
+	case env.Getenv("SIGSTORE_ID_TOKEN") != "":
+		s.tokens = sigstore.StaticToken(env.Getenv("SIGSTORE_ID_TOKEN"))
+	case s.local != nil:
+		s.tokens = localToken{s.local}
+	default:
+		return errNoToken
+	}
+	raw, err := s.tokens.Token(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the identity token: %w", err)
+	}
+	s.claims, err = provenance.VerifyToken(ctx, raw)
+	if err != nil {
+		return fmt.Errorf("identity token: %w", err)
+	}
+	return nil
+}
+
+// localToken mints an email-shaped token from the embedded Sigstore's issuer at each use.
+type localToken struct{ s *localsigstore.Sigstore }
+
+func (l localToken) Token(context.Context) (string, error) {
+	return l.s.Token(localsigstore.PresetEmail)
+}
+
+// tlogDecision skips the transparency log for private or internal repositories unless opted in.
+func tlogDecision(m *sigstore.Material, claims *provenance.Claims, optIn bool) core.TlogDecision {
+	if !m.HasTlog() {
+		return core.TlogDecision{Used: false, Reason: "the signing config names no transparency log: timestamped only"}
+	}
+	if claims != nil && claims.IsPrivate() {
+		if optIn {
+			return core.TlogDecision{Used: true, Reason: "private repository, logged because --private-repo-tlog was set"}
+		}
+		return core.TlogDecision{Used: false, Reason: fmt.Sprintf("repository visibility %q: not sent to the transparency log "+
+			"(timestamped only); pass --private-repo-tlog to log it", claims.Visibility())}
+	}
+	return core.TlogDecision{Used: true}
+}
+
+// buildRequest assembles the statements to sign: provenance, custom predicate, SBOMs.
+func buildRequest(ctx context.Context, env Env, cfg attestConfig, s *session, base string, subjects []core.Subject) (core.Request, error) {
+	req := core.Request{Subjects: subjects, MaxSubjects: cfg.MaxSubjects, SBOMFormats: cfg.SBOMFormats, Tlog: s.tlog}
+	if !cfg.NoProvenance {
+		src, err := provenanceSource(ctx, env, cfg, s.claims, base)
+		if err != nil {
+			return req, err
+		}
+		req.Provenance = src
+	}
+	if cfg.PredType != "" {
+		p, err := readPredicate(cfg.PredType, cfg.PredFile)
+		if err != nil {
+			return req, err
+		}
+		req.Custom = p
+	}
+	if len(cfg.SBOMFormats) > 0 {
+		gen, err := sbom.NewGenerator()
+		if err != nil {
+			return req, err
+		}
+		req.SBOM = gen
+	}
+	return req, nil
+}
+
+func tufCacheDir(env Env) string {
+	if d := env.Getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "signet", "tuf")
+	}
+	return filepath.Join(env.Getenv("HOME"), ".cache", "signet", "tuf")
+}
+
+// version is the module version signet was built from ("devel" for a plain go build or go run).
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
