@@ -153,7 +153,7 @@ func TestAttestVerifyPresets(t *testing.T) {
 			"/serviceaccounts/" + k8s["serviceaccount"].(map[string]any)["name"].(string), nil, map[string]string{
 			"TEKTON_TASKRUN_NAME": "build-1-signet", "TEKTON_TASKRUN_UID": "0f6d3a52-6f8e-4a4e-9a53-3f7c1f1f0c11",
 			"TEKTON_TASKRUN_NAMESPACE": k8s["namespace"].(string),
-			"SIGNET_TEKTON_GIT_URL": "https://github.com/signet-ci/signet-demo", "SIGNET_TEKTON_GIT_COMMIT": strings.Repeat("ab", 20),
+			"SIGNET_TEKTON_GIT_URL":    "https://github.com/signet-ci/signet-demo", "SIGNET_TEKTON_GIT_COMMIT": strings.Repeat("ab", 20),
 		}},
 	}
 	for _, tt := range tests {
