@@ -37,10 +37,10 @@ type identity struct {
 }
 
 var identities = []identity{
-	{"github", "github", func(work string) []string { return []string{"GITHUB_WORKSPACE=" + work} }, func(c map[string]any) (string, string) {
+	{"github", "github", func(w string) []string { return []string{"GITHUB_ACTIONS=true", "GITHUB_WORKSPACE=" + w} }, func(c map[string]any) (string, string) {
 		return "https://github.com/" + str(c, "job_workflow_ref"), "https://github.com/" + str(c, "repository")
 	}},
-	{"gitlab", "gitlab", noEnv, func(c map[string]any) (string, string) {
+	{"gitlab", "gitlab", func(w string) []string { return []string{"GITLAB_CI=true", "CI_PROJECT_DIR=" + w} }, func(c map[string]any) (string, string) {
 		return "https://" + str(c, "ci_config_ref_uri"), "https://gitlab.com/" + str(c, "project_path")
 	}},
 	{"email", "local", noEnv, func(c map[string]any) (string, string) { return str(c, "email"), "" }},
