@@ -41,7 +41,10 @@ type InputError struct {
 	Err   error
 }
 
+// Error names the input and what is wrong with it.
 func (e *InputError) Error() string { return fmt.Sprintf("input %s: %v", e.Input, e.Err) }
+
+// Unwrap returns the underlying error, so sentinel errors of core still match.
 func (e *InputError) Unwrap() error { return e.Err }
 
 func inputErr(input, format string, args ...any) *InputError {
