@@ -15,7 +15,7 @@ func BenchmarkAttest10kFiles(b *testing.B) {
 	ss := startSigstore(b)
 	dir := b.TempDir()
 	for i := range 10000 {
-		p := filepath.Join(dir, "dist", fmt.Sprintf("d%02d", i%100), fmt.Sprintf("f%05d.bin", i))
+		p := filepath.Join(dir, "dist", fmt.Sprintf("d%02d", i/100), fmt.Sprintf("f%05d.bin", i))
 		if i%100 == 0 {
 			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 				b.Fatal(err)
