@@ -14,6 +14,7 @@ import (
 	"fmt"
 
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
+	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/sign"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
@@ -49,14 +50,18 @@ func NewKeySigner(ctx context.Context, keyPEM []byte, mat *Material, opts ...Sig
 		return nil, err
 	}
 	s := &KeySigner{kp: kp}
-	s.session = session{keypair: kp, net: cfg.net, verifier: &Verifier{key: kp.priv.Public()}}
+	s.session = session{keypair: kp, net: cfg.net}
+	var trusted root.TrustedMaterial
 	if mat != nil {
 		if s.tsas, err = selectTSAs(mat.SigningConfig, cfg.now()); err != nil {
 			return nil, err
 		}
 		if mat.TrustedRoot != nil {
-			s.verifier.trusted = mat.TrustedRoot
+			trusted = mat.TrustedRoot
 		}
+	}
+	if s.verifier, err = NewVerifier(trusted, WithPublicKey(kp.priv.Public())); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

@@ -64,7 +64,9 @@ func NewKeylessSigner(ctx context.Context, mat *Material, tokens core.TokenSourc
 		return nil, err
 	}
 	if mat.TrustedRoot != nil {
-		s.verifier = &Verifier{trusted: mat.TrustedRoot}
+		if s.verifier, err = NewVerifier(mat.TrustedRoot); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }

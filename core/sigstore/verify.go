@@ -21,8 +21,8 @@ import (
 type Verifier struct {
 	trusted     root.TrustedMaterial // nil when only a public key is trusted
 	key         crypto.PublicKey
-	keyMaterial root.TrustedMaterial
 	requireTlog bool
+	all         root.TrustedMaterial // trusted and key, built once
 }
 
 // VerifyOption configures NewVerifier.
@@ -62,6 +62,10 @@ func NewVerifier(trusted root.TrustedMaterial, opts ...VerifyOption) (*Verifier,
 	}
 	if v.trusted == nil && v.key == nil {
 		return nil, fmt.Errorf("%w: a trusted root or a public key is required to verify", ErrTrust)
+	}
+	var err error
+	if v.all, err = v.material(); err != nil {
+		return nil, err
 	}
 	return v, nil
 }
@@ -183,11 +187,7 @@ func (v *Verifier) verifyEntity(ctx context.Context, b *bundle.Bundle) (*verify.
 	if err != nil {
 		return nil, err
 	}
-	tm, err := v.material()
-	if err != nil {
-		return nil, err
-	}
-	sv, err := verify.NewVerifier(tm, opts...)
+	sv, err := verify.NewVerifier(v.all, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("configuring the verifier: %w", err)
 	}
