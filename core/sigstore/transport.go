@@ -176,6 +176,7 @@ type releasingBody struct {
 	release func()
 }
 
+// Close closes the body and releases the attempt's timeout.
 func (b *releasingBody) Close() error {
 	err := b.ReadCloser.Close()
 	b.release()
