@@ -74,9 +74,14 @@ func ReadInputs(getenv func(string) string, projectDir string) (Inputs, error) {
 	return in, errors.Join(errs...)
 }
 
-// splitList splits a newline-, comma- or space-separated list, dropping empty items.
+// splitList splits a newline-, comma- or space-separated list, dropping empty items; nil
+// when there are none.
 func splitList(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' || r == ',' || r == ' ' || r == '\t' })
+	items := strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' || r == ',' || r == ' ' || r == '\t' })
+	if len(items) == 0 {
+		return nil
+	}
+	return items
 }
 
 func inputError(input, variable, format string, args ...any) error {

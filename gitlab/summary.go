@@ -3,6 +3,7 @@ package gitlab
 import (
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -89,16 +90,28 @@ func (s summary) verifyCommand() string {
 		fmt.Fprintf(&b, " \\\n    --certificate-identity %s \\\n    --certificate-oidc-issuer %s", shellQuote(id.Subject), shellQuote(id.Issuer))
 	}
 	var files []string
-	for _, sub := range s.ix.Subjects {
-		if !strings.Contains(sub.Name, "@") && len(files) < 5 {
-			files = append(files, shellQuote(sub.Name))
-		}
+	for _, sub := range s.ix.Subjects[:min(len(s.ix.Subjects), maxVerifyArgs)] {
+		files = append(files, shellQuote(s.artifactArg(sub)))
 	}
 	if len(files) > 0 {
 		fmt.Fprintf(&b, " \\\n    %s", strings.Join(files, " "))
 	}
 	b.WriteString("\n")
 	return b.String()
+}
+
+// maxVerifyArgs bounds the artifacts the printed verify command names.
+const maxVerifyArgs = 5
+
+// artifactArg names a subject for signet verify: a file of the project by its path, anything
+// else (an image, a file built elsewhere) as NAME@ALG:HEX.
+func (s summary) artifactArg(sub core.IndexSubject) string {
+	if s.job.ProjectDir != "" && filepath.IsLocal(sub.Name) {
+		if fi, err := os.Stat(filepath.Join(s.job.ProjectDir, sub.Name)); err == nil && fi.Mode().IsRegular() {
+			return sub.Name
+		}
+	}
+	return sub.Name + "@" + digestText(sub.Digest)
 }
 
 func tlogText(t core.TlogDecision) string {
