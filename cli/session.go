@@ -56,6 +56,9 @@ func openSession(ctx context.Context, env Env, cfg attestConfig) (*session, erro
 		s.Close()
 		return nil, err
 	}
+	if s.tlog.Used {
+		s.tlog = signer.TlogDecision() // names the logs
+	}
 	s.signer = signer
 	return s, nil
 }
