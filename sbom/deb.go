@@ -72,7 +72,11 @@ func (t *tree) walkDeb(ctx context.Context, r io.Reader) ([]string, error) {
 	if control == nil {
 		return inside, nil
 	}
-	k := t.s.inv.add(debPackage(control, distro{}, t.selfLocation()))
+	dp := debPackage(control, distro{}, t.selfLocation())
+	if l, ok := t.meta.copyright[control["Package"]]; ok {
+		dp.license, dp.licenseText = l[0], l[1]
+	}
+	k := t.s.inv.add(dp)
 	for _, c := range inside {
 		t.s.inv.link(k, c, relContains)
 	}
@@ -133,7 +137,7 @@ func (t *tree) debControl(r io.Reader) (paragraph, error) {
 		if path.Clean(h.Name) != "control" || h.Typeflag != tar.TypeReg {
 			continue
 		}
-		data, err := readMeta(tr, t.s.cfg.maxMetadata, where+"/control")
+		data, err := readMeta(tr, h.Size, t.s.cfg.maxMetadata, where+"/control")
 		if err != nil {
 			return nil, err
 		}

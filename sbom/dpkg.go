@@ -13,21 +13,28 @@ type paragraph map[string]string
 // parseControl splits deb822 text into paragraphs; continuation lines are joined with "\n".
 func parseControl(b []byte) []paragraph {
 	var out []paragraph
-	cur := paragraph{}
+	cur := map[string][]string{}
 	last := ""
+	flush := func() {
+		if len(cur) > 0 {
+			p := make(paragraph, len(cur))
+			for k, lines := range cur {
+				p[k] = strings.Join(lines, "\n")
+			}
+			out = append(out, p)
+		}
+		cur, last = map[string][]string{}, ""
+	}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for sc.Scan() {
 		line := sc.Text()
 		switch {
 		case strings.TrimSpace(line) == "":
-			if len(cur) > 0 {
-				out = append(out, cur)
-			}
-			cur, last = paragraph{}, ""
+			flush()
 		case line[0] == ' ' || line[0] == '\t':
 			if last != "" {
-				cur[last] += "\n" + strings.TrimSpace(line)
+				cur[last] = append(cur[last], strings.TrimSpace(line))
 			}
 		default:
 			k, v, ok := strings.Cut(line, ":")
@@ -35,12 +42,10 @@ func parseControl(b []byte) []paragraph {
 				continue
 			}
 			last = k
-			cur[k] = strings.TrimSpace(v)
+			cur[k] = []string{strings.TrimSpace(v)}
 		}
 	}
-	if len(cur) > 0 {
-		out = append(out, cur)
-	}
+	flush()
 	return out
 }
 
@@ -73,7 +78,7 @@ func debPackage(p paragraph, d distro, loc string) *pkg {
 
 // catalogDpkg catalogs the installed packages of dpkg status files, with Depends and
 // Pre-Depends resolved to installed packages (or to packages providing them).
-func (t *tree) catalogDpkg(status [][]byte, d distro) []string {
+func (t *tree) catalogDpkg(status [][]byte, d distro, copyright map[string][2]string) []string {
 	if len(status) == 0 {
 		return nil
 	}
@@ -91,7 +96,11 @@ func (t *tree) catalogDpkg(status [][]byte, d distro) []string {
 	provides := map[string]string{}
 	var found []string
 	for _, p := range paras {
-		k := t.s.inv.add(debPackage(p, d, t.loc+"var/lib/dpkg/status"))
+		dp := debPackage(p, d, t.loc+"var/lib/dpkg/status")
+		if l, ok := copyright[p["Package"]]; ok {
+			dp.license, dp.licenseText = l[0], l[1]
+		}
+		k := t.s.inv.add(dp)
 		t.dpkg[p["Package"]] = k
 		found = append(found, k)
 		for _, v := range depNames(p["Provides"]) {

@@ -19,6 +19,8 @@ func goldenRootfs(t testing.TB) []byte {
 	entries := []entry{
 		file("etc/os-release", debianOSRelease),
 		file("var/lib/dpkg/status", dpkgStatus),
+		file("usr/share/doc/libc6/copyright", "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nLicense: LGPL-2.1+\n\nFiles: debian/*\nLicense: GPL-2+\n"),
+		file("usr/share/doc/gcc-12-base/copyright", "This is the Debian GNU/Linux prepackaged version of the GNU compiler collection.\n"),
 		file("var/lib/dpkg/info/python3-yaml.list", "/usr/lib/python3/dist-packages/PyYAML-6.0.dist-info/METADATA\n"),
 		file("usr/lib/python3/dist-packages/PyYAML-6.0.dist-info/METADATA", pyMetadata("PyYAML", "6.0", "Author: Kirill Simonov\nAuthor-email: xi@resolvent.net\nLicense: MIT\n")),
 		file("usr/lib/python3/dist-packages/requests-2.31.0.dist-info/METADATA", pyMetadata("requests", "2.31.0",

@@ -48,8 +48,28 @@ func goSupplier(modPath string) *party {
 
 var personRe = regexp.MustCompile(`^\s*([^<(]*?)\s*(?:<([^>]*)>)?\s*(?:\(([^)]*)\))?\s*$`)
 
-// person parses "Name <email> (url)" as npm, Debian and Python write it.
-func person(s string) *party {
+// teamWords mark a maintainer name as a group rather than a person.
+var teamWords = []string{"team", "maintainers", "developers", "project", "community", "group", "foundation"}
+
+// person parses "Name <email> (url)" as npm, Debian and Python write it; a name such as
+// "Debian Python Team" makes an organization.
+func person(s string) *party { return classify(parsePerson(s)) }
+
+// classify makes a party whose name reads like a group an organization.
+func classify(p *party) *party {
+	if p == nil {
+		return nil
+	}
+	lower := strings.ToLower(p.name)
+	for _, w := range teamWords {
+		if strings.Contains(lower, w) {
+			p.kind = "Organization"
+		}
+	}
+	return p
+}
+
+func parsePerson(s string) *party {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return nil

@@ -20,7 +20,7 @@ type metadata struct {
 	poms       []namedData
 	manifest   []byte
 	binaries   []goBinary
-	debs       []string // keys of .deb packages found in the tree
+	copyright  map[string][2]string // Debian package name → license expression and text
 }
 
 type namedData struct {
@@ -53,6 +53,12 @@ func (m *metadata) add(k metaKindT, name string, data []byte) {
 		m.poms = append(m.poms, namedData{name, data})
 	case metaManifest:
 		m.manifest = data
+	case metaDebCopyright:
+		if m.copyright == nil {
+			m.copyright = map[string][2]string{}
+		}
+		e, text := debCopyrightLicense(data)
+		m.copyright[path.Base(path.Dir(name))] = [2]string{e, text}
 	}
 }
 
@@ -77,7 +83,7 @@ func (m *metadata) catalog(t *tree) []string {
 		}
 		found = append(found, key)
 	}
-	found = append(found, t.catalogDpkg(m.dpkgStatus, distro)...)
+	found = append(found, t.catalogDpkg(m.dpkgStatus, distro, m.copyright)...)
 	found = append(found, t.catalogApk(m.apk, distro)...)
 	for _, b := range m.binaries {
 		place(b.path, t.catalogGo(b))

@@ -47,7 +47,7 @@ func npmAuthor(raw json.RawMessage) *party {
 	}
 	var o struct{ Name, Email string }
 	if json.Unmarshal(raw, &o) == nil && o.Name != "" {
-		return &party{kind: "Person", name: o.Name, email: o.Email}
+		return classify(&party{kind: "Person", name: o.Name, email: o.Email})
 	}
 	return nil
 }

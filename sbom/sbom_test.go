@@ -160,8 +160,8 @@ func TestImages(t *testing.T) {
 			checkImageGraph(t, cd, ip, gf)
 			checkSuppliers(t, sp)
 			for purl, supplier := range map[string]string{
-				"pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=amd64&distro=debian-12&upstream=glibc": "Person: GNU Libc Maintainers (debian-glibc@lists.debian.org)",
-				"pkg:npm/%40scope/util@2.0.0":               "Person: Scope Team (team@scope.example)",
+				"pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=amd64&distro=debian-12&upstream=glibc": "Organization: GNU Libc Maintainers (debian-glibc@lists.debian.org)",
+				"pkg:npm/%40scope/util@2.0.0":               "Organization: Scope Team (team@scope.example)",
 				"pkg:npm/left-pad@1.3.0":                    "Person: Cameron Westland (camwest@gmail.com)",
 				"pkg:pypi/urllib3@2.0.7":                    "Person: Andrey Petrov (andrey.petrov@shazow.net)",
 				"pkg:maven/com.example/app@1.4.2":           "Organization: Example Corp",

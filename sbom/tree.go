@@ -120,7 +120,7 @@ func (t *tree) file(ctx context.Context, name string, size int64, r io.Reader) e
 // content dispatches a file by its name, then by its first bytes.
 func (t *tree) content(ctx context.Context, name string, size int64, r io.Reader) error {
 	if kind := metaKind(name); kind != metaNone {
-		data, err := readMeta(r, t.s.cfg.maxMetadata, t.where(name))
+		data, err := readMeta(r, size, t.s.cfg.maxMetadata, t.where(name))
 		if err != nil {
 			return err
 		}
@@ -215,6 +215,7 @@ const (
 	metaPython
 	metaPomProperties
 	metaManifest
+	metaDebCopyright
 )
 
 func metaKind(name string) metaKindT {
@@ -239,6 +240,8 @@ func metaKind(name string) metaKindT {
 		return metaPomProperties
 	case name == "META-INF/MANIFEST.MF":
 		return metaManifest
+	case base == "copyright" && path.Dir(dir) == "usr/share/doc":
+		return metaDebCopyright
 	}
 	return metaNone
 }
@@ -257,9 +260,12 @@ func isNodeModule(dir string) bool {
 	return strings.HasPrefix(path.Base(parent), "@") && path.Base(path.Dir(parent)) == "node_modules"
 }
 
-// readMeta reads a metadata file of at most max bytes.
-func readMeta(r io.Reader, max int64, where string) ([]byte, error) {
+// readMeta reads a metadata file of at most max bytes; size (when known, else -1) sizes the buffer.
+func readMeta(r io.Reader, size, max int64, where string) ([]byte, error) {
 	var buf bytes.Buffer
+	if size > 0 && size <= max {
+		buf.Grow(int(size) + bytes.MinRead)
+	}
 	n, err := io.Copy(&buf, io.LimitReader(r, max+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", where, err)
