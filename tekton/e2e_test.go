@@ -36,13 +36,12 @@ const (
 	imageRef       = "registry.example.com/signet-demo/app@sha256:a3f1c2d4e5b6a7980123456789abcdef0123456789abcdef0123456789abcdef"
 )
 
-// signetBinary builds signet once for the package's contract tests.
+// binDir holds the signet binary the contract tests build; TestMain creates and removes it.
+var binDir string
+
+// signetBinary builds signet once, when a contract test first needs it.
 var signetBinary = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "signet-tekton-e2e-*")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "signet")
+	bin := filepath.Join(binDir, "signet")
 	cmd := exec.Command("go", "build", "-o", bin, ".")
 	cmd.Dir = rootDir()
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -50,6 +49,19 @@ var signetBinary = sync.OnceValues(func() (string, error) {
 	}
 	return bin, nil
 })
+
+// TestMain provides and removes the directory for the contract tests' binary.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "signet-tekton-e2e-*")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
 
 func rootDir() string {
 	dir, _ := os.Getwd()
