@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -43,6 +44,8 @@ func main() { fmt.Println("big") }
 `
 
 // buildBig compiles bigProgram against this module's go.mod (run from the module root).
+var bigPath = flag.String("bench-binary", "", "copy the large benchmark Go binary to this path")
+
 var buildBig = sync.OnceValues(func() (string, error) {
 	dir := filepath.Join(fixtureDir, "big")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -60,6 +63,13 @@ var buildBig = sync.OnceValues(func() (string, error) {
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly", "GOTOOLCHAIN=local")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("building the large Go program: %v\n%s", err, b)
+	}
+	if *bigPath != "" {
+		b, err := os.ReadFile(out)
+		if err != nil {
+			return "", err
+		}
+		return out, os.WriteFile(*bigPath, b, 0o755)
 	}
 	return out, nil
 })
@@ -171,10 +181,15 @@ func BenchmarkSBOMGoBinary(b *testing.B) {
 	benchSBOM(b, pathSubject(b, "big", p))
 }
 
+var imagePath = flag.String("bench-image", "", "write (or reuse) the 100 MB benchmark image at this path instead of a temporary one")
+
 // BenchmarkSBOMImage100MB is the SBOM of a ~100 MB docker-archive (peer figure: trivy
 // 4.34 s, syft 7.75 s for a 138 MB image; goal 2 s).
 func BenchmarkSBOMImage100MB(b *testing.B) {
 	p := filepath.Join(fixtureDir, "image100.tar")
+	if *imagePath != "" {
+		p = *imagePath
+	}
 	if _, err := os.Stat(p); err != nil {
 		image100MB(b, p)
 	}
