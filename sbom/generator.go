@@ -194,6 +194,8 @@ func (t *tree) subjectFile(ctx context.Context, p string, f *os.File, size int64
 		return t.walkZipArchive(ctx, f, size, path.Base(t.s.subject))
 	case kindAr:
 		return t.walkDeb(ctx, f)
+	case kindRPM:
+		return t.walkRPM(ctx, f)
 	case kindTar:
 		return t.subjectTar(ctx, p, f, primary)
 	case kindGzip, kindZstd, kindXz, kindBzip2:

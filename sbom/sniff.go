@@ -24,6 +24,7 @@ const (
 	kindTar
 	kindZip
 	kindAr
+	kindRPM
 )
 
 var executableMagic = [][]byte{
@@ -54,6 +55,8 @@ func sniff(head []byte) kind {
 		return kindZip
 	case bytes.HasPrefix(head, []byte("!<arch>\n")):
 		return kindAr
+	case bytes.HasPrefix(head, []byte{0xed, 0xab, 0xee, 0xdb}):
+		return kindRPM
 	case len(head) >= 262 && bytes.Equal(head[257:262], []byte("ustar")):
 		return kindTar
 	}

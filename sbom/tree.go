@@ -149,7 +149,23 @@ func (t *tree) content(ctx context.Context, name string, size int64, r io.Reader
 		return t.nestedZip(ctx, name, size, br)
 	case kindAr:
 		return t.nestedDeb(ctx, name, br)
+	case kindRPM:
+		return t.nestedRPM(ctx, name, br)
 	}
+	return nil
+}
+
+// nestedRPM walks an rpm package file found inside a tree.
+func (t *tree) nestedRPM(ctx context.Context, name string, r io.Reader) error {
+	c, err := t.child(name)
+	if err != nil {
+		return err
+	}
+	keys, err := c.walkRPM(ctx, r)
+	if err != nil {
+		return err
+	}
+	t.found = append(t.found, keys...)
 	return nil
 }
 
