@@ -59,8 +59,7 @@ func (t *TokenSource) Token(ctx context.Context) (string, error) {
 	raw := strings.TrimSpace(t.getenv(TokenVariable))
 	if raw == "" {
 		return "", fmt.Errorf("%w: %s is not set: the job needs `%s` (signet's component declares it; "+
-			"a job of your own must declare it too), and the ID token is only issued to jobs of the project's "+
-			"own pipeline", ErrNoIDToken, TokenVariable, idTokensYAML)
+			"a job of your own must declare it too)", ErrNoIDToken, TokenVariable, idTokensYAML)
 	}
 	c, err := peek(raw)
 	if err != nil {
@@ -132,29 +131,31 @@ func configRefState(raw json.RawMessage) string {
 	return ""
 }
 
-// noConfigRef explains why a token without ci_config_ref_uri cannot sign. It wraps
-// provenance.ErrNoConfigRef so callers branch on one sentinel whichever package found it.
+// noConfigRef explains why a token without ci_config_ref_uri cannot sign, and what to change.
+// It wraps provenance.ErrNoConfigRef so callers branch on one sentinel whichever package found
+// it.
 func (t *TokenSource) noConfigRef(project, state string) error {
 	if project == "" {
 		project = t.job.ProjectPath
 	}
-	var why string
+	cause := "the pipeline's configuration is not a file of this project (a child pipeline, a configuration from " +
+		"another project, or Auto DevOps)"
+	fix := "run signet in a job of the project's own .gitlab-ci.yml"
 	switch {
+	case state == "absent":
+		cause = "the token does not carry the claim at all, as GitLab versions from before the claim existed do"
+		fix = "run signet on a GitLab instance whose ID tokens carry ci_config_ref_uri"
 	case t.job.PipelineSource == "parent_pipeline":
-		why = "this job runs in a child pipeline (CI_PIPELINE_SOURCE=parent_pipeline), whose configuration GitLab does not name in the token; " +
-			"include signet's component in the parent pipeline's own configuration instead"
+		cause = "this job runs in a child pipeline (CI_PIPELINE_SOURCE=parent_pipeline)"
+		fix = "include signet's component in the parent pipeline's own configuration, the project's .gitlab-ci.yml"
 	case strings.Contains(t.job.ConfigPath, "@") || strings.Contains(t.job.ConfigPath, "://"):
-		why = fmt.Sprintf("the pipeline's configuration (CI_CONFIG_PATH %q) is a file of another project or a URL; "+
-			"set the project's CI/CD configuration file to a file in the project", t.job.ConfigPath)
-	default:
-		why = "the pipeline's configuration is not a file of this project (a child pipeline, a configuration from another " +
-			"project, or Auto DevOps)"
+		cause = fmt.Sprintf("the pipeline's configuration (CI_CONFIG_PATH %q) is a file of another project or a URL", t.job.ConfigPath)
+		fix = "make the project's CI/CD configuration file a file of the project and run signet in a job of it"
 	}
-	return fmt.Errorf("%w: the %s claim is %s in %s for project %q: %s. GitLab fills it only when the pipeline's "+
-		"configuration lives in the project, and Fulcio names the signer by it, so a keyless certificate would name "+
-		"no pipeline (\"https://<nil>\"). Run signet in a job of the project's own .gitlab-ci.yml, with `%s` there, "+
-		"or sign with a key (--key) instead",
-		provenance.ErrNoConfigRef, "ci_config_ref_uri", state, TokenVariable, project, why, idTokensYAML)
+	return fmt.Errorf("%w: the ci_config_ref_uri claim of %s is %s for project %q because %s. GitLab fills that claim "+
+		"only for a pipeline configured by a file of the project, and Fulcio names the signer by it, so a keyless "+
+		"certificate would name no pipeline (\"https://<nil>\"). To sign, %s, with `%s` in that job; or sign with a key (--key)",
+		provenance.ErrNoConfigRef, TokenVariable, state, project, cause, fix, idTokensYAML)
 }
 
 // audience is the aud claim, a string or a list of strings.
