@@ -32,45 +32,13 @@ const arHeaderLen = 60
 // walkDeb reads a Debian package: the control file of control.tar.* describes the package,
 // and data.tar.* is its payload, walked as a filesystem whose packages the .deb contains.
 func (t *tree) walkDeb(ctx context.Context, r io.Reader) ([]string, error) {
-	br := bufio.NewReader(r)
-	magic := make([]byte, 8)
-	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != "!<arch>\n" {
-		return nil, fmt.Errorf("reading %s: not an ar archive", t.displayName())
-	}
-	t.rooted = true // a package payload is a filesystem rooted at /
-	var control paragraph
-	for {
-		name, size, err := arNext(br)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", t.displayName(), err)
-		}
-		if err := t.count(); err != nil {
-			return nil, err
-		}
-		body := io.LimitReader(br, size)
-		switch {
-		case strings.HasPrefix(name, "control.tar"):
-			if control, err = t.debControl(body); err != nil {
-				return nil, err
-			}
-		case strings.HasPrefix(name, "data.tar"):
-			if err := t.debData(ctx, body); err != nil {
-				return nil, err
-			}
-		}
-		if _, err := io.Copy(io.Discard, body); err != nil {
-			return nil, fmt.Errorf("reading %s: %w", t.where(name), err)
-		}
-		if size%2 == 1 {
-			br.Discard(1)
-		}
+	control, err := t.readDeb(ctx, r)
+	if err != nil {
+		return nil, err
 	}
 	inside := t.finish()
 	if control == nil {
-		return inside, nil
+		return inside, nil // an ar archive that is not a Debian package
 	}
 	dp := debPackage(control, distro{}, t.selfLocation())
 	if l, ok := t.meta.copyright[control["Package"]]; ok {
@@ -81,6 +49,42 @@ func (t *tree) walkDeb(ctx context.Context, r io.Reader) ([]string, error) {
 		t.s.inv.link(k, c, relContains)
 	}
 	return []string{k}, nil
+}
+
+// readDeb walks the members of an ar archive and returns the control paragraph, if any.
+func (t *tree) readDeb(ctx context.Context, r io.Reader) (paragraph, error) {
+	br := bufio.NewReader(r)
+	magic := make([]byte, 8)
+	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != "!<arch>\n" {
+		return nil, fmt.Errorf("reading %s: not an ar archive", t.displayName())
+	}
+	t.rooted = true // a package payload is a filesystem rooted at /
+	var control paragraph
+	for {
+		name, size, err := arNext(br)
+		if errors.Is(err, io.EOF) {
+			return control, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", t.displayName(), err)
+		}
+		if err := t.count(); err != nil {
+			return nil, err
+		}
+		body := io.LimitReader(br, size)
+		switch {
+		case strings.HasPrefix(name, "control.tar"):
+			control, err = t.debControl(body)
+		case strings.HasPrefix(name, "data.tar"):
+			err = t.debData(ctx, body)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if _, err := io.Copy(io.Discard, io.MultiReader(body, io.LimitReader(br, size%2))); err != nil {
+			return nil, fmt.Errorf("reading %s: %w", t.where(name), err)
+		}
+	}
 }
 
 // arNext reads the next ar member header and returns the member's name and size.

@@ -81,7 +81,6 @@ type edge struct {
 // fileEntry is a regular file inside the artifact with its digests (only with file digests on).
 type fileEntry struct {
 	path   string
-	owner  string // key of the package whose tree holds the file
 	sha1   string
 	sha256 string
 }

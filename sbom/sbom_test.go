@@ -396,3 +396,30 @@ func TestOptionsAndFormats(t *testing.T) {
 		t.Errorf("a subject without a file was accepted")
 	}
 }
+
+func TestPythonWheelAndEgg(t *testing.T) {
+	t.Parallel()
+	wheel := zipOf(t, file("urllib3-2.0.7.dist-info/METADATA", pyMetadata("urllib3", "2.0.7", "License-Expression: MIT")),
+		file("urllib3/__init__.py", ""))
+	s := writeSubject(t, t.TempDir(), "python.tar.gz", compress(t, "gz", tarOf(t,
+		fileBytes("wheels/urllib3-2.0.7-py3-none-any.whl", wheel),
+		file("usr/lib/python3/dist-packages/six-1.16.0.egg-info", pyMetadata("six", "1.16.0", "Author: Benjamin Peterson")),
+		file("usr/lib/python3/dist-packages/attrs-23.1.0.egg-info/PKG-INFO", pyMetadata("attrs", "23.1.0", "")),
+	)))
+	sp, _ := generate(t, s)
+	comparePurls(t, sp.purls, []string{"pkg:pypi/attrs@23.1.0", "pkg:pypi/six@1.16.0", "pkg:pypi/urllib3@2.0.7"})
+}
+
+func TestCancelled(t *testing.T) {
+	t.Parallel()
+	s := writeSubject(t, t.TempDir(), "a.tar.gz", compress(t, "gz", tarOf(t, nodeModules()...)))
+	g, err := NewGenerator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := g.SBOM(ctx, s, FormatSPDX); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled run: err %v, want context.Canceled", err)
+	}
+}

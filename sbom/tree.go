@@ -250,7 +250,8 @@ func metaKind(name string) metaKindT {
 		return metaNpmManifest
 	case base == "package-lock.json" && !strings.Contains(name, "node_modules/"):
 		return metaNpmLock
-	case base == "METADATA" && strings.HasSuffix(dir, ".dist-info"), base == "PKG-INFO" && strings.HasSuffix(dir, ".egg-info"):
+	case base == "METADATA" && strings.HasSuffix(dir, ".dist-info"), base == "PKG-INFO" && strings.HasSuffix(dir, ".egg-info"),
+		strings.HasSuffix(base, ".egg-info"): // a single-file egg-info is the metadata itself
 		return metaPython
 	case base == "pom.properties" && strings.HasPrefix(name, "META-INF/maven/"):
 		return metaPomProperties

@@ -15,7 +15,7 @@ import (
 )
 
 // spoolInMemory is the largest nested zip held in memory; larger ones go to a temporary file.
-const spoolInMemory = 32 << 20
+const spoolInMemory = 8 << 20
 
 // nestedZip walks a zip (or jar, wheel …) found inside another archive.
 func (t *tree) nestedZip(ctx context.Context, name string, size int64, r io.Reader) error {
