@@ -140,7 +140,7 @@ func (f *fixture) sign(t *testing.T, preset localsigstore.Preset, o signOpts) *r
 }
 
 // provenance is the platform's own predicate for the token's verified claims.
-func (f *fixture) provenance(t *testing.T, preset localsigstore.Preset, tok, dir string) core.Predicate {
+func (f *fixture) provenance(t testing.TB, preset localsigstore.Preset, tok, dir string) core.Predicate {
 	t.Helper()
 	ctx := context.Background()
 	claims, err := provenance.VerifyToken(ctx, tok)
