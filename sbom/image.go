@@ -275,11 +275,21 @@ func imagePackage(img v1.Image, ref string, d distro) (*pkg, error) {
 	short := repo[strings.LastIndex(repo, "/")+1:]
 	p := &pkg{name: repo, version: dg.String(), typ: typeContainer, ecosystem: "oci",
 		purl:     purl("oci", "", short, dg.String(), "", "arch", cf.Architecture, "repository_url", repoURL(repo), "tag", tag),
-		supplier: organization(cf.Author), locations: []string{ref}}
+		supplier: firstParty(organization(cf.Author), repoOwner(repo)), locations: []string{ref}}
 	p.setProp("signet:image:os", cf.OS)
 	p.setProp("signet:image:architecture", cf.Architecture)
 	p.setProp("signet:image:distro", d.prettyName)
 	return p, nil
+}
+
+// repoOwner derives the organization publishing a repository: "ghcr.io/org" for
+// ghcr.io/org/app (nil for a repository without an owner segment).
+func repoOwner(repo string) *party {
+	parts := strings.Split(repo, "/")
+	if len(parts) < 3 {
+		return nil
+	}
+	return organization(parts[0] + "/" + parts[1])
 }
 
 // repoURL is the purl repository_url of a repository name ("" for a bare local name).

@@ -166,6 +166,7 @@ func TestImages(t *testing.T) {
 				"pkg:pypi/urllib3@2.0.7":                    "Person: Andrey Petrov (andrey.petrov@shazow.net)",
 				"pkg:maven/com.example/app@1.4.2":           "Organization: Example Corp",
 				"pkg:golang/github.com/spf13/cobra@v1.10.2": "Organization: github.com/spf13",
+				ip: "Organization: registry.example/team",
 			} {
 				if got := sp.supplier[purl]; got != supplier {
 					t.Errorf("supplier of %s = %q, want %q", purl, got, supplier)
