@@ -2,6 +2,7 @@ package verify_test
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"testing"
 
@@ -117,5 +118,55 @@ func TestAttestIndexAndDirectory(t *testing.T) {
 		if !rep.Verified || rep.Summary.Verified != 4 {
 			t.Errorf("%s: %v", name, failures(rep))
 		}
+	}
+}
+
+// TestVSA signs the verification summary keylessly and checks it with the same verifier.
+func TestVSA(t *testing.T) {
+	t.Parallel()
+	f := local(t)
+	ctx := context.Background()
+	r := f.sign(t, localsigstore.PresetGitHub, signOpts{})
+	policy := verify.Policy{Identity: verify.Identity{Issuer: f.ls.Issuer(localsigstore.PresetGitHub), Shorthands: verify.Shorthands{GitHub: demoRepo}}}
+	rep := check(t, f.bundleVerifier(t), policy, verify.Files{r.bundle}, r.artifacts)
+	tok, err := f.ls.Token(localsigstore.PresetEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := sigstore.NewKeylessSigner(ctx, f.mat, sigstore.StaticToken(tok))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "vsa.sigstore.json")
+	if _, err := verify.WriteVSA(ctx, signer, rep, verify.VSAOptions{Version: "v0.0.0-test", PolicyURI: "policy.yaml"}, path); err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.verifier.Verify(ctx, readFile(t, path), core.SHA256, r.artifacts[0].Digest[core.SHA256],
+		sigstore.IdentityPolicy{Issuer: f.ls.Issuer(localsigstore.PresetEmail), SAN: "signet@example.com"})
+	if err != nil {
+		t.Fatalf("the VSA bundle does not verify: %v", err)
+	}
+	var st struct {
+		Predicate struct {
+			VerificationResult string   `json:"verificationResult"`
+			VerifiedLevels     []string `json:"verifiedLevels"`
+			ResourceURI        string   `json:"resourceUri"`
+			Policy             struct {
+				URI    string            `json:"uri"`
+				Digest map[string]string `json:"digest"`
+			} `json:"policy"`
+			InputAttestations []struct {
+				URI string `json:"uri"`
+			} `json:"inputAttestations"`
+		} `json:"predicate"`
+	}
+	if err := json.Unmarshal(res.Statement, &st); err != nil {
+		t.Fatal(err)
+	}
+	p := st.Predicate
+	if res.PredicateType != verify.VSAPredicateType || p.VerificationResult != verify.VSAPassed ||
+		len(p.VerifiedLevels) != 1 || p.VerifiedLevels[0] != verify.BuildLevel2 || p.Policy.URI != "policy.yaml" ||
+		len(p.Policy.Digest) != 1 || len(p.InputAttestations) != 1 || len(res.Subjects) != 2 {
+		t.Errorf("VSA %s: %+v with %d subjects", res.PredicateType, p, len(res.Subjects))
 	}
 }
