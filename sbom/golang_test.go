@@ -110,3 +110,25 @@ func TestGoModuleReplace(t *testing.T) {
 		})
 	}
 }
+
+func TestLicense(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ in, expr, text string }{
+		{"MIT", "MIT", ""},
+		{"mit", "MIT", ""},
+		{"(MIT OR Apache-2.0)", "MIT OR Apache-2.0", ""},
+		{"Apache 2.0", "", "Apache 2.0"},
+		{"UNKNOWN", "", ""},
+		{"LicenseRef-Proprietary", "", "LicenseRef-Proprietary"},
+		{licenseFromURL("https://www.apache.org/licenses/LICENSE-2.0.txt"), "Apache-2.0", ""},
+		{licenseFromURL("http://opensource.org/licenses/MIT"), "MIT", ""},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			t.Parallel()
+			expr, text := license(tc.in)
+			if expr != tc.expr || text != tc.text {
+				t.Errorf("license(%q) = (%q, %q), want (%q, %q)", tc.in, expr, text, tc.expr, tc.text)
+			}
+		})
+	}
+}

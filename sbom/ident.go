@@ -96,6 +96,33 @@ func organization(name string) *party {
 	return &party{kind: "Organization", name: name}
 }
 
+// licenseURLs maps the license URLs manifests declare (Bundle-License, pom licenses) to SPDX.
+var licenseURLs = map[string]string{
+	"apache.org/licenses/license-2.0":      "Apache-2.0",
+	"opensource.org/licenses/mit":          "MIT",
+	"opensource.org/licenses/mit-license":  "MIT",
+	"opensource.org/licenses/bsd-2-clause": "BSD-2-Clause",
+	"opensource.org/licenses/bsd-3-clause": "BSD-3-Clause",
+	"eclipse.org/legal/epl-2.0":            "EPL-2.0",
+	"eclipse.org/legal/epl-v20":            "EPL-2.0",
+	"eclipse.org/legal/epl-v10":            "EPL-1.0",
+	"mozilla.org/mpl/2.0":                  "MPL-2.0",
+}
+
+// licenseFromURL recognizes a well-known license URL, else returns the text unchanged.
+func licenseFromURL(s string) string {
+	u := strings.ToLower(strings.TrimSpace(strings.SplitN(s, ",", 2)[0]))
+	u = strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")
+	u = strings.TrimPrefix(u, "www.")
+	for _, ext := range []string{".txt", ".html", ".php", "/"} {
+		u = strings.TrimSuffix(u, ext)
+	}
+	if id, ok := licenseURLs[u]; ok {
+		return id
+	}
+	return s
+}
+
 // license normalizes a declared license: a valid SPDX expression is returned as the first
 // value, anything else as the second (kept as text, never invented into an expression).
 func license(declared string) (expr, text string) {

@@ -87,7 +87,7 @@ func (t *tree) finishJar(base string) []string {
 	mf := parseManifest(t.meta.manifest)
 	jar := &pkg{typ: typeLibrary, ecosystem: "maven", locations: []string{t.selfLocation()},
 		supplier: organization(firstNonEmpty(mf["Implementation-Vendor"], mf["Bundle-Vendor"]))}
-	jar.license, jar.licenseText = license(mf["Bundle-License"])
+	jar.license, jar.licenseText = license(licenseFromURL(mf["Bundle-License"]))
 	var key string
 	var shaded []string
 	for _, pom := range t.meta.poms {
