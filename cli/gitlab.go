@@ -15,7 +15,8 @@ type gitlabHook struct {
 }
 
 func newGitLabHook(env Env) platformHook {
-	return &gitlabHook{env: env, a: gitlab.New(env.Getenv, env.Stdout)}
+	// The job log shows both streams; stderr keeps stdout for the report (--format json).
+	return &gitlabHook{env: env, a: gitlab.New(env.Getenv, env.Stderr)}
 }
 
 // Prepare resolves subjects and outputs against CI_PROJECT_DIR, lays the component's inputs

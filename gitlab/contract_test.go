@@ -44,9 +44,9 @@ func TestJobContract(t *testing.T) {
 		if res.code != 0 {
 			t.Fatalf("the job failed (exit %d)\nlog:\n%s%s", res.code, res.stdout, res.stderr)
 		}
-		if !strings.Contains(res.stdout, "\x1b[0Ksection_start:") || !strings.Contains(res.stdout, ":signet_summary[collapsed=true]\r\x1b[0K") ||
-			!strings.Contains(res.stdout, "\x1b[0Ksection_end:") {
-			t.Errorf("the job log has no collapsed signet_summary section:\n%q", res.stdout)
+		if !strings.Contains(res.stderr, "\x1b[0Ksection_start:") || !strings.Contains(res.stderr, ":signet_summary[collapsed=true]\r\x1b[0K") ||
+			!strings.Contains(res.stderr, "\x1b[0Ksection_end:") {
+			t.Errorf("the job log has no collapsed signet_summary section:\n%q", res.stderr)
 		}
 		vars, err := parseGitLabDotenv(readFile(t, j.path(gitlab.VarDotenv)), gitlab.DotenvMaxBytes, gitlab.DotenvMaxVariables)
 		if err != nil {
@@ -108,16 +108,17 @@ func TestJobContract(t *testing.T) {
 			if res.code == 0 {
 				t.Fatalf("the job succeeded; want it to fail\n%s", res.stdout)
 			}
-			if !strings.HasPrefix(res.stderr, "signet: ") {
-				t.Errorf("stderr %q, want the error after \"signet: \"", res.stderr)
+			errLine := lastLine(res.stderr)
+			if !strings.HasPrefix(errLine, "signet: ") {
+				t.Errorf("the job log ends with %q, want the error after \"signet: \"", errLine)
 			}
 			for _, s := range tt.says {
-				if !strings.Contains(res.stderr, s) {
-					t.Errorf("the job log lacks %q:\n%s", s, res.stderr)
+				if !strings.Contains(errLine, s) {
+					t.Errorf("the error lacks %q:\n%s", s, errLine)
 				}
 			}
-			if tt.hint != "" && !strings.Contains(res.stdout, "signet: hint: ") || !strings.Contains(res.stdout, tt.hint) {
-				t.Errorf("the job log lacks the hint %q:\n%s", tt.hint, res.stdout)
+			if tt.hint != "" && (!strings.Contains(res.stderr, "signet: hint: ") || !strings.Contains(res.stderr, tt.hint)) {
+				t.Errorf("the job log lacks the hint %q:\n%s", tt.hint, res.stderr)
 			}
 			if _, err := os.Stat(filepath.Join(j.dir, j.vars[gitlab.VarOutputDir], "index.json")); err == nil {
 				t.Error("a failed job wrote an index")
@@ -260,6 +261,12 @@ func (j *job) assertNoToken(t *testing.T, res result) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// lastLine is the last non-empty line of s.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return lines[len(lines)-1]
 }
 
 func writeFiles(t *testing.T, dir string, files map[string]string) {

@@ -154,7 +154,7 @@ func (t *TokenSource) noConfigRef(project, state string) error {
 	}
 	return fmt.Errorf("%w: the ci_config_ref_uri claim of %s is %s for project %q because %s. GitLab fills that claim "+
 		"only for a pipeline configured by a file of the project, and Fulcio names the signer by it, so a keyless "+
-		"certificate would name no pipeline (\"https://<nil>\"). To sign, %s, with `%s` in that job; or sign with a key (--key)",
+		"certificate would name no pipeline (\"https://<nil>\"). To sign, %s, with `%s` in that job",
 		provenance.ErrNoConfigRef, TokenVariable, state, project, cause, fix, idTokensYAML)
 }
 
