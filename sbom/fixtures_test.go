@@ -100,14 +100,29 @@ var buildFixtures = sync.OnceValues(func() (goFixtures, error) {
 		}
 	}
 	bin := filepath.Join(fixtureDir, "bin")
-	env := append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOSUMDB=off", "GOWORK=off",
-		"GOTOOLCHAIN=local", "CGO_ENABLED=0")
+	base := append(os.Environ(), "GOFLAGS=-mod=mod", "GOSUMDB=off", "GOWORK=off", "GOTOOLCHAIN=local", "CGO_ENABLED=0")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-o", bin+"/", "./cmd/...")
-	cmd.Dir, cmd.Env = src, env
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return goFixtures{}, fmt.Errorf("building the fixture module: %v\n%s", err, out)
+	// Offline first, from the module cache; then once through the configured module proxy,
+	// for a machine whose cache lacks one of the fixture's modules.
+	var failures []string
+	env := base
+	for _, proxy := range []string{"GOPROXY=off", ""} {
+		env = base
+		if proxy != "" {
+			env = append(env, proxy)
+		}
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-o", bin+"/", "./cmd/...")
+		cmd.Dir, cmd.Env = src, env
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			failures = nil
+			break
+		}
+		failures = append(failures, fmt.Sprintf("%s: %v\n%s", firstNonEmpty(proxy, "GOPROXY as configured"), err, out))
+	}
+	if failures != nil {
+		return goFixtures{}, fmt.Errorf("building the fixture module:\n%s", strings.Join(failures, "\n"))
 	}
 	ver := exec.CommandContext(ctx, "go", "env", "GOVERSION")
 	ver.Env = env
