@@ -10,7 +10,6 @@ import (
 
 	"github.com/signet-ci/signet/core"
 	"github.com/signet-ci/signet/core/sigstore"
-	"github.com/signet-ci/signet/localsigstore"
 	"github.com/signet-ci/signet/provenance"
 	"github.com/signet-ci/signet/sbom"
 )
@@ -22,7 +21,7 @@ var errNoToken = errors.New("no OIDC identity token: pass --identity-token-file 
 
 // session is the trust material, identity and signer of one run.
 type session struct {
-	local    *localsigstore.Sigstore
+	local    localStack
 	material *sigstore.Material
 	tokens   core.TokenSource
 	claims   *provenance.Claims
@@ -74,7 +73,7 @@ func (s *session) loadTrust(ctx context.Context, env Env, cfg attestConfig) erro
 		if stateDir == "" {
 			stateDir = defaultStateDir(env)
 		}
-		s.local, err = localsigstore.Start(ctx, localsigstore.WithStateDir(stateDir))
+		s.local, err = startLocal(ctx, stateDir)
 		if err != nil {
 			return fmt.Errorf("starting the local Sigstore: %w", err)
 		}
@@ -116,7 +115,7 @@ func (s *session) identity(ctx context.Context, env Env, cfg attestConfig) error
 	case env.Getenv("SIGSTORE_ID_TOKEN") != "":
 		s.tokens = sigstore.StaticToken(env.Getenv("SIGSTORE_ID_TOKEN"))
 	case s.local != nil:
-		s.tokens = localToken{s.local}
+		s.tokens = s.local
 	default:
 		return errNoToken
 	}
@@ -131,11 +130,13 @@ func (s *session) identity(ctx context.Context, env Env, cfg attestConfig) error
 	return nil
 }
 
-// localToken mints an email-shaped token from the embedded Sigstore's issuer at each use.
-type localToken struct{ s *localsigstore.Sigstore }
-
-func (l localToken) Token(context.Context) (string, error) {
-	return l.s.Token(localsigstore.PresetEmail)
+// localStack is the embedded Sigstore as one run uses it: it writes its trust files and mints
+// an email-shaped identity token at each use. Release images built with the nolocalsigstore
+// tag leave it out (see local_off.go).
+type localStack interface {
+	core.TokenSource
+	WriteConfig(dir string) error
+	Close() error
 }
 
 // tlogDecision skips the transparency log for private or internal repositories unless opted in.
