@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/signet-ci/signet/core"
 )
@@ -35,9 +36,17 @@ func PredicateType(format string) (string, error) {
 	return "", fmt.Errorf("%w %q: expected %s or %s", ErrUnsupportedFormat, format, FormatSPDX, FormatCycloneDX)
 }
 
-// Generator catalogs build outputs and writes their SBOMs. It implements core.SBOMGenerator.
+// Generator catalogs build outputs and writes their SBOMs. It implements core.SBOMGenerator
+// and is safe for concurrent use. It keeps the catalog of the last subject, so asking for
+// both formats of one subject (as attest does) walks it once.
 type Generator struct {
 	cfg config
+
+	mu   sync.Mutex
+	last struct {
+		key string
+		inv *inventory
+	}
 }
 
 var _ core.SBOMGenerator = (*Generator)(nil)
@@ -61,7 +70,7 @@ func (g *Generator) SBOM(ctx context.Context, s core.Subject, format string) (co
 	if err != nil {
 		return core.Predicate{}, err
 	}
-	inv, err := g.catalog(ctx, s)
+	inv, err := g.inventory(ctx, s)
 	if err != nil {
 		return core.Predicate{}, err
 	}
@@ -76,6 +85,29 @@ func (g *Generator) SBOM(ctx context.Context, s core.Subject, format string) (co
 		return core.Predicate{}, fmt.Errorf("writing %s SBOM of %q: %w", format, s.Name, err)
 	}
 	return core.Predicate{Type: typ, JSON: doc}, nil
+}
+
+// inventory returns the catalog of s, reusing the last one when s is the same file with the
+// same digest (an inventory is read-only once built).
+func (g *Generator) inventory(ctx context.Context, s core.Subject) (*inventory, error) {
+	key := s.Name + "\x00" + s.Path + "\x00" + s.Digest[core.SHA256]
+	if s.Digest[core.SHA256] != "" {
+		g.mu.Lock()
+		inv := g.last.inv
+		hit := g.last.key == key
+		g.mu.Unlock()
+		if hit {
+			return inv, nil
+		}
+	}
+	inv, err := g.catalog(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	g.mu.Lock()
+	g.last.key, g.last.inv = key, inv
+	g.mu.Unlock()
+	return inv, nil
 }
 
 // catalog finds everything inside subject s.

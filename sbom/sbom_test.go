@@ -424,3 +424,24 @@ func TestCancelled(t *testing.T) {
 		t.Errorf("cancelled run: err %v, want context.Canceled", err)
 	}
 }
+
+func TestCatalogReused(t *testing.T) {
+	t.Parallel()
+	s := writeSubject(t, t.TempDir(), "a.tar", tarOf(t, nodeModules()...))
+	g, err := NewGenerator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.inventory(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	first := g.last.inv
+	again, err := g.inventory(context.Background(), s)
+	if err != nil || again != first {
+		t.Errorf("the second format of the same subject catalogued it again")
+	}
+	other := writeSubject(t, t.TempDir(), "b.tar", tarOf(t, nodeModules()[:1]...))
+	if inv, err := g.inventory(context.Background(), other); err != nil || inv == first {
+		t.Errorf("another subject reused the first one's catalog")
+	}
+}
