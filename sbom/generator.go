@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -267,14 +268,20 @@ func (t *tree) subjectTar(ctx context.Context, p string, f *os.File, primary *pk
 	if err != nil {
 		return nil, err
 	}
+	var keys []string
 	switch format {
 	case dockerArchive:
-		primary.typ = typeContainer
-		return t.walkDockerArchive(ctx, p)
+		keys, err = t.walkDockerArchive(ctx, p)
 	case ociArchive:
-		primary.typ = typeContainer
-		return t.walkOCIArchive(ctx, p)
+		keys, err = t.walkOCIArchive(ctx, p)
 	}
+	if format != notImage && !errors.Is(err, errNotImage) {
+		if err == nil {
+			primary.typ = typeContainer
+		}
+		return keys, err
+	}
+	t.members, t.s.budget.used = 0, 0 // the plain walk counts again what the image attempt counted
 	if err := t.walkTar(ctx, bufio.NewReaderSize(f, 1<<20)); err != nil {
 		return nil, err
 	}

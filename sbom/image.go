@@ -19,6 +19,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
+// errNotImage means a tarball looked like an image (a manifest.json or oci-layout at its
+// root) but is not one; it is then walked as a plain tarball.
+var errNotImage = errors.New("not an image tarball")
+
 // imageFormat is which kind of image tarball a tar file is.
 type imageFormat int
 
@@ -91,8 +95,8 @@ func (s *seekBuffer) Seek(offset int64, whence int) (int64, error) {
 func (t *tree) walkDockerArchive(ctx context.Context, p string) ([]string, error) {
 	opener := func() (io.ReadCloser, error) { return os.Open(p) }
 	m, err := tarball.LoadManifest(opener)
-	if err != nil {
-		return nil, fmt.Errorf("reading docker-archive %s: %w", t.displayName(), err)
+	if err != nil || len(m) == 0 || m[0].Config == "" {
+		return nil, errNotImage // a manifest.json that is not docker's: a plain tarball
 	}
 	var keys []string
 	for i, d := range m {
@@ -180,6 +184,9 @@ func (t *tree) ociMember(dir string, h *tar.Header, r io.Reader) error {
 
 // walkOCILayout catalogs every image an OCI image layout directory indexes.
 func (t *tree) walkOCILayout(ctx context.Context, dir string) ([]string, error) {
+	if _, err := os.Stat(filepath.Join(dir, "index.json")); err != nil {
+		return nil, errNotImage
+	}
 	idx, err := layout.ImageIndexFromPath(dir)
 	if err != nil {
 		return nil, fmt.Errorf("reading OCI layout %s: %w", t.displayName(), err)

@@ -445,3 +445,24 @@ func TestCatalogReused(t *testing.T) {
 		t.Errorf("another subject reused the first one's catalog")
 	}
 }
+
+// TestLooksLikeAnImage walks tarballs with a manifest.json or oci-layout at their root that
+// are not images as plain tarballs.
+func TestLooksLikeAnImage(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name  string
+		first entry
+	}{
+		{"extension.tar", file("manifest.json", `{"manifest_version": 3, "name": "ext"}`)},
+		{"layoutish.tar", file("oci-layout", `{"imageLayoutVersion": "1.0.0"}`)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := writeSubject(t, dir, tc.name, tarOf(t, append([]entry{tc.first}, nodeModules()...)...))
+			sp, _ := generate(t, s)
+			comparePurls(t, sp.purls, npmPurls())
+		})
+	}
+}
