@@ -379,3 +379,33 @@ func TestVerifyNegative(t *testing.T) {
 		})
 	}
 }
+
+// TestAttestRefusesPredicateContradictingCertificate: a GitLab job on gitlab.example.com whose
+// Fulcio certifies gitlab.com URLs would sign provenance contradicting its certificate; attest
+// refuses before signing anything, naming both values.
+func TestAttestRefusesPredicateContradictingCertificate(t *testing.T) {
+	t.Parallel()
+	ss := startSigstore(t)
+	dir := workspace(t)
+	tok := ss.tokenFile(t, localsigstore.PresetGitLab)
+	stamped := ss.Requests("tsa")
+	out, errOut, code := run(t, dir, map[string]string{"CI_SERVER_URL": "https://gitlab.example.com"},
+		"attest", "--sigstore", ss.Dir, "--identity-token-file", tok, "dist")
+	if code == 0 {
+		t.Fatalf("attest signed a contradicting predicate:\n%s", out)
+	}
+	project := localsigstore.DefaultClaims(localsigstore.PresetGitLab)["project_path"].(string)
+	for _, want := range []string{"https://gitlab.example.com/" + project, "https://gitlab.com/" + project} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("error %q does not name %q", errOut, want)
+		}
+	}
+	if n := ss.Requests("tsa") - stamped; n != 0 {
+		t.Errorf("%d statement(s) were timestamped despite the contradiction", n)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "attestations")); err == nil {
+		if files := listFiles(t, filepath.Join(dir, "attestations")); files != "" {
+			t.Errorf("files written: %s", files)
+		}
+	}
+}

@@ -16,10 +16,24 @@ import (
 	"github.com/signet-ci/signet/provenance"
 )
 
+// certExtensions returns the extensions of the certificate that will sign the run.
+type certExtensions func(ctx context.Context) (certificate.Extensions, error)
+
+// extensioner is implemented by signers that can show their certificate before signing.
+type extensioner interface {
+	Extensions(ctx context.Context) (certificate.Extensions, error)
+}
+
+// expectedFrom predicts the extensions from the claims as public Fulcio's templates do; it
+// serves when no certificate is at hand (signet provenance).
+func expectedFrom(claims *provenance.Claims) certExtensions {
+	return func(context.Context) (certificate.Extensions, error) { return provenance.ExpectedExtensions(claims), nil }
+}
+
 // provenanceSource builds the platform's provenance context from the verified claims and the
-// environment, adds --material values, and checks the predicate against the certificate facts
-// Fulcio will derive from the same claims before anything is signed.
-func provenanceSource(ctx context.Context, env Env, cfg attestConfig, claims *provenance.Claims, base string) (core.ProvenanceSource, error) {
+// environment, adds --material values, and checks the predicate against the signing
+// certificate's extensions before anything is signed.
+func provenanceSource(ctx context.Context, env Env, cfg attestConfig, claims *provenance.Claims, base string, ext certExtensions) (core.ProvenanceSource, error) {
 	materials := make([]provenance.Material, 0, len(cfg.Materials))
 	for _, m := range cfg.Materials {
 		mat, err := provenance.ParseMaterial(m)
@@ -36,7 +50,7 @@ func provenanceSource(ctx context.Context, env Env, cfg attestConfig, claims *pr
 	if claims == nil || bc.Platform() == provenance.Local {
 		return bc, nil
 	}
-	return consistent{bc, provenance.ExpectedExtensions(claims)}, nil
+	return consistent{bc, ext}, nil
 }
 
 func buildContext(ctx context.Context, env Env, p provenance.Platform, cfg attestConfig, claims *provenance.Claims, base string) (provenance.BuildContext, error) {
@@ -69,19 +83,23 @@ func buildContext(ctx context.Context, env Env, p provenance.Platform, cfg attes
 }
 
 // consistent wraps a build context with the pre-signing consistency check against the
-// extensions Fulcio will put in the certificate.
+// extensions of the certificate that signs the run.
 type consistent struct {
 	provenance.BuildContext
-	want certificate.Extensions
+	ext certExtensions
 }
 
-// Provenance builds the predicate and refuses one that contradicts the certificate to be.
+// Provenance builds the predicate and refuses one that contradicts the signing certificate.
 func (c consistent) Provenance(ctx context.Context, run core.Run) (core.Predicate, error) {
 	p, err := c.BuildContext.Provenance(ctx, run)
 	if err != nil {
 		return p, err
 	}
-	return p, provenance.CheckConsistency(p, c.want)
+	want, err := c.ext(ctx)
+	if err != nil {
+		return p, err
+	}
+	return p, provenance.CheckConsistency(p, want)
 }
 
 func newProvenanceCmd(env Env) *cobra.Command {
@@ -123,7 +141,7 @@ func printProvenance(ctx context.Context, env Env, cfg attestConfig) error {
 		}
 		claims = s.claims
 	}
-	src, err := provenanceSource(ctx, env, cfg, claims, orDot(firstNonEmpty(cfg.Dir, env.Dir)))
+	src, err := provenanceSource(ctx, env, cfg, claims, orDot(firstNonEmpty(cfg.Dir, env.Dir)), expectedFrom(claims))
 	if err != nil {
 		return err
 	}

@@ -158,7 +158,11 @@ func tlogDecision(m *sigstore.Material, claims *provenance.Claims, optIn bool) c
 func buildRequest(ctx context.Context, env Env, cfg attestConfig, s *session, base string, subjects []core.Subject) (core.Request, error) {
 	req := core.Request{Subjects: subjects, MaxSubjects: cfg.MaxSubjects, SBOMFormats: cfg.SBOMFormats, Tlog: s.tlog}
 	if !cfg.NoProvenance {
-		src, err := provenanceSource(ctx, env, cfg, s.claims, base)
+		ext := expectedFrom(s.claims)
+		if e, ok := s.signer.(extensioner); ok {
+			ext = e.Extensions
+		}
+		src, err := provenanceSource(ctx, env, cfg, s.claims, base, ext)
 		if err != nil {
 			return req, err
 		}

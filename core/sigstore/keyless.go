@@ -143,6 +143,20 @@ func (s *KeylessSigner) Certificate() *x509.Certificate {
 	return nil
 }
 
+// Extensions returns the Fulcio certificate extensions of the session, requesting the
+// certificate now if no statement was signed yet (it is the same single request either way).
+// Callers use it to check what they are about to sign against the certificate that will sign it.
+func (s *KeylessSigner) Extensions(ctx context.Context) (certificate.Extensions, error) {
+	if _, err := s.certs.GetCertificate(ctx, s.keypair, nil); err != nil {
+		return certificate.Extensions{}, err
+	}
+	sum, err := certificate.SummarizeCertificate(s.Certificate())
+	if err != nil {
+		return certificate.Extensions{}, fmt.Errorf("%w: reading the certificate's extensions: %w", ErrCertificate, err)
+	}
+	return sum.Extensions, nil
+}
+
 // TlogDecision says whether bundles are sent to a transparency log, and to which.
 func (s *KeylessSigner) TlogDecision() core.TlogDecision { return s.tlog }
 
