@@ -27,7 +27,9 @@ type extensioner interface {
 // expectedFrom predicts the extensions from the claims as public Fulcio's templates do; it
 // serves when no certificate is at hand (signet provenance).
 func expectedFrom(claims *provenance.Claims) certExtensions {
-	return func(context.Context) (certificate.Extensions, error) { return provenance.ExpectedExtensions(claims), nil }
+	return func(context.Context) (certificate.Extensions, error) {
+		return provenance.ExpectedExtensions(claims), nil
+	}
 }
 
 // provenanceSource builds the platform's provenance context from the verified claims and the
