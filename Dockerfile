@@ -5,6 +5,9 @@
 # by digest here: pin it (golang:1.26.8@sha256:...) when cutting a release, from the digest the
 # registry reports for that tag.
 FROM golang:1.26.8 AS build
+# GitLab runs a job's script through a shell, so the image carries a static busybox (from
+# Debian's busybox-static) as /bin/sh; GitHub and Tekton run /signet directly.
+RUN apt-get update && apt-get install -y --no-install-recommends busybox-static && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
@@ -20,4 +23,6 @@ RUN mkdir -p /rootfs/etc/ssl/certs /rootfs/tmp \
 
 FROM scratch
 COPY --from=build /rootfs/ /
+COPY --from=build /bin/busybox /bin/busybox
+RUN ["/bin/busybox", "--install", "-s", "/bin"]
 ENTRYPOINT ["/signet"]
