@@ -3,6 +3,7 @@ package sbom
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"path"
 	"sort"
 	"strings"
@@ -14,7 +15,7 @@ type metadata struct {
 	dpkgLists  map[string][]byte // package name (file base without .list) → file list
 	apk        []byte
 	osRelease  []byte
-	npm        []namedData
+	npm        []npmInstalled
 	locks      []namedData
 	python     []namedData
 	poms       []namedData
@@ -44,10 +45,16 @@ func (m *metadata) add(k metaKindT, name string, data []byte) {
 			m.osRelease = data
 		}
 	case metaNpmManifest:
-		m.npm = append(m.npm, namedData{name, data})
+		var mf npmManifest // parsed now: a package.json may carry a whole README
+		if json.Unmarshal(data, &mf) == nil && mf.Name != "" && mf.Version != "" {
+			m.npm = append(m.npm, npmInstalled{name, mf})
+		}
 	case metaNpmLock:
 		m.locks = append(m.locks, namedData{name, data})
 	case metaPython:
+		if i := bytes.Index(data, []byte("\n\n")); i >= 0 {
+			data = append([]byte(nil), data[:i+1]...) // the headers; the description body is not read
+		}
 		m.python = append(m.python, namedData{name, data})
 	case metaPomProperties:
 		m.poms = append(m.poms, namedData{name, data})

@@ -28,6 +28,12 @@ type npmLicenseObj struct {
 	Type string `json:"type"`
 }
 
+// npmInstalled is a package.json found under node_modules, parsed.
+type npmInstalled struct {
+	name     string
+	manifest npmManifest
+}
+
 // npmPurl is the purl of an npm package name ("@scope/name" puts the scope in the namespace).
 func npmPurl(name, version string) string {
 	ns, n := "", name
@@ -103,15 +109,12 @@ func setIntegrity(p *pkg, sri string) {
 
 // catalogNpm catalogs installed node_modules packages and resolves each one's dependencies
 // the way Node does (nearest node_modules up the tree). It returns file → package key.
-func (t *tree) catalogNpm(files []namedData) map[string]string {
+func (t *tree) catalogNpm(files []npmInstalled) map[string]string {
 	out := map[string]string{}
 	dirs := map[string]string{}
 	deps := map[string][]string{}
 	for _, f := range files {
-		var m npmManifest
-		if json.Unmarshal(f.data, &m) != nil || m.Name == "" || m.Version == "" {
-			continue
-		}
+		m := f.manifest
 		p := &pkg{name: m.Name, version: m.Version, purl: npmPurl(m.Name, m.Version), typ: typeLibrary,
 			ecosystem: "npm", supplier: npmAuthor(m.Author), homepage: m.Homepage, description: m.Description,
 			locations: []string{t.loc + f.name}}

@@ -24,7 +24,7 @@ func parsePyMeta(b []byte) pyMeta {
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 64<<10), 4<<20)
 	for sc.Scan() {
-		line := sc.Text()
+		line := strings.TrimRight(sc.Text(), "\r")
 		if line == "" {
 			break // the description body follows
 		}
