@@ -154,13 +154,14 @@ func containsPath(paths []string, p string) bool {
 // DirSource finds bundles in a directory by reading the statements of every *.json file
 // (recursively) and keeping those that name the artifact with the predicate type.
 type DirSource struct {
-	infos map[string]*BundleInfo
-	paths []string
+	infos    map[string]*BundleInfo
+	paths    []string
+	byDigest map[string][]string // alg:hex → bundle paths, in directory order
 }
 
 // OpenDir reads every bundle under dir; files that are not bundles (the index, SBOMs) are skipped.
 func OpenDir(dir string) (*DirSource, error) {
-	d := &DirSource{infos: map[string]*BundleInfo{}}
+	d := &DirSource{infos: map[string]*BundleInfo{}, byDigest: map[string][]string{}}
 	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("reading bundle directory %q: %w", dir, err)
@@ -176,8 +177,7 @@ func OpenDir(dir string) (*DirSource, error) {
 		if err != nil {
 			return nil // not a bundle: an index, an SBOM document, anything else
 		}
-		d.infos[p] = info
-		d.paths = append(d.paths, p)
+		d.add(p, info)
 		return nil
 	})
 	if err != nil {
@@ -189,25 +189,42 @@ func OpenDir(dir string) (*DirSource, error) {
 	return d, nil
 }
 
+func (d *DirSource) add(p string, info *BundleInfo) {
+	d.infos[p] = info
+	d.paths = append(d.paths, p)
+	seen := map[string]bool{}
+	for _, s := range info.Subjects {
+		for alg, h := range s.Digest {
+			k := alg + ":" + strings.ToLower(h)
+			if !seen[k] {
+				seen[k] = true
+				d.byDigest[k] = append(d.byDigest[k], p)
+			}
+		}
+	}
+}
+
 // ErrNoBundles means a directory holds no Sigstore bundle.
 var ErrNoBundles = errors.New("holds no Sigstore bundle v0.3 (*.json)")
 
-// Bundles returns the bundles in the directory whose statement names a and has the predicate type.
+// Bundles returns the bundles in the directory whose statement names a and has the predicate
+// type or, when none, those naming a subject of the same name (a modified artifact).
 func (d *DirSource) Bundles(_ context.Context, a core.Subject, predicateType string) ([]string, error) {
-	var out, byName []string
-	for _, p := range d.paths {
-		info := d.infos[p]
-		if info.PredicateType != predicateType {
-			continue
-		}
-		if info.Names(a.Digest) {
-			out = append(out, p)
-		} else if info.namesFile(a.Name) {
-			byName = append(byName, p)
+	var out []string
+	for alg, h := range a.Digest {
+		for _, p := range d.byDigest[alg+":"+strings.ToLower(h)] {
+			if d.infos[p].PredicateType == predicateType && !containsPath(out, p) {
+				out = append(out, p)
+			}
 		}
 	}
-	if len(out) == 0 {
-		return byName, nil
+	if len(out) > 0 {
+		return out, nil
+	}
+	for _, p := range d.paths {
+		if info := d.infos[p]; info.PredicateType == predicateType && info.namesFile(a.Name) {
+			out = append(out, p)
+		}
 	}
 	return out, nil
 }
