@@ -295,10 +295,10 @@ func checkIdentity(id Identity) error {
 		return fmt.Errorf("%w: give the identity or an identity regexp, not both", ErrInvalidPolicy)
 	}
 	if id.Issuer == "" && id.IssuerRegexp == "" {
-		return fmt.Errorf("%w: no OIDC issuer is required", ErrNoIdentityPolicy)
+		return fmt.Errorf("%w: the policy names no OIDC issuer", ErrNoIdentityPolicy)
 	}
 	if id.Subject == "" && id.SubjectRegexp == "" && id.SourceRepository == "" && id.SignerWorkflow == "" {
-		return fmt.Errorf("%w: no signer identity, source repository or signer workflow is required", ErrNoIdentityPolicy)
+		return fmt.Errorf("%w: the policy names no signer identity, source repository or signer workflow", ErrNoIdentityPolicy)
 	}
 	return nil
 }

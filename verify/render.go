@@ -103,6 +103,8 @@ func detailLines(a *Result) [][2]string {
 		out = append(out, [2]string{"signer", s.Identity}, [2]string{"issuer", s.Issuer})
 		if src := source(s.SourceRepository, s.SourceRef, s.SourceDigest); src != "" {
 			out = append(out, [2]string{"source", src})
+		} else if p := a.Provenance; p != nil && p.Describe() != "" {
+			out = append(out, [2]string{"source", p.Describe() + " (signed provenance)"})
 		}
 		if s.RunInvocation != "" {
 			out = append(out, [2]string{"run", s.RunInvocation})
