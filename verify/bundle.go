@@ -115,6 +115,9 @@ func ParseBundle(b []byte) (*BundleInfo, error) {
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return nil, fmt.Errorf("%w: not JSON: %w", ErrNotBundle, err)
 	}
+	if raw.MediaType == core.IndexMediaType {
+		return nil, fmt.Errorf("%w: this is a signet attest index; pass it with --index", ErrNotBundle)
+	}
 	if raw.MediaType != BundleMediaType {
 		return nil, fmt.Errorf("%w: mediaType %q, expected %q", ErrNotBundle, raw.MediaType, BundleMediaType)
 	}
