@@ -18,25 +18,27 @@ import (
 
 // attestConfig is one attest run as the command line, or a platform adapter, describes it.
 type attestConfig struct {
-	Inputs       core.Inputs
-	Dir          string // base directory for subject names
-	Algorithm    string
-	MaxSubjects  int
-	OutputDir    string
-	Force        bool
-	Sigstore     string // public | local | DIR
-	StateDir     string // local Sigstore state
-	Token        string
-	TokenFile    string
-	KeyFile      string
-	SBOMFormats  []string
-	Materials    []string
-	Platform     string // auto | local | github | gitlab | tekton
-	NoProvenance bool
-	PredType     string
-	PredFile     string
-	PrivateTlog  bool
-	Tekton       provenance.TektonParams
+	Inputs      core.Inputs
+	Dir         string // base directory for subject names
+	Algorithm   string
+	MaxSubjects int
+	OutputDir   string
+	Force       bool
+	Sigstore    string // public | local | DIR
+	StateDir    string // local Sigstore state
+	Token       string
+	TokenFile   string
+	KeyFile     string
+	SBOMFormats []string
+	// SBOMFileDigests puts a digest of every cataloged file in the SBOMs (large documents).
+	SBOMFileDigests bool
+	Materials       []string
+	Platform        string // auto | local | github | gitlab | tekton
+	NoProvenance    bool
+	PredType        string
+	PredFile        string
+	PrivateTlog     bool
+	Tekton          provenance.TektonParams
 	// Tokens, when set, supplies the identity token (platform adapters); it wins over Token/TokenFile.
 	Tokens core.TokenSource
 	// platformAuto records that the platform was detected, not chosen: a CI-shaped token then
@@ -85,6 +87,7 @@ no token, a token is minted by the embedded local Sigstore.`,
 	f.StringVar(&cfg.TokenFile, "identity-token-file", "", "file holding the OIDC identity token, re-read when used")
 	f.StringVar(&cfg.KeyFile, "key", "", "PEM private key (ECDSA P-256 or Ed25519) to sign without Fulcio, for air-gapped use")
 	f.StringSliceVar(&cfg.SBOMFormats, "sbom", nil, "also generate and sign SBOMs: spdx-json, cyclonedx-json (comma list)")
+	f.BoolVar(&cfg.SBOMFileDigests, "sbom-file-digests", false, "with --sbom, record a digest of every file inside each output (documents get much larger)")
 	f.StringArrayVar(&cfg.Materials, "material", nil, "resolved dependency URI@ALG:HEX recorded in the provenance (repeatable)")
 	f.StringVar(&cfg.Platform, "platform", "auto", "build platform for provenance: auto, local, github, gitlab or tekton")
 	f.BoolVar(&cfg.NoProvenance, "no-provenance", false, "do not sign SLSA provenance (with --predicate-type or --sbom)")

@@ -176,7 +176,7 @@ func buildRequest(ctx context.Context, env Env, cfg attestConfig, s *session, ba
 		req.Custom = p
 	}
 	if len(cfg.SBOMFormats) > 0 {
-		gen, err := sbom.NewGenerator()
+		gen, err := sbom.NewGenerator(sbom.WithToolVersion(version()), sbom.WithFileDigests(cfg.SBOMFileDigests))
 		if err != nil {
 			return req, err
 		}
