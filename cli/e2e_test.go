@@ -409,3 +409,16 @@ func TestAttestRefusesPredicateContradictingCertificate(t *testing.T) {
 		}
 	}
 }
+
+// TestAttestRefusesLocalPlatformWithCIToken: local provenance signed by a CI certificate would
+// contradict it; attest says so instead of writing bundles verify would reject.
+func TestAttestRefusesLocalPlatformWithCIToken(t *testing.T) {
+	t.Parallel()
+	ss := startSigstore(t)
+	dir := workspace(t)
+	_, errOut, code := run(t, dir, nil, "attest", "--sigstore", ss.Dir, "--platform", "local",
+		"--identity-token-file", ss.tokenFile(t, localsigstore.PresetGitHub), "dist")
+	if code == 0 || !strings.Contains(errOut, "use --platform github") {
+		t.Fatalf("exit %d, stderr %q: want a refusal naming --platform github", code, errOut)
+	}
+}

@@ -49,7 +49,15 @@ func provenanceSource(ctx context.Context, env Env, cfg attestConfig, claims *pr
 		return nil, err
 	}
 	bc.WithMaterials(materials)
-	if claims == nil || bc.Platform() == provenance.Local {
+	if claims == nil {
+		return bc, nil
+	}
+	if tp := claims.Platform(); bc.Platform() == provenance.Local && (tp == provenance.GitHub || tp == provenance.GitLab) {
+		return nil, fmt.Errorf("--platform local with a %s identity token: the certificate will name the %s pipeline "+
+			"(%s), which local provenance cannot describe, so verification would reject it; use --platform %s (or auto)",
+			tp, tp, claims.Subject(), tp)
+	}
+	if bc.Platform() == provenance.Local {
 		return bc, nil
 	}
 	return consistent{bc, ext}, nil
