@@ -17,6 +17,7 @@ import (
 
 	"github.com/signet-ci/signet/action"
 	"github.com/signet-ci/signet/core"
+	"github.com/signet-ci/signet/internal/golden"
 )
 
 const (
@@ -129,7 +130,7 @@ func TestPublish(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.golden, got)
+			golden.Check(t, filepath.Join("testdata", tt.golden), got)
 			if stdout.Len() != 0 {
 				t.Errorf("Publish printed %q; want nothing on stdout", stdout.String())
 			}

@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/signet-ci/signet/internal/checkout"
 )
 
 // instruction is one Dockerfile instruction with its continuation lines joined.
@@ -24,7 +26,7 @@ type instruction struct {
 // dockerStages parses the Dockerfile into stages, each a list of instructions from its FROM.
 func dockerStages(t testing.TB) [][]instruction {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(repoRoot(t), "Dockerfile"))
+	b, err := os.ReadFile(filepath.Join(checkout.Root(t), "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +174,7 @@ func TestDockerfileRules(t *testing.T) {
 // directive of the release binary needs: go build outside Docker would not notice.
 func TestDockerignoreKeepsEmbeds(t *testing.T) {
 	t.Parallel()
-	root := repoRoot(t)
+	root := checkout.Root(t)
 	b, err := os.ReadFile(filepath.Join(root, ".dockerignore"))
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/signet-ci/signet/internal/checkout"
 )
 
 // workflow is the part of a workflow file the docs tests check.
@@ -30,7 +32,7 @@ var yamlBlock = regexp.MustCompile("(?s)```yaml\n(.*?)```")
 // runs, and that docs/github-action.md shows exactly these files.
 func TestExampleWorkflows(t *testing.T) {
 	t.Parallel()
-	root := repoRoot(t)
+	root := checkout.Root(t)
 	files, err := filepath.Glob(filepath.Join(root, "docs", "examples", "github", "*.yml"))
 	if err != nil || len(files) < 5 {
 		t.Fatalf("example workflows: %v (found %d, want basic, sbom, private-sigstore, fan-in, matrix)", err, len(files))

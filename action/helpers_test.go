@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,33 +12,12 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	yaml3 "go.yaml.in/yaml/v3"
 
 	"github.com/signet-ci/signet/action"
+	"github.com/signet-ci/signet/internal/checkout"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
-
-// repoRoot walks up from the package directory to the directory holding go.mod.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-}
 
 // envOf returns a getenv over m.
 func envOf(m map[string]string) func(string) string {
@@ -61,28 +39,6 @@ func (r *recorder) getenv(k string) string {
 	}
 	r.keys[k] = true
 	return r.vars[k]
-}
-
-var (
-	schemaMu    sync.Mutex
-	schemaCache = map[string]*jsonschema.Schema{}
-)
-
-// schema compiles one of the shared schemas (../shared/schemas/NAME from the repo root).
-func schema(t testing.TB, name string) *jsonschema.Schema {
-	t.Helper()
-	schemaMu.Lock()
-	defer schemaMu.Unlock()
-	if s, ok := schemaCache[name]; ok {
-		return s
-	}
-	p := filepath.Join(repoRoot(t), "..", "shared", "schemas", name)
-	s, err := jsonschema.NewCompiler().Compile(p)
-	if err != nil {
-		t.Fatalf("compiling schema %s: %v", p, err)
-	}
-	schemaCache[name] = s
-	return s
 }
 
 // validateYAML checks a YAML document against a shared schema.
@@ -109,7 +65,7 @@ func checkYAML(t testing.TB, schemaName string, doc []byte) error {
 	if err != nil {
 		return err
 	}
-	return schema(t, schemaName).Validate(inst)
+	return checkout.Schema(t, schemaName).Validate(inst)
 }
 
 // parseOutputs reads a $GITHUB_OUTPUT file the way the runner does: name=value lines and
@@ -172,25 +128,6 @@ func inputsOf(err error) []string {
 		walk(err)
 	}
 	return out
-}
-
-// golden compares got with testdata/NAME, rewriting it with -update.
-func golden(t testing.TB, name string, got []byte) {
-	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("reading golden file (run with -update to create it): %v", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s differs (-want +got), rerun with -update if intended:\n%s", p, diff)
-	}
 }
 
 // writeFiles creates files (name → content) under dir.

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/signet-ci/signet/action"
+	"github.com/signet-ci/signet/internal/checkout"
 )
 
 // actionMetadata is the part of action.yml the tests check.
@@ -34,7 +35,7 @@ type actionMetadata struct {
 
 func readActionYAML(t *testing.T) ([]byte, actionMetadata) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(repoRoot(t), "action.yml"))
+	b, err := os.ReadFile(filepath.Join(checkout.Root(t), "action.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}

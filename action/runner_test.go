@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/signet-ci/signet/core"
+	"github.com/signet-ci/signet/internal/checkout"
 	"github.com/signet-ci/signet/localsigstore"
 )
 
@@ -158,7 +159,7 @@ func buildLikeDockerfile(t *testing.T) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
-	cmd.Dir = repoRoot(t)
+	cmd.Dir = checkout.Root(t)
 	cmd.Env = append(os.Environ(), env...)
 	start := time.Now()
 	if out, err := cmd.CombinedOutput(); err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/signet-ci/signet/core"
 	"github.com/signet-ci/signet/gitlab"
+	"github.com/signet-ci/signet/internal/golden"
 	"github.com/signet-ci/signet/provenance"
 )
 
@@ -221,10 +222,10 @@ func TestPublish(t *testing.T) {
 	if err := a.Publish(context.Background(), gitlab.Run{Index: sampleIndex(), OutputDir: out}); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "summary.log", sectionTime.ReplaceAll(log.Bytes(), []byte("section_$1:TIME:")))
+	golden.Check(t, filepath.Join("testdata", "summary.log"), sectionTime.ReplaceAll(log.Bytes(), []byte("section_$1:TIME:")))
 
 	dotenv := readFile(t, filepath.Join(dir, env[gitlab.VarDotenv]))
-	golden(t, "signet.env", dotenv)
+	golden.Check(t, filepath.Join("testdata", "signet.env"), dotenv)
 	vars, err := parseGitLabDotenv(dotenv, gitlab.DotenvMaxBytes, gitlab.DotenvMaxVariables)
 	if err != nil {
 		t.Fatalf("GitLab would refuse the dotenv report: %v", err)
@@ -233,7 +234,7 @@ func TestPublish(t *testing.T) {
 		t.Errorf("dotenv variables %v", vars)
 	}
 	ann := readFile(t, filepath.Join(dir, env[gitlab.VarAnnotations]))
-	golden(t, "signet-annotations.json", ann)
+	golden.Check(t, filepath.Join("testdata", "signet-annotations.json"), ann)
 	checkAnnotations(t, ann, 4)
 	if strings.Contains(string(ann), "rekor.example.com") {
 		t.Error("annotations link a private log's entry; only search.sigstore.dev pages are known to exist")

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/signet-ci/signet/gitlab"
+	"github.com/signet-ci/signet/internal/checkout"
 	"github.com/signet-ci/signet/localsigstore"
 )
 
@@ -27,7 +28,7 @@ import (
 // under GitLab's rules, and the token must appear nowhere.
 func TestJobContract(t *testing.T) {
 	t.Parallel()
-	bin := buildSignet(t)
+	bin := checkout.BuildSignet(t)
 	ss, err := localsigstore.Start(context.Background(), localsigstore.WithStateDir(t.TempDir()))
 	if err != nil {
 		t.Fatalf("starting the local Sigstore: %v", err)
@@ -282,19 +283,11 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 	}
 }
 
-// buildSignet builds the signet binary from the repository root.
-func buildSignet(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "signet")
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, ".")
-	cmd.Dir = repoRoot(t)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	start := time.Now()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+// TestMain removes the signet binary the contract test builds.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if err := checkout.RemoveBuilds(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 	}
-	t.Logf("built signet in %s", time.Since(start).Round(time.Second))
-	return bin
+	os.Exit(code)
 }

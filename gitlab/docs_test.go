@@ -14,6 +14,7 @@ import (
 	"github.com/sigstore/fulcio/pkg/config"
 
 	"github.com/signet-ci/signet/gitlab"
+	"github.com/signet-ci/signet/internal/checkout"
 )
 
 const docsPath = "docs/gitlab-component.md"
@@ -41,12 +42,12 @@ type ciConfig struct {
 // gives (unknown inputs, wrong types and options fail), and validates the rendered job too.
 func TestPipelineExamples(t *testing.T) {
 	t.Parallel()
-	md := readRepoFile(t, docsPath)
+	md := checkout.Read(t, docsPath)
 	blocks := fenced(md, "yaml")
 	if len(blocks) < 5 {
 		t.Fatalf("%s has %d yaml blocks, want the needs example, basic, SBOM, self-managed and self-test", docsPath, len(blocks))
 	}
-	files := map[string]string{".gitlab-ci.yml": string(readRepoFile(t, ".gitlab-ci.yml"))}
+	files := map[string]string{".gitlab-ci.yml": string(checkout.Read(t, ".gitlab-ci.yml"))}
 	for i, b := range blocks {
 		files[fmt.Sprintf("%s yaml block %d", docsPath, i+1)] = b
 	}
@@ -128,7 +129,7 @@ func TestSelfTest(t *testing.T) {
 			} `yaml:"release"`
 		} `yaml:"create-release"`
 	}
-	decodeYAML(t, readRepoFile(t, ".gitlab-ci.yml"), &cfg)
+	decodeYAML(t, checkout.Read(t, ".gitlab-ci.yml"), &cfg)
 	if len(cfg.Include) != 1 || cfg.Include[0].Component != "$CI_SERVER_FQDN/$CI_PROJECT_PATH/attest@$CI_COMMIT_SHA" {
 		t.Errorf("include %+v, want the component of this project at $CI_COMMIT_SHA", cfg.Include)
 	}
@@ -155,7 +156,7 @@ func TestSelfTest(t *testing.T) {
 // every variable of the dotenv report.
 func TestDocsTables(t *testing.T) {
 	t.Parallel()
-	md := string(readRepoFile(t, docsPath))
+	md := string(checkout.Read(t, docsPath))
 	c, _ := readTemplate(t)
 	for name := range c.Inputs {
 		if !strings.Contains(md, "| `"+name+"` |") {
@@ -174,7 +175,7 @@ func TestDocsTables(t *testing.T) {
 // and parses its templates as Fulcio does, and checks that it names the instance's URL.
 func TestFulcioExample(t *testing.T) {
 	t.Parallel()
-	blocks := fenced(readRepoFile(t, docsPath), "json")
+	blocks := fenced(checkout.Read(t, docsPath), "json")
 	if len(blocks) != 1 {
 		t.Fatalf("%d json blocks, want the Fulcio configuration", len(blocks))
 	}

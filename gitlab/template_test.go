@@ -3,6 +3,7 @@ package gitlab_test
 import (
 	"encoding/json"
 	"maps"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/signet-ci/signet/gitlab"
+	"github.com/signet-ci/signet/internal/checkout"
+	"github.com/signet-ci/signet/internal/golden"
 )
 
 const templatePath = "templates/attest.yml"
@@ -18,7 +21,7 @@ const templatePath = "templates/attest.yml"
 // readTemplate parses templates/attest.yml.
 func readTemplate(t testing.TB) (*component, []byte) {
 	t.Helper()
-	b := readRepoFile(t, templatePath)
+	b := checkout.Read(t, templatePath)
 	c, err := parseComponent(b)
 	if err != nil {
 		t.Fatalf("%s: %v", templatePath, err)
@@ -47,7 +50,7 @@ func TestTemplateSchema(t *testing.T) {
 		}
 	}
 	bad := map[string]any{"spec": map[string]any{"inputs": map[string]any{}, "component": []any{"version"}}}
-	if gitlabSchema(t).Validate(jsonShaped(t, bad)) == nil {
+	if checkout.Schema(t, "gitlab-ci.json").Validate(jsonShaped(t, bad)) == nil {
 		t.Error("the schema accepts spec:component; the README says it rejects it")
 	}
 }
@@ -119,7 +122,7 @@ func TestTemplateRender(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.golden, append(b, '\n'))
+			golden.Check(t, filepath.Join("testdata", tt.golden), append(b, '\n'))
 		})
 	}
 }
@@ -199,7 +202,7 @@ func TestTemplateImage(t *testing.T) {
 	if !regexp.MustCompile(`^ghcr\.io/signet-ci/signet:v\d+\.\d+\.\d+$`).MatchString(img) {
 		t.Errorf("image default %q, want ghcr.io/signet-ci/signet:vX.Y.Z", img)
 	}
-	task := readRepoFile(t, "tekton/task/signet/0.1/signet.yaml")
+	task := checkout.Read(t, "tekton/task/signet/0.1/signet.yaml")
 	if !strings.Contains(string(task), "default: "+img+"\n") {
 		t.Errorf("the Tekton Task does not default to %s: the release image should be the same", img)
 	}

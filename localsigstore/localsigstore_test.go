@@ -81,7 +81,7 @@ func TestSignAndVerify(t *testing.T) {
 				t.Errorf("extensions: %v", err)
 			}
 			sum.Issuer = normalize(s, sum.Issuer)
-			golden(t, "certificate-"+string(tt.preset)+".json", sum)
+			goldenJSON(t, "certificate-"+string(tt.preset)+".json", sum)
 		})
 	}
 }
@@ -91,7 +91,7 @@ func TestDefaultClaims(t *testing.T) {
 	for _, p := range Presets() {
 		t.Run(string(p), func(t *testing.T) {
 			t.Parallel()
-			golden(t, "claims-"+string(p)+".json", DefaultClaims(p))
+			goldenJSON(t, "claims-"+string(p)+".json", DefaultClaims(p))
 		})
 	}
 	if got := DefaultClaims("jenkins"); got != nil {
@@ -354,7 +354,7 @@ func TestWriteConfig(t *testing.T) {
 	if err := json.Unmarshal([]byte(text), &sc); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "signing_config.json", sc)
+	goldenJSON(t, "signing_config.json", sc)
 }
 
 func TestDiscovery(t *testing.T) {

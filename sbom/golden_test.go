@@ -2,16 +2,12 @@ package sbom
 
 import (
 	"context"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/signet-ci/signet/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden SBOMs under testdata/golden")
 
 // goldenRootfs is a root filesystem with every ecosystem but Go binaries (whose build
 // information depends on the toolchain running the tests), so its SBOMs are stable bytes.
@@ -50,22 +46,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkSBOM(t, tc.format, p.JSON)
-			golden := filepath.Join("testdata", "golden", tc.file)
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, p.JSON, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -run TestGolden -update to create it)", err)
-			}
-			if d := cmp.Diff(string(want), string(p.JSON)); d != "" {
-				t.Errorf("%s differs from %s (-golden +got):\n%s", tc.format, golden, d)
-			}
+			golden.Check(t, filepath.Join("testdata", "golden", tc.file), p.JSON)
 		})
 	}
 }

@@ -3,9 +3,6 @@ package sbom
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -15,49 +12,15 @@ import (
 	spdxexp "github.com/github/go-spdx/v2/spdxexp"
 	packageurl "github.com/package-url/packageurl-go"
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/signet-ci/signet/internal/checkout"
 )
 
-// schemaDir is where the shared schemas live, relative to this package.
-const schemaDir = "../../shared/schemas"
-
-// schemaLoader maps the schemas' URLs to the local copies, so validation is offline.
-type schemaLoader struct{}
-
-func (schemaLoader) Load(url string) (any, error) {
-	var file string
-	switch {
-	case url == "http://spdx.org/rdf/terms/2.3":
-		file = "spdx-schema-2.3.json"
-	case strings.HasPrefix(url, "http://cyclonedx.org/schema/"):
-		file = "cyclonedx/" + strings.TrimPrefix(url, "http://cyclonedx.org/schema/")
-	default:
-		return nil, fmt.Errorf("schema %q is not available offline", url)
-	}
-	f, err := os.Open(filepath.Join(schemaDir, file))
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return jsonschema.UnmarshalJSON(f)
+// schemaFiles names the official schema of each format under checkout.SchemaDir.
+var schemaFiles = map[string]string{
+	FormatSPDX:      "spdx-schema-2.3.json",
+	FormatCycloneDX: "cyclonedx/bom-1.6.schema.json",
 }
-
-var schemas = sync.OnceValues(func() (map[string]*jsonschema.Schema, error) {
-	c := jsonschema.NewCompiler()
-	c.UseLoader(schemaLoader{})
-	c.AssertFormat()
-	out := map[string]*jsonschema.Schema{}
-	for format, url := range map[string]string{
-		FormatSPDX:      "http://spdx.org/rdf/terms/2.3",
-		FormatCycloneDX: "http://cyclonedx.org/schema/bom-1.6.schema.json",
-	} {
-		s, err := c.Compile(url)
-		if err != nil {
-			return nil, fmt.Errorf("compiling %s schema: %w", format, err)
-		}
-		out[format] = s
-	}
-	return out, nil
-})
 
 // view is a format-neutral reading of an SBOM, for assertions.
 type view struct {
@@ -80,15 +43,12 @@ var namespaces sync.Map
 // lack, and the NTIA minimum elements; it returns the document's view.
 func checkSBOM(t *testing.T, format string, doc []byte) view {
 	t.Helper()
-	ss, err := schemas()
-	if err != nil {
-		t.Fatal(err)
-	}
+	schema := checkout.Schema(t, schemaFiles[format])
 	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
 	if err != nil {
 		t.Fatalf("%s document is not JSON: %v", format, err)
 	}
-	if err := ss[format].Validate(inst); err != nil {
+	if err := schema.Validate(inst); err != nil {
 		t.Fatalf("%s document fails its schema: %v", format, err)
 	}
 	var v view

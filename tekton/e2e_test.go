@@ -11,7 +11,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/tektoncd/pipeline/pkg/result"
 	"github.com/tektoncd/pipeline/pkg/termination"
 
+	"github.com/signet-ci/signet/internal/checkout"
 	"github.com/signet-ci/signet/localsigstore"
 	"github.com/signet-ci/signet/tekton"
 )
@@ -35,43 +35,6 @@ const (
 	gitURL         = "https://github.com/signet-ci/signet-demo"
 	imageRef       = "registry.example.com/signet-demo/app@sha256:a3f1c2d4e5b6a7980123456789abcdef0123456789abcdef0123456789abcdef"
 )
-
-// binDir holds the signet binary the contract tests build; TestMain creates and removes it.
-var binDir string
-
-// signetBinary builds signet once, when a contract test first needs it.
-var signetBinary = sync.OnceValues(func() (string, error) {
-	bin := filepath.Join(binDir, "signet")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Dir = rootDir()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build: %w\n%s", err, out)
-	}
-	return bin, nil
-})
-
-// TestMain provides and removes the directory for the contract tests' binary.
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "signet-tekton-e2e-*")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-func rootDir() string {
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		dir = filepath.Dir(dir)
-	}
-}
 
 // pod is one TaskRun pod as the contract test lays it out: a root directory standing for the
 // container's file system (volume mounts, the workspace, /tekton/results).
@@ -193,10 +156,7 @@ func downwardAPI(field string) string {
 // run executes the step with exactly the Task's environment.
 func (p *pod) run(task *v1.Task, params map[string][]string) (stdout, stderr string, err error) {
 	p.t.Helper()
-	bin, err := signetBinary()
-	if err != nil {
-		p.t.Fatalf("building signet: %v", err)
-	}
+	bin := checkout.BuildSignet(p.t)
 	args, env, dir := p.step(task, params)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -405,10 +365,7 @@ func (p *pod) checkObject(r v1.TaskResult, b []byte) {
 // image digest.
 func (p *pod) verify(results map[string]string, files []string, imageDigest string) {
 	p.t.Helper()
-	bin, err := signetBinary()
-	if err != nil {
-		p.t.Fatal(err)
-	}
+	bin := checkout.BuildSignet(p.t)
 	args := []string{"verify", "--sigstore", p.trust, "--index", filepath.Join(p.ws, results[tekton.ResultIndexPath]),
 		"--certificate-identity", "https://kubernetes.io/namespaces/" + namespace + "/serviceaccounts/" + serviceAccount,
 		"--certificate-oidc-issuer", p.sigstore.Issuer(localsigstore.PresetKubernetes),
@@ -535,4 +492,13 @@ func TestTaskRunContractSBOM(t *testing.T) {
 	if results[tekton.ResultImages] != "" {
 		t.Errorf("IMAGES = %q without image subjects, want empty", results[tekton.ResultImages])
 	}
+}
+
+// TestMain removes the signet binary the contract tests build.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if err := checkout.RemoveBuilds(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
+	os.Exit(code)
 }

@@ -2,7 +2,6 @@ package tekton
 
 import (
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"sync"
@@ -10,8 +9,6 @@ import (
 
 	"github.com/signet-ci/signet/localsigstore"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
 // sharedSigstore is one real in-process Sigstore (its OIDC issuer mints the test tokens) for
 // the package's unit tests.
@@ -49,23 +46,4 @@ func writeFile(t testing.TB, dir, name, body string) string {
 // envOf returns a getenv reading vars.
 func envOf(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }
-}
-
-// golden compares got with testdata/name, rewriting it with -update.
-func golden(t testing.TB, name string, got []byte) []byte {
-	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("reading golden file (run go test -update to create it): %v", err)
-	}
-	return want
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/tektoncd/pipeline/pkg/termination"
 
 	"github.com/signet-ci/signet/core"
+	"github.com/signet-ci/signet/internal/golden"
 )
 
 const hexA = "a3f1c2d4e5b6a7980123456789abcdef0123456789abcdef0123456789abcdef"
@@ -55,10 +56,7 @@ func TestBuildResultsGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := golden(t, "results.golden.json", append(b, '\n'))
-	if diff := cmp.Diff(string(want), string(b)+"\n"); diff != "" {
-		t.Errorf("results (-golden +got):\n%s", diff)
-	}
+	golden.Check(t, filepath.Join("testdata", "results.golden.json"), append(b, '\n'))
 }
 
 func TestBuildResults(t *testing.T) {

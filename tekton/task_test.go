@@ -23,27 +23,9 @@ import (
 	"knative.dev/pkg/apis"
 	"sigs.k8s.io/yaml"
 
+	"github.com/signet-ci/signet/internal/checkout"
 	"github.com/signet-ci/signet/tekton"
 )
-
-// repoRoot walks up from the package directory to the directory holding go.mod.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-}
 
 // taskFiles returns every Task YAML in the catalog layout task/<name>/<version>/<name>.yaml.
 func taskFiles(t testing.TB) []string {
@@ -113,12 +95,7 @@ func TestTaskValidates(t *testing.T) {
 // TestTaskSchema validates every Task against the vscode-tekton v1 Task JSON schema.
 func TestTaskSchema(t *testing.T) {
 	t.Parallel()
-	schemaPath := filepath.Join(repoRoot(t), "..", "shared", "schemas", "tekton-v1_Task.json")
-	c := jsonschema.NewCompiler()
-	sch, err := c.Compile(schemaPath)
-	if err != nil {
-		t.Fatalf("compiling %s: %v", schemaPath, err)
-	}
+	sch := checkout.Schema(t, "tekton-v1_Task.json")
 	for _, file := range taskFiles(t) {
 		b, err := os.ReadFile(file)
 		if err != nil {
@@ -582,7 +559,7 @@ func TestDocsExamples(t *testing.T) {
 	t.Parallel()
 	ctx := clusterContext(t, nil)
 	n := 0
-	for _, doc := range []string{filepath.Join(repoRoot(t), "docs", "tekton-task.md"), filepath.Join("task", "signet", "0.1", "README.md")} {
+	for _, doc := range []string{filepath.Join(checkout.Root(t), "docs", "tekton-task.md"), filepath.Join("task", "signet", "0.1", "README.md")} {
 		b, err := os.ReadFile(doc)
 		if err != nil {
 			t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/signet-ci/signet/core"
 	"github.com/signet-ci/signet/core/sigstore"
+	"github.com/signet-ci/signet/internal/golden"
 	"github.com/signet-ci/signet/localsigstore"
 	"github.com/signet-ci/signet/verify"
 )
@@ -58,7 +59,7 @@ var releaseOnce sync.Once
 // ensureRelease rewrites the release fixture once when -update is given.
 func ensureRelease(t *testing.T) {
 	t.Helper()
-	if *verify.Update {
+	if golden.Updating() {
 		releaseOnce.Do(func() { writeRelease(t) })
 	}
 }
@@ -113,6 +114,6 @@ func TestInspectGolden(t *testing.T) {
 		if err := verify.RenderInspections(&buf, ins, tt.format); err != nil {
 			t.Fatal(err)
 		}
-		verify.Golden(t, filepath.Join("testdata", "golden", tt.file), buf.Bytes())
+		golden.Check(t, filepath.Join("testdata", "golden", tt.file), buf.Bytes())
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/signet-ci/signet/core"
 	"github.com/signet-ci/signet/core/sigstore"
+	"github.com/signet-ci/signet/internal/golden"
 )
 
 // goldenReport is a fixed run: one artifact verified, one modified after signing, one refused
@@ -61,7 +62,7 @@ func TestRenderGolden(t *testing.T) {
 			if err := Render(&buf, r, tt.format); err != nil {
 				t.Fatal(err)
 			}
-			Golden(t, filepath.Join("testdata", "golden", tt.file), buf.Bytes())
+			golden.Check(t, filepath.Join("testdata", "golden", tt.file), buf.Bytes())
 		})
 	}
 }

@@ -3,14 +3,11 @@
 package tier3
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,9 +19,9 @@ import (
 	prototrustroot "github.com/sigstore/protobuf-specs/gen/pb-go/trustroot/v1"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+	"github.com/signet-ci/signet/internal/golden"
+)
 
 // File names signet's --sigstore DIR reads.
 const (
@@ -209,7 +206,7 @@ func TestTrustMaterial(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "signing_config.golden.json", normalizeSigningConfig(t, raw, s))
+	golden.Check(t, filepath.Join("testdata", "signing_config.golden.json"), normalizeSigningConfig(t, raw, s))
 }
 
 // normalizeSigningConfig replaces the stack's URLs and the validity start with placeholders.
@@ -232,26 +229,4 @@ func normalizeSigningConfig(t *testing.T, raw []byte, s stack) []byte {
 		lines = append(lines, l)
 	}
 	return []byte(strings.Join(lines, "\n") + "\n")
-}
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("golden file %s missing: run scripts/tier3.sh -update", path)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(want, got) {
-		t.Errorf("%s (-want +got):\n%s", path, cmp.Diff(string(want), string(got)))
-	}
 }
