@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 
 	"github.com/signet-ci/signet/core"
@@ -420,5 +421,40 @@ func TestAttestRefusesLocalPlatformWithCIToken(t *testing.T) {
 		"--identity-token-file", ss.tokenFile(t, localsigstore.PresetGitHub), "dist")
 	if code == 0 || !strings.Contains(errOut, "use --platform github") {
 		t.Fatalf("exit %d, stderr %q: want a refusal naming --platform github", code, errOut)
+	}
+}
+
+// TestAttestSplitsStatements: above --max-subjects the subjects are split into several
+// statements, all signed with one certificate, each subject indexed with its own bundle.
+func TestAttestSplitsStatements(t *testing.T) {
+	t.Parallel()
+	ss := startSigstore(t)
+	dir := workspace(t)
+	before := ss.Requests("fulcio")
+	if o, e, c := run(t, dir, nil, "attest", "--sigstore", ss.Dir, "--max-subjects", "2",
+		"--identity-token-file", ss.tokenFile(t, localsigstore.PresetEmail), "dist"); c != 0 {
+		t.Fatalf("attest exit %d: %s%s", c, o, e)
+	}
+	if n := ss.Requests("fulcio") - before; n != 1 {
+		t.Errorf("%d Fulcio requests for 2 statements, want 1", n)
+	}
+	ix := readIndex(t, dir)
+	got := map[string][]string{}
+	for _, s := range ix.Subjects {
+		got[s.Name] = s.Bundles
+	}
+	want := map[string][]string{
+		"dist/app-linux-amd64": {"provenance-0001.sigstore.json"},
+		"dist/app.tar.gz":      {"provenance-0001.sigstore.json"},
+		"dist/docs/README":     {"provenance-0002.sigstore.json"},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("index subjects → bundles (-want +got):\n%s", d)
+	}
+	if o, e, c := run(t, dir, nil, "verify", "--sigstore", ss.Dir, "--index", "attestations/index.json",
+		"--certificate-identity", localsigstore.DefaultClaims(localsigstore.PresetEmail)["email"].(string),
+		"--certificate-oidc-issuer", ss.Issuer(localsigstore.PresetEmail),
+		"dist/app-linux-amd64", "dist/app.tar.gz", "dist/docs/README"); c != 0 {
+		t.Fatalf("verify exit %d: %s%s", c, o, e)
 	}
 }

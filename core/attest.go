@@ -153,9 +153,9 @@ func plan(ctx context.Context, req Request, docs []document, started time.Time, 
 			if len(sts) > 1 {
 				name = fmt.Sprintf("%s-%04d", base, i+1)
 			}
-			n := len(subjects) - i*req.MaxSubjects
+			start := i * req.MaxSubjects // Statements splits subjects in this order
 			plans = append(plans, planned{bundle: name + ".sigstore.json", document: doc, predType: p.Type,
-				subjects: subjects[i*req.MaxSubjects : i*req.MaxSubjects+min(n, req.MaxSubjects)], statement: st})
+				subjects: subjects[start:min(start+req.MaxSubjects, len(subjects))], statement: st})
 		}
 		return nil
 	}
