@@ -6,7 +6,6 @@ import (
 	"go/build/constraint"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/signet-ci/signet/core"
 	"github.com/signet-ci/signet/internal/checkout"
 )
 
@@ -265,30 +265,9 @@ func defaultBuild(src []byte) bool {
 func ignored(pattern, file string) bool {
 	segs := strings.Split(file, "/")
 	for i := 1; i <= len(segs); i++ {
-		if matchGlob(strings.Split(pattern, "/"), segs[:i]) {
+		if core.MatchPath(pattern, strings.Join(segs[:i], "/")) {
 			return true
 		}
 	}
 	return false
-}
-
-func matchGlob(pat, name []string) bool {
-	for len(pat) > 0 {
-		if pat[0] == "**" {
-			for k := 0; k <= len(name); k++ {
-				if matchGlob(pat[1:], name[k:]) {
-					return true
-				}
-			}
-			return false
-		}
-		if len(name) == 0 {
-			return false
-		}
-		if ok, _ := path.Match(pat[0], name[0]); !ok {
-			return false
-		}
-		pat, name = pat[1:], name[1:]
-	}
-	return len(name) == 0
 }

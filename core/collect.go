@@ -289,6 +289,13 @@ func (c *Collector) expandGlob(pattern string, add func(string) error) error {
 	return nil
 }
 
+// MatchPath reports whether the slash-separated path name matches pattern, in which "**" spans
+// any number of directories (including none) and every other segment is a path.Match pattern.
+// It is the matching that subject globs use.
+func MatchPath(pattern, name string) bool {
+	return matchSegments(strings.Split(pattern, "/"), strings.Split(name, "/"))
+}
+
 // matchSegments matches path segments against pattern segments, "**" spanning any number.
 func matchSegments(pat, name []string) bool {
 	for len(pat) > 0 {

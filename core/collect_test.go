@@ -220,3 +220,26 @@ func symlink(t *testing.T, target, link string) {
 		t.Fatal(err)
 	}
 }
+
+func TestMatchPath(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		pattern, name string
+		want          bool
+	}{
+		{"dist/*.tar.gz", "dist/a.tar.gz", true},
+		{"dist/*.tar.gz", "dist/sub/a.tar.gz", false},
+		{"**/*.tar.gz", "a.tar.gz", true},
+		{"**/*.tar.gz", "x/y/a.tar.gz", true},
+		{"dist/**", "dist/x/y", true},
+		{"dist/**/b", "dist/b", true},
+		{"dist/**/b", "dist/b/c", false},
+		{"testdata", "testdata", true},
+		{"*/testdata", "a/b/testdata", false},
+	}
+	for _, tt := range tests {
+		if got := core.MatchPath(tt.pattern, tt.name); got != tt.want {
+			t.Errorf("MatchPath(%q, %q) = %v, want %v", tt.pattern, tt.name, got, tt.want)
+		}
+	}
+}
