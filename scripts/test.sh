@@ -15,7 +15,9 @@ go test -count=1 -timeout 20m ./...
 echo "== fuzz (brief)"
 while read -r pkg target; do
   [[ -z "$pkg" || "$pkg" == \#* ]] && continue
-  go test -run '^$' -fuzz "^${target}\$" -fuzztime "${FUZZTIME:-10s}" "$pkg"
+  # No minimisation: in a short run, Go's fuzzer fails with "context deadline exceeded" when
+  # -fuzztime ends while it minimises a new interesting input (seen here).
+  go test -run '^$' -fuzz "^${target}\$" -fuzztime "${FUZZTIME:-10s}" -fuzzminimizetime 0 "$pkg"
 done < scripts/fuzz-targets.txt
 
 echo "== tier 3 (upstream services and cosign)"
