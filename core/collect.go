@@ -264,7 +264,14 @@ func (c *Collector) expandGlob(pattern string, add func(string) error) error {
 			return fmt.Errorf("subject glob %q: %w", pattern, err)
 		}
 		rel, _ := filepath.Rel(filepath.FromSlash(root), p)
-		if rel == "." || !matchSegments(rest, strings.Split(filepath.ToSlash(rel), "/")) {
+		if rel == "." {
+			return nil
+		}
+		segs := strings.Split(filepath.ToSlash(rel), "/")
+		if d.IsDir() && !prefixCanMatch(rest, segs) {
+			return fs.SkipDir // nothing below can match: do not walk it
+		}
+		if !matchSegments(rest, segs) {
 			return nil
 		}
 		if d.Type()&fs.ModeSymlink != 0 {
@@ -294,6 +301,23 @@ func (c *Collector) expandGlob(pattern string, add func(string) error) error {
 // It is the matching that subject globs use.
 func MatchPath(pattern, name string) bool {
 	return matchSegments(strings.Split(pattern, "/"), strings.Split(name, "/"))
+}
+
+// prefixCanMatch reports whether some path below the directory dir (segments) could match pat.
+func prefixCanMatch(pat, dir []string) bool {
+	for _, seg := range dir {
+		if len(pat) == 0 {
+			return false
+		}
+		if pat[0] == "**" {
+			return true
+		}
+		if ok, _ := path.Match(pat[0], seg); !ok {
+			return false
+		}
+		pat = pat[1:]
+	}
+	return len(pat) > 0
 }
 
 // matchSegments matches path segments against pattern segments, "**" spanning any number.

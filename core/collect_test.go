@@ -66,6 +66,8 @@ func TestCollect(t *testing.T) {
 		{"single-star glob stays in one directory", core.Inputs{Paths: []string{"dist/*.tar.gz"}}, []named{{"dist/a.tar.gz", sum256("a")}}},
 		{"double-star glob spans directories", core.Inputs{Paths: []string{"**/*.tar.gz"}}, []named{
 			{"dist/a.tar.gz", sum256("a")}, {"dist/sub/c.tar.gz", sum256("c")}, {"other/e.tar.gz", sum256("e")}}},
+		{"pattern in the first segment", core.Inputs{Paths: []string{"*/sub/*.tar.gz"}}, []named{{"dist/sub/c.tar.gz", sum256("c")}}},
+		{"double star below a pattern", core.Inputs{Paths: []string{"d*/**/*.txt"}}, []named{{"dist/sub/deep/d.txt", sum256("d")}}},
 		{"overlapping inputs are deduplicated", core.Inputs{Paths: []string{"dist/b.zip", "dist/*.zip", "./dist/b.zip"}}, []named{{"dist/b.zip", sum256("b")}}},
 		{"ref", core.Inputs{Refs: []string{ref}}, []named{{"ghcr.io/org/app", sum256("img")}}},
 		{"files then refs", core.Inputs{Paths: []string{"other"}, Refs: []string{ref, ref}}, []named{
