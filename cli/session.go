@@ -38,6 +38,9 @@ func (s *session) Close() {
 
 func openSession(ctx context.Context, env Env, cfg attestConfig) (*session, error) {
 	s := &session{}
+	if cfg.KeyFile == "" && cfg.Sigstore != "local" && !hasToken(env, cfg) {
+		return nil, errNoToken // say so before fetching trust material
+	}
 	if err := s.loadTrust(ctx, env, cfg); err != nil {
 		s.Close()
 		return nil, err
@@ -101,6 +104,11 @@ func (s *session) keySigner(ctx context.Context, cfg attestConfig) error {
 	}
 	s.signer = signer
 	return nil
+}
+
+// hasToken reports whether a token source was given, without reading it.
+func hasToken(env Env, cfg attestConfig) bool {
+	return cfg.Tokens != nil || cfg.Token != "" || cfg.TokenFile != "" || env.Getenv("SIGSTORE_ID_TOKEN") != ""
 }
 
 // identity picks the token source and verifies the token's claims when provenance needs them.
