@@ -215,16 +215,8 @@ func (c *Collector) walkDir(p, dir string, add func(string) error) error {
 		if err != nil {
 			return fmt.Errorf("reading directory %q: %w", p, err)
 		}
-		if d.Type()&fs.ModeSymlink != 0 {
-			if err := c.checkLink(path); err != nil {
-				return err
-			}
-			fi, err := os.Stat(path)
-			if err != nil || !fi.Mode().IsRegular() {
-				return nil // links to directories are not followed
-			}
-		} else if !d.Type().IsRegular() {
-			return nil
+		if ok, err := c.regular(path, d); !ok || err != nil {
+			return err // links to directories are not followed
 		}
 		n++
 		return add(path)
@@ -244,26 +236,19 @@ func hasMeta(p string) bool { return strings.ContainsAny(p, "*?[") }
 // expandGlob walks the longest literal prefix of pattern and adds every regular file whose
 // path matches. "**" matches any number of directories, including none.
 func (c *Collector) expandGlob(pattern string, add func(string) error) error {
-	absPat := filepath.ToSlash(c.abs(pattern))
-	segs := strings.Split(absPat, "/")
-	i := 0
-	for i < len(segs) && !hasMeta(segs[i]) {
-		i++
-	}
-	root := "/" + path.Join(segs[:i]...)
-	rest := segs[i:]
-	if _, err := path.Match(strings.Join(rest, "/"), ""); err != nil {
-		return fmt.Errorf("subject glob %q: %w", pattern, err)
+	root, rest, err := c.splitGlob(pattern)
+	if err != nil {
+		return err
 	}
 	n := 0
-	err := filepath.WalkDir(filepath.FromSlash(root), func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) && p == filepath.FromSlash(root) {
+			if errors.Is(err, fs.ErrNotExist) && p == root {
 				return fs.SkipAll
 			}
 			return fmt.Errorf("subject glob %q: %w", pattern, err)
 		}
-		rel, _ := filepath.Rel(filepath.FromSlash(root), p)
+		rel, _ := filepath.Rel(root, p)
 		if rel == "." {
 			return nil
 		}
@@ -274,15 +259,8 @@ func (c *Collector) expandGlob(pattern string, add func(string) error) error {
 		if !matchSegments(rest, segs) {
 			return nil
 		}
-		if d.Type()&fs.ModeSymlink != 0 {
-			if err := c.checkLink(p); err != nil {
-				return err
-			}
-			if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
-				return nil
-			}
-		} else if !d.Type().IsRegular() {
-			return nil
+		if ok, err := c.regular(p, d); !ok || err != nil {
+			return err
 		}
 		n++
 		return add(p)
@@ -294,6 +272,34 @@ func (c *Collector) expandGlob(pattern string, add func(string) error) error {
 		return fmt.Errorf("subject glob %q %w (relative to %q)", pattern, ErrNoMatch, c.base)
 	}
 	return nil
+}
+
+// splitGlob splits an absolute pattern into the directory to walk (its literal prefix) and the
+// pattern segments below it.
+func (c *Collector) splitGlob(pattern string) (root string, rest []string, err error) {
+	segs := strings.Split(filepath.ToSlash(c.abs(pattern)), "/")
+	i := 0
+	for i < len(segs) && !hasMeta(segs[i]) {
+		i++
+	}
+	rest = segs[i:]
+	if _, err := path.Match(strings.Join(rest, "/"), ""); err != nil {
+		return "", nil, fmt.Errorf("subject glob %q: %w", pattern, err)
+	}
+	return filepath.FromSlash("/" + path.Join(segs[:i]...)), rest, nil
+}
+
+// regular reports whether the walked entry p is a regular file, following a symlink only when
+// its target stays inside the base directory (a link leaving it is an error).
+func (c *Collector) regular(p string, d fs.DirEntry) (bool, error) {
+	if d.Type()&fs.ModeSymlink == 0 {
+		return d.Type().IsRegular(), nil
+	}
+	if err := c.checkLink(p); err != nil {
+		return false, err
+	}
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular(), nil
 }
 
 // MatchPath reports whether the slash-separated path name matches pattern, in which "**" spans
