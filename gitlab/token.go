@@ -2,7 +2,6 @@ package gitlab
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -68,46 +67,29 @@ func (t *TokenSource) Token(ctx context.Context) (string, error) {
 	return raw, t.check(c)
 }
 
-// tokenClaims are the claims checked before the token is used. ConfigRef is a pointer to a
-// raw message so that null, absent and a string can be told apart.
-type tokenClaims struct {
-	Audience    audience        `json:"aud"`
-	Expiry      *float64        `json:"exp"`
-	ProjectPath string          `json:"project_path"`
-	ConfigRef   json.RawMessage `json:"ci_config_ref_uri"`
-}
-
-// peek decodes the payload without verifying the token.
-func peek(raw string) (tokenClaims, error) {
-	var c tokenClaims
-	parts := strings.Split(raw, ".")
-	if len(parts) != 3 {
-		return c, fmt.Errorf("%w: %s holds %d dot-separated part(s), expected 3 (header.payload.signature)",
-			ErrTokenMalformed, TokenVariable, len(parts))
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+// peek decodes the token's payload without verifying it, only to explain a refusal.
+func peek(raw string) (*provenance.UnverifiedClaims, error) {
+	c, err := provenance.PeekToken(raw)
 	if err != nil {
-		return c, fmt.Errorf("%w: %s: the payload is not base64url", ErrTokenMalformed, TokenVariable)
-	}
-	if err := json.Unmarshal(payload, &c); err != nil {
-		return c, fmt.Errorf("%w: %s: the payload is not a JSON object with a string or list aud", ErrTokenMalformed, TokenVariable)
+		return nil, fmt.Errorf("%w: %s: %w", ErrTokenMalformed, TokenVariable, err)
 	}
 	return c, nil
 }
 
-func (t *TokenSource) check(c tokenClaims) error {
-	if !slices.Contains(c.Audience, Audience) {
+func (t *TokenSource) check(c *provenance.UnverifiedClaims) error {
+	if aud := c.Audience(); !slices.Contains(aud, Audience) {
 		return fmt.Errorf("%w: %s is for audience %q, but Fulcio accepts only %q: declare `%s` in the job",
-			ErrTokenAudience, TokenVariable, []string(c.Audience), Audience, idTokensYAML)
+			ErrTokenAudience, TokenVariable, aud, Audience, idTokensYAML)
 	}
-	if c.Expiry != nil {
-		if exp := time.Unix(int64(*c.Expiry), 0); !exp.After(t.now()) {
+	if exp, ok := c.Expiry(); ok {
+		if !exp.After(t.now()) {
 			return fmt.Errorf("%w: %s expired at %s: GitLab makes ID tokens last as long as the job's timeout; "+
 				"raise the job's timeout if signing runs late in a long job", ErrTokenExpired, TokenVariable, exp.UTC().Format(time.RFC3339))
 		}
 	}
-	if state := configRefState(c.ConfigRef); state != "" {
-		return t.noConfigRef(c.ProjectPath, state)
+	configRef, _ := c.Claim("ci_config_ref_uri")
+	if state := configRefState(configRef); state != "" {
+		return t.noConfigRef(c.String("project_path"), state)
 	}
 	return nil
 }
@@ -156,22 +138,4 @@ func (t *TokenSource) noConfigRef(project, state string) error {
 		"only for a pipeline configured by a file of the project, and Fulcio names the signer by it, so a keyless "+
 		"certificate would name no pipeline (\"https://<nil>\"). To sign, %s, with `%s` in that job",
 		provenance.ErrNoConfigRef, TokenVariable, state, project, cause, fix, idTokensYAML)
-}
-
-// audience is the aud claim, a string or a list of strings.
-type audience []string
-
-// UnmarshalJSON accepts a string or a list of strings.
-func (a *audience) UnmarshalJSON(b []byte) error {
-	var one string
-	if err := json.Unmarshal(b, &one); err == nil {
-		*a = audience{one}
-		return nil
-	}
-	var many []string
-	if err := json.Unmarshal(b, &many); err != nil {
-		return err
-	}
-	*a = many
-	return nil
 }

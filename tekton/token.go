@@ -2,8 +2,6 @@ package tekton
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/signet-ci/signet/provenance"
 )
 
 // Audience is the audience Fulcio requires of an identity token, and the one signet's Task
@@ -67,53 +67,19 @@ func (t *TokenFile) Token(ctx context.Context) (string, error) {
 	return raw, t.check(raw)
 }
 
-// tokenClaims are the claims checked before the token is used.
-type tokenClaims struct {
-	Audience audience `json:"aud"`
-	Expiry   *float64 `json:"exp"`
-}
-
 // check decodes the payload (without verifying it) for the audience and expiry.
 func (t *TokenFile) check(raw string) error {
-	parts := strings.Split(raw, ".")
-	if len(parts) != 3 {
-		return fmt.Errorf("%w: token file %q holds %d dot-separated parts, expected 3 (header.payload.signature)", ErrTokenMalformed, t.path, len(parts))
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	c, err := provenance.PeekToken(raw)
 	if err != nil {
-		return fmt.Errorf("%w: token file %q: payload is not base64url", ErrTokenMalformed, t.path)
+		return fmt.Errorf("%w: token file %q: %w", ErrTokenMalformed, t.path, err)
 	}
-	var c tokenClaims
-	if err := json.Unmarshal(payload, &c); err != nil {
-		return fmt.Errorf("%w: token file %q: payload is not a JSON object with a string or list aud", ErrTokenMalformed, t.path)
-	}
-	if !slices.Contains(c.Audience, Audience) {
+	if aud := c.Audience(); !slices.Contains(aud, Audience) {
 		return fmt.Errorf("%w: the token in %q is for audience %q, but Fulcio accepts only %q: set audience: %s on the "+
-			"serviceAccountToken source of the projected volume (signet's Task does)", ErrTokenAudience, t.path, []string(c.Audience), Audience, Audience)
+			"serviceAccountToken source of the projected volume (signet's Task does)", ErrTokenAudience, t.path, aud, Audience, Audience)
 	}
-	if c.Expiry != nil {
-		if exp := time.Unix(int64(*c.Expiry), 0); exp.Before(t.now()) {
-			return fmt.Errorf("%w: the token in %q expired at %s: the kubelet refreshes projected tokens in place, "+
-				"so do not mount it with subPath (a subPath mount never sees the refresh)", ErrTokenExpired, t.path, exp.UTC().Format(time.RFC3339))
-		}
+	if exp, ok := c.Expiry(); ok && exp.Before(t.now()) {
+		return fmt.Errorf("%w: the token in %q expired at %s: the kubelet refreshes projected tokens in place, "+
+			"so do not mount it with subPath (a subPath mount never sees the refresh)", ErrTokenExpired, t.path, exp.UTC().Format(time.RFC3339))
 	}
-	return nil
-}
-
-// audience is the aud claim, a string or a list of strings.
-type audience []string
-
-// UnmarshalJSON accepts a string or a list of strings.
-func (a *audience) UnmarshalJSON(b []byte) error {
-	var one string
-	if err := json.Unmarshal(b, &one); err == nil {
-		*a = audience{one}
-		return nil
-	}
-	var many []string
-	if err := json.Unmarshal(b, &many); err != nil {
-		return err
-	}
-	*a = many
 	return nil
 }
