@@ -41,6 +41,7 @@ type Sigstore struct {
 	served   chan error
 	fulcio   atomic.Pointer[http.Handler]
 	counts   map[string]*atomic.Int64
+	inflight atomic.Int64 // requests being served
 	trust    []byte
 	signing  []byte
 	closeErr error
@@ -112,7 +113,7 @@ func (s *Sigstore) listen(ctx context.Context, addr string) error {
 		}
 	}
 	s.srv = &http.Server{
-		Handler:           s.routes(),
+		Handler:           s.counting(s.routes()),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -217,13 +218,47 @@ func (s *Sigstore) Close() error {
 	return s.closeErr
 }
 
+// counting tracks the requests in flight, so Close knows when none is left.
+func (s *Sigstore) counting(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.inflight.Add(1)
+		defer s.inflight.Add(-1)
+		h.ServeHTTP(w, r)
+	})
+}
+
+// shutdown stops accepting connections and waits up to shutdownTimeout for requests in flight.
+// A connection that never sent a request (a client's spare dial) does not hold it: net/http's
+// Shutdown would wait five seconds for such a connection, so once no request is in flight the
+// remaining connections are closed.
+func (s *Sigstore) shutdown() error {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.srv.Shutdown(ctx) }()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				return errors.Join(fmt.Errorf("stopping the local sigstore at %s: %d request(s) still in flight: %w",
+					s.url, s.inflight.Load(), err), s.srv.Close())
+			}
+			return nil
+		case <-tick.C:
+			if s.inflight.Load() == 0 {
+				s.srv.Close() // Shutdown then returns as soon as it sees the connections gone
+			}
+		}
+	}
+}
+
 func (s *Sigstore) close() error {
 	var errs []error
 	if s.srv != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-		defer cancel()
-		if err := s.srv.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("stopping the local sigstore at %s: %w", s.url, err), s.srv.Close())
+		if err := s.shutdown(); err != nil {
+			errs = append(errs, err)
 		}
 		if err := <-s.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, fmt.Errorf("serving the local sigstore at %s: %w", s.url, err))
