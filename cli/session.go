@@ -80,9 +80,7 @@ func (s *session) loadTrust(ctx context.Context, env Env, cfg attestConfig) erro
 		if err != nil {
 			return fmt.Errorf("starting the local Sigstore: %w", err)
 		}
-		if err = s.local.WriteConfig(stateDir); err == nil {
-			s.material, err = sigstore.LoadDir(stateDir)
-		}
+		s.material, err = s.useLocal(stateDir)
 	default:
 		s.material, err = sigstore.LoadDir(cfg.Sigstore)
 	}
@@ -143,8 +141,21 @@ func (s *session) identity(ctx context.Context, env Env, cfg attestConfig) error
 // tag leave it out (see local_off.go).
 type localStack interface {
 	core.TokenSource
-	WriteConfig(dir string) error
+	TrustedRoot() []byte
+	SigningConfig() []byte
+	WriteTrustedRoot(dir string) (bool, error)
 	Close() error
+}
+
+// useLocal signs with the embedded Sigstore's trust material, held in memory, and leaves its
+// trusted root in stateDir for `signet verify --sigstore local`. It never writes the signing
+// configuration there: a running `signet sigstore serve` owns that file (with the same keys but
+// its own URLs), and this instance's port is gone when the run ends.
+func (s *session) useLocal(stateDir string) (*sigstore.Material, error) {
+	if _, err := s.local.WriteTrustedRoot(stateDir); err != nil {
+		return nil, err
+	}
+	return sigstore.ParseMaterial(s.local.TrustedRoot(), s.local.SigningConfig())
 }
 
 // tlogDecision skips the transparency log for private or internal repositories unless opted in.

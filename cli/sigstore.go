@@ -71,6 +71,9 @@ server.json ({"url": ...}) into the state directory, whose CA and TSA keys persi
 }
 
 func serveSigstore(ctx context.Context, out io.Writer, addr, stateDir string) (err error) {
+	if err := checkNotServed(ctx, stateDir); err != nil {
+		return err
+	}
 	s, err := localsigstore.Start(ctx, localsigstore.WithAddr(addr), localsigstore.WithStateDir(stateDir))
 	if err != nil {
 		return fmt.Errorf("starting the local Sigstore (--addr %s, --state-dir %s): %w", addr, stateDir, err)
@@ -107,6 +110,35 @@ func printServer(out io.Writer, s *localsigstore.Sigstore, stateDir string) erro
 	fmt.Fprintf(&b, "  signing config  %s\n", filepath.Join(stateDir, localsigstore.SigningConfigFile))
 	_, err := io.WriteString(out, b.String())
 	return err
+}
+
+// checkNotServed refuses a state directory that a running `signet sigstore serve` owns: its
+// server.json names a URL whose OIDC discovery document answers. A server.json left by a server
+// that is gone (killed, machine restarted) does not count.
+func checkNotServed(ctx context.Context, stateDir string) error {
+	path := filepath.Join(stateDir, serverFile)
+	info, err := readServerFile(path)
+	if err != nil {
+		return nil // no server.json, or not one of ours: nothing answers for this directory
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	probe := strings.TrimSuffix(info.URL, "/") + "/oidc/" + string(localsigstore.PresetEmail) + "/.well-known/openid-configuration"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, probe, nil)
+	if err != nil {
+		return nil
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil
+	}
+	return fmt.Errorf("--state-dir %s is owned by a running `signet sigstore serve` at %s (%s); "+
+		"use that server (signet sigstore token, --sigstore %s), stop it, or pass another --state-dir",
+		stateDir, info.URL, path, stateDir)
 }
 
 // removeServerFile removes path if it still names url (a later server may have replaced it).

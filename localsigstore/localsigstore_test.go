@@ -1,9 +1,11 @@
 package localsigstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -318,6 +320,58 @@ func TestInstancesKeepTheirOwnTSA(t *testing.T) {
 		if _, err := verifyWith(t, other.TrustedRoot(), bun); err == nil {
 			t.Errorf("bundle #%d verified with the other instance's trusted root", i)
 		}
+	}
+}
+
+// TestWriteTrustedRoot: the trusted root is written where none is, or where the file trusts
+// other keys (or is not a trusted root); a file trusting the same keys under other URLs (a
+// running server's, on the same state directory) is left byte for byte, and no signing
+// configuration is ever written.
+func TestWriteTrustedRoot(t *testing.T) {
+	t.Parallel()
+	state := t.TempDir()
+	server := start(t, WithStateDir(state))
+	run := start(t, WithStateDir(state)) // same keys, another port
+	other := start(t)                    // other keys
+	for _, tt := range []struct {
+		name     string
+		existing []byte
+		want     bool
+	}{
+		{"missing", nil, true},
+		{"same keys, other URLs", server.TrustedRoot(), false},
+		{"other keys", other.TrustedRoot(), true},
+		{"not a trusted root", []byte(`{"mediaType": "text/plain"}`), true},
+		{"too large", bytes.Repeat([]byte(" "), maxTrustedRootSize+1), true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			path := filepath.Join(dir, TrustedRootFile)
+			if tt.existing != nil {
+				if err := os.WriteFile(path, tt.existing, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			written, err := run.WriteTrustedRoot(dir)
+			if err != nil || written != tt.want {
+				t.Fatalf("WriteTrustedRoot = %v, %v; want %v, nil", written, err, tt.want)
+			}
+			got, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := tt.existing
+			if tt.want {
+				want = run.TrustedRoot()
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s holds %.80q..., want %.80q...", TrustedRootFile, got, want)
+			}
+			if _, err := os.Stat(filepath.Join(dir, SigningConfigFile)); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("WriteTrustedRoot left a %s (stat: %v)", SigningConfigFile, err)
+			}
+		})
 	}
 }
 

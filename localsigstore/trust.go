@@ -1,10 +1,13 @@
 package localsigstore
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -101,4 +104,79 @@ func (s *Sigstore) WriteConfig(dir string) error {
 		return err
 	}
 	return writeFileAtomic(filepath.Join(dir, SigningConfigFile), s.signing, 0o644)
+}
+
+// maxTrustedRootSize bounds how much of an existing trusted_root.json WriteTrustedRoot reads.
+const maxTrustedRootSize = 4 << 20
+
+// WriteTrustedRoot writes TrustedRootFile into dir (created if missing) unless the file there
+// already trusts exactly this instance's keys: its Fulcio CA chain and its timestamp
+// authority's chain. It never writes SigningConfigFile, so the files of a `signet sigstore
+// serve` that owns dir (same keys, its own URLs) are left as they are. written reports whether
+// the file was replaced.
+func (s *Sigstore) WriteTrustedRoot(dir string) (written bool, err error) {
+	path := filepath.Join(dir, TrustedRootFile)
+	same, err := s.trustsSameKeys(path)
+	if err != nil || same {
+		return false, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return false, fmt.Errorf("creating configuration directory %q: %w", dir, err)
+	}
+	return true, writeFileAtomic(path, s.trust, 0o644)
+}
+
+// trustsSameKeys reports whether the trusted root at path holds the same certificates as this
+// instance's. A missing or unreadable-as-a-trusted-root file is not the same; other read errors
+// are returned.
+func (s *Sigstore) trustsSameKeys(path string) (bool, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading %q: %w", path, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxTrustedRootSize+1))
+	if err != nil {
+		return false, fmt.Errorf("reading %q: %w", path, err)
+	}
+	if len(b) > maxTrustedRootSize {
+		return false, nil
+	}
+	theirs, err := root.NewTrustedRootFromJSON(b)
+	if err != nil {
+		return false, nil
+	}
+	ours, err := root.NewTrustedRootFromJSON(s.trust)
+	if err != nil {
+		return false, fmt.Errorf("parsing this instance's trusted root: %w", err)
+	}
+	return slices.EqualFunc(trustedCerts(theirs), trustedCerts(ours), bytes.Equal), nil
+}
+
+// trustedCerts lists the DER of every CA and timestamp authority certificate in tr, in order.
+func trustedCerts(tr *root.TrustedRoot) [][]byte {
+	var certs [][]byte
+	add := func(cs ...*x509.Certificate) {
+		for _, c := range cs {
+			if c != nil {
+				certs = append(certs, c.Raw)
+			}
+		}
+	}
+	for _, ca := range tr.FulcioCertificateAuthorities() {
+		if f, ok := ca.(*root.FulcioCertificateAuthority); ok {
+			add(f.Root)
+			add(f.Intermediates...)
+		}
+	}
+	for _, ta := range tr.TimestampingAuthorities() {
+		if t, ok := ta.(*root.SigstoreTimestampingAuthority); ok {
+			add(t.Leaf, t.Root)
+			add(t.Intermediates...)
+		}
+	}
+	return certs
 }
