@@ -56,13 +56,16 @@ func Inspect(path string) ([]*Inspection, error) {
 }
 
 func inspectIndex(path string) ([]*Inspection, error) {
-	ix, err := core.ReadIndex(path)
+	ix, err := ReadIndex(path)
 	if err != nil {
 		return nil, err
 	}
 	var out []*Inspection
 	for _, a := range ix.Attestations {
-		p := filepath.Join(filepath.Dir(path), filepath.FromSlash(a.Bundle))
+		p, err := confinedPath(filepath.Dir(path), a.Bundle)
+		if err != nil {
+			return nil, fmt.Errorf("index %q: bundle %q: %w", path, a.Bundle, err)
+		}
 		b, err := ReadBundleFile(p)
 		if err != nil {
 			return nil, err
