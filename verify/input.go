@@ -257,6 +257,9 @@ func confinedPath(dir, rel string) (string, error) {
 	p := filepath.Join(dir, filepath.FromSlash(rel))
 	real, err := filepath.EvalSymlinks(p)
 	if errors.Is(err, fs.ErrNotExist) {
+		if _, lerr := os.Lstat(p); lerr == nil {
+			return "", fmt.Errorf("%w: it is a symbolic link that does not resolve", ErrIndexPath)
+		}
 		return p, nil
 	}
 	if err != nil {
