@@ -17,6 +17,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/signet-ci/signet/core"
 )
@@ -114,11 +115,14 @@ func redigest(ctx context.Context, a core.Subject, algs []string) (core.Subject,
 		hashes[alg] = h
 		ws = append(ws, h)
 	}
-	f, err := os.Open(a.Path)
+	f, err := os.OpenFile(a.Path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return a, fmt.Errorf("artifact %q: digesting again with %v: %w", a.Name, algs, err)
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return a, fmt.Errorf("artifact %q: digesting again with %v: no longer a regular file", a.Name, algs)
+	}
 	if _, err := io.Copy(io.MultiWriter(ws...), ctxReader{ctx, f}); err != nil {
 		return a, fmt.Errorf("artifact %q: digesting again with %v: %w", a.Name, algs, err)
 	}
