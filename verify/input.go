@@ -27,7 +27,9 @@ var ErrNoArtifacts = errors.New("no artifacts to verify")
 
 // Artifacts resolves what to verify: each arg is a file (digested here; relative paths are
 // relative to base) or NAME@sha256:HEX (an OCI image digest or any named digest); each digest
-// is a bare sha256:HEX.
+// is a bare sha256:HEX. Files are digested with sha256 here; the Verifier digests a file
+// again, in one read with every algorithm, when the bundles' statements use another (a run
+// attested with --digest-algorithm sha512).
 func Artifacts(ctx context.Context, base string, args, digests []string) ([]core.Subject, error) {
 	var files []core.FileRef
 	var refs []core.Subject
