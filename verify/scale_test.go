@@ -2,6 +2,7 @@ package verify_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -168,5 +169,51 @@ func BenchmarkVerifyIndex(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/artifact")
 		})
+	}
+}
+
+// TestVerifierKeepsNothingBetweenRuns reuses one Verifier: a run canceled before it starts
+// does not make the next one fail, and a bundle replaced by a tampered copy after a passing
+// run is verified again, not accepted from the first run's cache.
+func TestVerifierKeepsNothingBetweenRuns(t *testing.T) {
+	t.Parallel()
+	r := attestFiles(t, 3, core.SHA256)
+	src, err := verify.OpenIndex(r.index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arts, err := verify.Artifacts(context.Background(), r.dir, r.names, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := verify.New(verify.Sigstore(local(t).verifier), githubDemoPolicy(t), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := v.Verify(canceled, arts); !errors.Is(err, context.Canceled) {
+		t.Fatalf("canceled run: %v, want context.Canceled", err)
+	}
+	rep, err := v.Verify(context.Background(), arts)
+	if err != nil || !rep.Verified {
+		t.Fatalf("run after a canceled one: %v %v", err, failures(rep))
+	}
+	ix, err := verify.ReadIndex(r.index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	editJSON(t, filepath.Join(filepath.Dir(r.index), ix.Attestations[0].Bundle), func(b map[string]any) {
+		sig := at(b, "dsseEnvelope", "signatures", 0)
+		s := []byte(sig["sig"].(string))
+		s[10] ^= 'A' ^ 'B'
+		sig["sig"] = string(s)
+	})
+	rep, err = v.Verify(context.Background(), arts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Verified || rep.Summary.Failed != 3 {
+		t.Fatalf("FALSE ACCEPT after the bundle was tampered with: %d verified", rep.Summary.Verified)
 	}
 }

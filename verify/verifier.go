@@ -41,7 +41,14 @@ type Verifier struct {
 	policy  *Compiled
 	source  Source
 	workers int
-	files   sync.Map // path → *cachedFile
+}
+
+// verifyRun is one call of Verify: bundle files are read, verified and checked against the
+// policy once per run, and nothing is kept between runs (a file changed since, or a run
+// canceled half-way, does not decide the next one).
+type verifyRun struct {
+	*Verifier
+	files sync.Map // path → *cachedFile
 }
 
 // Option configures a Verifier.
@@ -76,11 +83,12 @@ func New(bv BundleVerifier, policy *Compiled, src Source, opts ...Option) (*Veri
 // not errors; an error means the run itself failed (a canceled context).
 func (v *Verifier) Verify(ctx context.Context, artifacts []core.Subject) (*Report, error) {
 	results := make([]*Result, len(artifacts))
+	run := &verifyRun{Verifier: v}
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(v.workers)
 	for i, a := range artifacts {
 		g.Go(func() error {
-			r, err := v.verifyArtifact(ctx, a)
+			r, err := run.verifyArtifact(ctx, a)
 			results[i] = r
 			return err
 		})
@@ -91,7 +99,7 @@ func (v *Verifier) Verify(ctx context.Context, artifacts []core.Subject) (*Repor
 	return newReport(v.policy.Policy, results), nil
 }
 
-func (v *Verifier) verifyArtifact(ctx context.Context, a core.Subject) (*Result, error) {
+func (v *verifyRun) verifyArtifact(ctx context.Context, a core.Subject) (*Result, error) {
 	res := &Result{Name: a.Name, Digest: digestString(a)}
 	if as, ok := v.source.(algorithmSource); ok {
 		var err error
@@ -124,7 +132,7 @@ func (v *Verifier) verifyArtifact(ctx context.Context, a core.Subject) (*Result,
 }
 
 // verifyWith tries one bundle; on success it fills res, on failure it records why.
-func (v *Verifier) verifyWith(ctx context.Context, a *core.Subject, path string, res *Result) bool {
+func (v *verifyRun) verifyWith(ctx context.Context, a *core.Subject, path string, res *Result) bool {
 	vb, facts, fail := v.check(ctx, a, path)
 	if fail != nil {
 		if res.Failure == nil {
@@ -153,7 +161,7 @@ func (v *Verifier) verifyWith(ctx context.Context, a *core.Subject, path string,
 // check runs every check of one bundle for one artifact, in order, and stops at the first
 // failure. Reading, verifying and the policy are done once per bundle, whatever the number of
 // artifacts it covers; only the digest match is per artifact, and it is a map lookup.
-func (v *Verifier) check(ctx context.Context, a *core.Subject, path string) (*Verified, Facts, *Failure) {
+func (v *verifyRun) check(ctx context.Context, a *core.Subject, path string) (*Verified, Facts, *Failure) {
 	cf := v.file(path)
 	if fail := v.verified(ctx, cf); fail != nil {
 		return nil, Facts{}, fail
@@ -222,7 +230,7 @@ type cachedFile struct {
 }
 
 // file returns the cache entry of path, read and parsed.
-func (v *Verifier) file(path string) *cachedFile {
+func (v *verifyRun) file(path string) *cachedFile {
 	c, _ := v.files.LoadOrStore(path, &cachedFile{path: path})
 	cf := c.(*cachedFile)
 	cf.once.Do(func() {
@@ -243,7 +251,7 @@ func (v *Verifier) file(path string) *cachedFile {
 
 // verified verifies the bundle cryptographically and applies the policy to it, once; it
 // returns the failure of the first, and leaves the policy's outcome in cf.
-func (v *Verifier) verified(ctx context.Context, cf *cachedFile) *Failure {
+func (v *verifyRun) verified(ctx context.Context, cf *cachedFile) *Failure {
 	if cf.fail != nil {
 		return cf.fail
 	}
