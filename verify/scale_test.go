@@ -217,3 +217,44 @@ func TestVerifierKeepsNothingBetweenRuns(t *testing.T) {
 		t.Fatalf("FALSE ACCEPT after the bundle was tampered with: %d verified", rep.Summary.Verified)
 	}
 }
+
+// TestManyBundleFiles gives every bundle of a three-bundle run as a --bundle file: each
+// artifact is verified by the bundle that signs it, with no rejection of the other two
+// listed, and an artifact no bundle names is reported against all three.
+func TestManyBundleFiles(t *testing.T) {
+	t.Parallel()
+	r := attestFiles(t, 2100, core.SHA256)
+	ix, err := verify.ReadIndex(r.index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files verify.Files
+	for _, a := range ix.Attestations {
+		files = append(files, filepath.Join(filepath.Dir(r.index), a.Bundle))
+	}
+	if len(files) != 3 {
+		t.Fatalf("%d bundles, want 3", len(files))
+	}
+	arts, err := verify.Artifacts(context.Background(), r.dir, r.names, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger := subjectRef("dist/stranger.bin", "not signed")
+	cv := &countingVerifier{bv: verify.Sigstore(local(t).verifier)}
+	rep := runVerify(t, cv, githubDemoPolicy(t), files, append(arts, stranger))
+	if rep.Summary.Verified != len(arts) || rep.Summary.Failed != 1 {
+		t.Fatalf("verified %d, failed %d, want %d and 1", rep.Summary.Verified, rep.Summary.Failed, len(arts))
+	}
+	for _, a := range rep.Artifacts[:len(arts)] {
+		if len(a.Rejected) != 0 {
+			t.Fatalf("%s lists %d rejections of bundles that do not name it: %v", a.Name, len(a.Rejected), a.Rejected[0])
+		}
+	}
+	last := rep.Artifacts[len(arts)]
+	if last.Verified || len(last.Rejected) != 2 || !strings.Contains(last.Failure.Error(), "is not among the") {
+		t.Errorf("stranger: verified %v, failure %v, %d rejections, want it refused by all 3 bundles", last.Verified, last.Failure, len(last.Rejected))
+	}
+	if n := cv.calls.Load(); n != 3 {
+		t.Errorf("%d bundle verifications for 3 bundle files, want 3", n)
+	}
+}

@@ -120,7 +120,7 @@ func (v *verifyRun) verifyArtifact(ctx context.Context, a core.Subject) (*Result
 		res.Failure = &Failure{Check: CheckInput, Field: "bundle", Expected: pt, Reason: "no bundle with this predicate type names " + res.Digest}
 		return res, nil
 	}
-	for _, p := range paths {
+	for _, p := range v.candidates(a, pt, paths) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -129,6 +129,29 @@ func (v *verifyRun) verifyArtifact(ctx context.Context, a core.Subject) (*Result
 		}
 	}
 	return res, ctx.Err()
+}
+
+// candidates narrows the bundles a source found (every --bundle file is found for every
+// artifact) to those whose statement, as parsed and not yet verified, names the artifact with
+// the policy's predicate type; when none does, all are tried, so the report says why each
+// fails. This only chooses what is tried and reported: a bundle passes an artifact only
+// through its verified statement. It keeps a report linear in artifacts when many bundle
+// files are given, instead of listing every other bundle as a rejection of every artifact.
+func (v *verifyRun) candidates(a core.Subject, predicateType string, paths []string) []string {
+	if len(paths) < 2 {
+		return paths
+	}
+	var named []string
+	for _, p := range paths {
+		cf := v.file(p)
+		if cf.fail == nil && cf.info.PredicateType == predicateType && cf.claims.names(a) {
+			named = append(named, p)
+		}
+	}
+	if len(named) == 0 {
+		return paths
+	}
+	return named
 }
 
 // verifyWith tries one bundle; on success it fills res, on failure it records why.
@@ -219,6 +242,7 @@ type cachedFile struct {
 	raw    []byte
 	digest string
 	info   *BundleInfo
+	claims *subjectIndex // info's subjects, unverified: to choose bundles, never to accept
 	fail   *Failure
 
 	verifyOnce sync.Once
@@ -245,6 +269,7 @@ func (v *verifyRun) file(path string) *cachedFile {
 			return
 		}
 		cf.raw, cf.info, cf.digest = b, info, core.SHA256+":"+sha256Hex(b)
+		cf.claims = newSubjectIndex(info.Subjects)
 	})
 	return cf
 }
@@ -310,6 +335,21 @@ func (x *subjectIndex) matchArtifact(ctx context.Context, a *core.Subject) *Fail
 		}
 	}
 	return x.explain(*a)
+}
+
+// names reports whether a subject has one of a's digests or a's name.
+func (x *subjectIndex) names(a core.Subject) bool {
+	for alg, h := range a.Digest {
+		if len(x.byDigest[alg+":"+strings.ToLower(h)]) > 0 {
+			return true
+		}
+	}
+	for _, i := range x.byBase[baseName(a.Name)] {
+		if sameName(x.subjects[i].Name, a.Name) {
+			return true
+		}
+	}
+	return false
 }
 
 func (x *subjectIndex) sharesAlgorithm(d map[string]string) bool {
