@@ -204,3 +204,39 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// FuzzEscape: whatever a name holds, the escaped form is printable UTF-8 on one line, safe
+// names are shown as they are, and the JSON form decodes back to the name.
+func FuzzEscape(f *testing.F) {
+	for _, h := range hostileNames {
+		f.Add(h.in)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := escape(s)
+		if !utf8.ValidString(got) || strings.Contains(got, "\n") || !printable(got) {
+			t.Fatalf("escape(%q) = %q is not printable UTF-8 on one line", s, got)
+		}
+		if !needsEscape(s) && got != s {
+			t.Fatalf("escape(%q) = %q changed a safe name", s, got)
+		}
+		b, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		esc := escapeJSON(b)
+		var back string
+		if err := json.Unmarshal(esc, &back); err != nil {
+			t.Fatalf("escapeJSON(%s) = %s does not decode: %v", b, esc, err)
+		}
+		if want := strings.ToValidUTF8(s, "\uFFFD"); back != want {
+			// encoding/json replaces each invalid byte, ToValidUTF8 each run: compare decoded forms.
+			var direct string
+			if err := json.Unmarshal(b, &direct); err != nil || back != direct {
+				t.Fatalf("escapeJSON changed the name: %q, want %q", back, direct)
+			}
+		}
+		if !printable(string(esc)) {
+			t.Fatalf("escapeJSON(%s) = %s still holds a raw control or format character", b, esc)
+		}
+	})
+}
