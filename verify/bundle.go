@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
@@ -91,19 +92,38 @@ type bundleJSON struct {
 	} `json:"dsseEnvelope"`
 }
 
-// ReadBundleFile reads a bundle file, refusing one larger than MaxBundleSize.
+// ReadBundleFile reads a bundle file, refusing one larger than MaxBundleSize or one that is
+// not a regular file.
 func ReadBundleFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	return readLimited(path, "bundle", MaxBundleSize)
+}
+
+// readLimited reads the regular file path, what it is ("bundle", "index") naming it in
+// errors, refusing more than limit bytes. The file is opened without blocking and checked
+// before any read, so a FIFO fails at once instead of waiting for a writer and a device such
+// as /dev/zero is refused, not read until memory runs out.
+func readLimited(path, what string, limit int64) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, fmt.Errorf("reading bundle %q: %w", path, err)
+		return nil, fmt.Errorf("reading %s %q: %w", what, path, err)
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxBundleSize+1))
+	fi, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("reading bundle %q: %w", path, err)
+		return nil, fmt.Errorf("reading %s %q: %w", what, path, err)
 	}
-	if len(b) > MaxBundleSize {
-		return nil, fmt.Errorf("reading bundle %q: larger than %d bytes", path, MaxBundleSize)
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("reading %s %q: not a regular file (mode %s)", what, path, fi.Mode())
+	}
+	if fi.Size() > limit {
+		return nil, fmt.Errorf("reading %s %q: %d bytes, larger than the %d-byte limit for a %s", what, path, fi.Size(), limit, what)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s %q: %w", what, path, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("reading %s %q: larger than the %d-byte limit for a %s", what, path, limit, what)
 	}
 	return b, nil
 }

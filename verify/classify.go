@@ -2,21 +2,16 @@ package verify
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
-	"github.com/signet-ci/signet/core"
 	"github.com/signet-ci/signet/core/sigstore"
 )
 
 // classify turns a cryptographic verification error into a Failure naming the check.
-func classify(err error, a core.Subject, info *BundleInfo) *Failure {
+func classify(err error) *Failure {
 	var f *Failure
 	if errors.As(err, &f) {
 		return f
-	}
-	if errors.Is(err, sigstore.ErrDigest) {
-		return digestFailure(a, info)
 	}
 	for _, c := range checks {
 		if errors.Is(err, c.sentinel) {
@@ -60,26 +55,6 @@ var checks = []struct {
 	{sigstore.ErrTrust, CheckCertificate},
 	{sigstore.ErrIdentity, CheckIdentity},
 	{sigstore.ErrSignature, CheckSignature},
-}
-
-// digestFailure explains an artifact digest that the statement does not name: a subject of the
-// same name with another digest means the artifact changed after signing.
-func digestFailure(a core.Subject, info *BundleInfo) *Failure {
-	got := digestString(a)
-	if info != nil {
-		for _, s := range info.Subjects {
-			if sameName(s.Name, a.Name) {
-				return mismatch(CheckSubject, "digest of "+a.Name, digestString(s), got,
-					"the artifact differs from the one signed: it was modified or replaced after signing")
-			}
-		}
-	}
-	n := 0
-	if info != nil {
-		n = len(info.Subjects)
-	}
-	return &Failure{Check: CheckSubject, Field: "digest", Found: got,
-		Reason: fmt.Sprintf("%s is not among the %d subject(s) the bundle's statement signs", got, n)}
 }
 
 // sameName matches an artifact name to a subject name, allowing one to be a path suffix of the

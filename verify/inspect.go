@@ -56,13 +56,16 @@ func Inspect(path string) ([]*Inspection, error) {
 }
 
 func inspectIndex(path string) ([]*Inspection, error) {
-	ix, err := core.ReadIndex(path)
+	ix, err := ReadIndex(path)
 	if err != nil {
 		return nil, err
 	}
 	var out []*Inspection
 	for _, a := range ix.Attestations {
-		p := filepath.Join(filepath.Dir(path), filepath.FromSlash(a.Bundle))
+		p, err := confinedPath(filepath.Dir(path), a.Bundle)
+		if err != nil {
+			return nil, fmt.Errorf("index %q: bundle %q: %w", path, a.Bundle, err)
+		}
 		b, err := ReadBundleFile(p)
 		if err != nil {
 			return nil, err
@@ -138,7 +141,9 @@ func countComponents(cs []component) int {
 	return n
 }
 
-// RenderInspections writes inspections as text (labelled lines) or JSON.
+// RenderInspections writes inspections as text (labelled lines) or JSON. Every value a bundle
+// states (subject names, certificate and provenance claims) is escaped: nothing in it is
+// verified, and a name must not drive the terminal or fake another line.
 func RenderInspections(w io.Writer, ins []*Inspection, f Format) error {
 	switch f {
 	case FormatJSON:
@@ -153,7 +158,7 @@ func RenderInspections(w io.Writer, ins []*Inspection, f Format) error {
 			b.WriteString("\n")
 		}
 		for _, l := range inspectionLines(in) {
-			fmt.Fprintf(&b, "%-10s %s\n", l[0], l[1])
+			fmt.Fprintf(&b, "%-10s %s\n", l[0], escape(l[1]))
 		}
 	}
 	_, err := io.WriteString(w, b.String())

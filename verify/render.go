@@ -1,12 +1,16 @@
 package verify
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/signet-ci/signet/core/sigstore"
 )
@@ -53,10 +57,87 @@ func Render(w io.Writer, r *Report, f Format) error {
 }
 
 func renderJSON(w io.Writer, r any) error {
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(r)
+	if err := enc.Encode(r); err != nil {
+		return err
+	}
+	_, err := w.Write(escapeJSON(buf.Bytes()))
+	return err
+}
+
+// escape makes s safe to print in a terminal line or a Markdown cell: every rune that is not
+// printable — C0 and C1 controls (ESC, newline, CR, CSI), DEL, line and paragraph separators,
+// bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069) and other format
+// characters, spaces other than ' ' — and every byte that is not UTF-8 is written as a Go
+// escape (\x1b, \n, \u202e, \xff). A name can then neither drive the terminal, reorder the
+// text around it, nor break a line of the report or a row of a table.
+func escape(s string) string {
+	if !needsEscape(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n <= 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case unsafeRune(r):
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+func needsEscape(s string) bool {
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && n <= 1) || unsafeRune(r) {
+			return true
+		}
+		i += n
+	}
+	return false
+}
+
+// unsafeRune reports whether r must not be printed as it is.
+func unsafeRune(r rune) bool { return !strconv.IsPrint(r) }
+
+// escapeJSON writes the runes encoding/json leaves raw but a terminal acts on — DEL, C1
+// controls, bidirectional and other format characters — as \uXXXX escapes. They only occur
+// inside JSON strings (the rest of the document is ASCII), so the document means the same.
+func escapeJSON(b []byte) []byte {
+	if utf8.Valid(b) && !bytes.ContainsFunc(b, jsonUnsafe) {
+		return b
+	}
+	out := make([]byte, 0, len(b)+64)
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if !jsonUnsafe(r) {
+			out = append(out, b[i:i+n]...)
+			i += n
+			continue
+		}
+		if r1, r2 := utf16.EncodeRune(r); r1 != utf8.RuneError {
+			out = fmt.Appendf(out, `\u%04x\u%04x`, r1, r2)
+		} else {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		}
+		i += n
+	}
+	return out
+}
+
+// jsonUnsafe reports whether encoding/json leaves r raw although a terminal may act on it
+// (it escapes C0 controls, U+2028 and U+2029 itself).
+func jsonUnsafe(r rune) bool {
+	return r >= 0x7f && r != utf8.RuneError && unsafeRune(r)
 }
 
 // shortDigest abbreviates ALG:HEX to twelve hex digits.
@@ -75,9 +156,9 @@ func renderText(w io.Writer, r *Report) error {
 		if !a.Verified {
 			verdict = "FAIL"
 		}
-		fmt.Fprintf(&b, "%s %s %s\n", verdict, a.Name, a.Digest)
+		fmt.Fprintf(&b, "%s %s %s\n", verdict, escape(a.Name), escape(a.Digest))
 		for _, l := range detailLines(a) {
-			fmt.Fprintf(&b, "  %-9s %s\n", l[0], l[1])
+			fmt.Fprintf(&b, "  %-9s %s\n", l[0], escape(l[1]))
 		}
 	}
 	fmt.Fprintf(&b, "\n%s\n", summaryLine(r))
@@ -88,9 +169,9 @@ func renderText(w io.Writer, r *Report) error {
 func summaryLine(r *Report) string {
 	s := r.Summary
 	if r.Verified {
-		return fmt.Sprintf("verified: all %d artifact(s) passed (%s)", s.Total, r.PredicateType)
+		return fmt.Sprintf("verified: all %d artifact(s) passed (%s)", s.Total, escape(r.PredicateType))
 	}
-	return fmt.Sprintf("NOT verified: %d of %d artifact(s) failed (%s)", s.Failed, s.Total, r.PredicateType)
+	return fmt.Sprintf("NOT verified: %d of %d artifact(s) failed (%s)", s.Failed, s.Total, escape(r.PredicateType))
 }
 
 // detailLines are the labelled lines under an artifact's verdict.
@@ -161,7 +242,7 @@ func renderMarkdown(w io.Writer, r *Report) error {
 		icon = "❌"
 	}
 	fmt.Fprintf(&b, "### %s signet verify: %d of %d artifact(s) verified\n\n", icon, r.Summary.Verified, r.Summary.Total)
-	fmt.Fprintf(&b, "Predicate type `%s`. %s\n\n", r.PredicateType, policyLine(r.Policy))
+	fmt.Fprintf(&b, "Predicate type %s. %s\n\n", code(r.PredicateType), policyLine(r.Policy))
 	b.WriteString("| Verdict | Artifact | Digest | Signer | Source | Signed at | Details |\n")
 	b.WriteString("|---|---|---|---|---|---|---|\n")
 	for _, a := range r.Artifacts {
@@ -226,15 +307,16 @@ func policyLine(p Policy) string {
 	return s + "."
 }
 
-// code renders s as Markdown inline code, safe inside a table cell.
+// code renders s as Markdown inline code, safe inside a table cell: control and format
+// characters escaped, so the cell stays on its row.
 func code(s string) string {
 	if s == "" {
 		return ""
 	}
-	return "`" + strings.NewReplacer("`", "'", "|", "\\|", "\n", " ").Replace(s) + "`"
+	return "`" + strings.NewReplacer("`", "'", "|", "\\|").Replace(escape(s)) + "`"
 }
 
 // cell makes s safe inside a Markdown table cell.
 func cell(s string) string {
-	return strings.NewReplacer("|", "\\|", "\n", " ", "<", "&lt;", ">", "&gt;").Replace(s)
+	return strings.NewReplacer("|", "\\|", "<", "&lt;", ">", "&gt;").Replace(escape(s))
 }

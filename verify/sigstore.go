@@ -6,19 +6,15 @@ import (
 	"github.com/signet-ci/signet/core/sigstore"
 )
 
-// anyIdentity lets core/sigstore accept every certificate identity: the policy is applied
-// right after, on the verified certificate, by Compiled.matchIdentity, which names the exact
-// field that failed.
-var anyIdentity = sigstore.IdentityPolicy{IssuerRegexp: "^", SANRegexp: "^"}
-
 // Sigstore adapts a core/sigstore Verifier (one trusted root, parsed once) to BundleVerifier.
 func Sigstore(v *sigstore.Verifier) BundleVerifier { return sigstoreVerifier{v} }
 
 type sigstoreVerifier struct{ v *sigstore.Verifier }
 
-// VerifyBundle implements BundleVerifier.
-func (s sigstoreVerifier) VerifyBundle(ctx context.Context, bundle []byte, alg, hex string) (*Verified, error) {
-	r, err := s.v.Verify(ctx, bundle, alg, hex, anyIdentity)
+// VerifyBundle implements BundleVerifier: core/sigstore verifies the bundle once, and the
+// subjects returned are those of the DSSE payload its signature covers.
+func (s sigstoreVerifier) VerifyBundle(ctx context.Context, bundle []byte) (*Verified, error) {
+	r, err := s.v.VerifyStatement(ctx, bundle)
 	if err != nil {
 		return nil, err
 	}

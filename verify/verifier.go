@@ -14,12 +14,14 @@ import (
 	"github.com/signet-ci/signet/core"
 )
 
-// BundleVerifier checks a bundle cryptographically for one artifact digest: the DSSE
-// signature, the certificate chain to the trusted root, the timestamps (the certificate must
-// be valid at a verified time) and the log entries. core/sigstore's Verifier does it through
+// BundleVerifier checks a bundle cryptographically, once for every artifact it covers: the
+// DSSE signature, the certificate chain to the trusted root, the timestamps (the certificate
+// must be valid at a verified time) and the log entries. It does not match artifacts: the
+// Verifier matches each artifact's digest against Verified.Subjects, which must be read from
+// the DSSE payload the verified signature covers. core/sigstore's Verifier does it through
 // the adapter in sigstore.go.
 type BundleVerifier interface {
-	VerifyBundle(ctx context.Context, bundle []byte, digestAlg, digestHex string) (*Verified, error)
+	VerifyBundle(ctx context.Context, bundle []byte) (*Verified, error)
 }
 
 // Verified is what a cryptographically verified bundle says.
@@ -39,7 +41,14 @@ type Verifier struct {
 	policy  *Compiled
 	source  Source
 	workers int
-	files   sync.Map // path → *cachedFile
+}
+
+// verifyRun is one call of Verify: bundle files are read, verified and checked against the
+// policy once per run, and nothing is kept between runs (a file changed since, or a run
+// canceled half-way, does not decide the next one).
+type verifyRun struct {
+	*Verifier
+	files sync.Map // path → *cachedFile
 }
 
 // Option configures a Verifier.
@@ -74,11 +83,12 @@ func New(bv BundleVerifier, policy *Compiled, src Source, opts ...Option) (*Veri
 // not errors; an error means the run itself failed (a canceled context).
 func (v *Verifier) Verify(ctx context.Context, artifacts []core.Subject) (*Report, error) {
 	results := make([]*Result, len(artifacts))
+	run := &verifyRun{Verifier: v}
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(v.workers)
 	for i, a := range artifacts {
 		g.Go(func() error {
-			r, err := v.verifyArtifact(ctx, a)
+			r, err := run.verifyArtifact(ctx, a)
 			results[i] = r
 			return err
 		})
@@ -89,8 +99,18 @@ func (v *Verifier) Verify(ctx context.Context, artifacts []core.Subject) (*Repor
 	return newReport(v.policy.Policy, results), nil
 }
 
-func (v *Verifier) verifyArtifact(ctx context.Context, a core.Subject) (*Result, error) {
+func (v *verifyRun) verifyArtifact(ctx context.Context, a core.Subject) (*Result, error) {
 	res := &Result{Name: a.Name, Digest: digestString(a)}
+	if as, ok := v.source.(algorithmSource); ok {
+		var err error
+		if a, err = redigest(ctx, a, as.Algorithms()); err != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				return nil, cerr
+			}
+			res.Failure = &Failure{Check: CheckInput, Field: "artifact", Reason: err.Error()}
+			return res, nil
+		}
+	}
 	pt := v.policy.Policy.Provenance.PredicateType
 	paths, err := v.source.Bundles(ctx, a, pt)
 	if err != nil {
@@ -100,20 +120,42 @@ func (v *Verifier) verifyArtifact(ctx context.Context, a core.Subject) (*Result,
 		res.Failure = &Failure{Check: CheckInput, Field: "bundle", Expected: pt, Reason: "no bundle with this predicate type names " + res.Digest}
 		return res, nil
 	}
-	for _, p := range paths {
+	for _, p := range v.candidates(a, pt, paths) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		ok := v.verifyWith(ctx, a, p, res)
-		if ok {
-			return res, nil
+		if v.verifyWith(ctx, &a, p, res) {
+			break
 		}
 	}
-	return res, nil
+	return res, ctx.Err()
+}
+
+// candidates narrows the bundles a source found (every --bundle file is found for every
+// artifact) to those whose statement, as parsed and not yet verified, names the artifact with
+// the policy's predicate type; when none does, all are tried, so the report says why each
+// fails. This only chooses what is tried and reported: a bundle passes an artifact only
+// through its verified statement. It keeps a report linear in artifacts when many bundle
+// files are given, instead of listing every other bundle as a rejection of every artifact.
+func (v *verifyRun) candidates(a core.Subject, predicateType string, paths []string) []string {
+	if len(paths) < 2 {
+		return paths
+	}
+	var named []string
+	for _, p := range paths {
+		cf := v.file(p)
+		if cf.fail == nil && cf.info.PredicateType == predicateType && cf.claims.names(a) {
+			named = append(named, p)
+		}
+	}
+	if len(named) == 0 {
+		return paths
+	}
+	return named
 }
 
 // verifyWith tries one bundle; on success it fills res, on failure it records why.
-func (v *Verifier) verifyWith(ctx context.Context, a core.Subject, path string, res *Result) bool {
+func (v *verifyRun) verifyWith(ctx context.Context, a *core.Subject, path string, res *Result) bool {
 	vb, facts, fail := v.check(ctx, a, path)
 	if fail != nil {
 		if res.Failure == nil {
@@ -127,9 +169,7 @@ func (v *Verifier) verifyWith(ctx context.Context, a core.Subject, path string, 
 		res.Rejected = append(res.Rejected, Rejection{Bundle: res.Bundle, Failure: res.Failure})
 	}
 	res.Verified, res.Bundle, res.Failure = true, path, nil
-	if c, ok := v.files.Load(path); ok {
-		res.BundleDigest = c.(*cachedFile).digest
-	}
+	res.BundleDigest = v.file(path).digest
 	res.Timestamps, res.LogEntries = vb.Timestamps, vb.LogEntries
 	if vb.Certificate != nil {
 		s := SignerOf(*vb.Certificate)
@@ -141,18 +181,18 @@ func (v *Verifier) verifyWith(ctx context.Context, a core.Subject, path string, 
 	return true
 }
 
-// check runs every check of one bundle for one artifact, in order, and stops at the first failure.
-func (v *Verifier) check(ctx context.Context, a core.Subject, path string) (*Verified, Facts, *Failure) {
-	raw, info, fail := v.load(path)
-	if fail != nil {
+// check runs every check of one bundle for one artifact, in order, and stops at the first
+// failure. Reading, verifying and the policy are done once per bundle, whatever the number of
+// artifacts it covers; only the digest match is per artifact, and it is a map lookup.
+func (v *verifyRun) check(ctx context.Context, a *core.Subject, path string) (*Verified, Facts, *Failure) {
+	cf := v.file(path)
+	if fail := v.verified(ctx, cf); fail != nil {
 		return nil, Facts{}, fail
 	}
-	alg, h := preferredDigest(a)
-	vb, err := v.bundles.VerifyBundle(ctx, raw, alg, h)
-	if err != nil {
-		return nil, Facts{}, classify(err, a, info)
+	if fail := cf.subjects.matchArtifact(ctx, a); fail != nil {
+		return nil, Facts{}, fail
 	}
-	return v.checkPolicy(vb)
+	return cf.vb, cf.facts, cf.policyFail
 }
 
 // checkPolicy applies the policy to a cryptographically verified bundle.
@@ -194,22 +234,28 @@ func (v *Verifier) checkPolicy(vb *Verified) (*Verified, Facts, *Failure) {
 	return vb, facts, nil
 }
 
-func preferredDigest(a core.Subject) (alg, hex string) {
-	alg, hex, _ = strings.Cut(digestString(a), ":")
-	return alg, hex
-}
-
-// cachedFile is a bundle file read and parsed once, however many artifacts it covers.
+// cachedFile is a bundle file read, parsed, verified and checked against the policy once,
+// however many artifacts it covers.
 type cachedFile struct {
+	path   string
 	once   sync.Once
 	raw    []byte
 	digest string
 	info   *BundleInfo
+	claims *subjectIndex // info's subjects, unverified: to choose bundles, never to accept
 	fail   *Failure
+
+	verifyOnce sync.Once
+	verifyFail *Failure
+	vb         *Verified
+	subjects   *subjectIndex
+	facts      Facts
+	policyFail *Failure
 }
 
-func (v *Verifier) load(path string) ([]byte, *BundleInfo, *Failure) {
-	c, _ := v.files.LoadOrStore(path, &cachedFile{})
+// file returns the cache entry of path, read and parsed.
+func (v *verifyRun) file(path string) *cachedFile {
+	c, _ := v.files.LoadOrStore(path, &cachedFile{path: path})
 	cf := c.(*cachedFile)
 	cf.once.Do(func() {
 		b, err := ReadBundleFile(path)
@@ -223,6 +269,132 @@ func (v *Verifier) load(path string) ([]byte, *BundleInfo, *Failure) {
 			return
 		}
 		cf.raw, cf.info, cf.digest = b, info, core.SHA256+":"+sha256Hex(b)
+		cf.claims = newSubjectIndex(info.Subjects)
 	})
-	return cf.raw, cf.info, cf.fail
+	return cf
+}
+
+// verified verifies the bundle cryptographically and applies the policy to it, once; it
+// returns the failure of the first, and leaves the policy's outcome in cf.
+func (v *verifyRun) verified(ctx context.Context, cf *cachedFile) *Failure {
+	if cf.fail != nil {
+		return cf.fail
+	}
+	cf.verifyOnce.Do(func() {
+		vb, err := v.bundles.VerifyBundle(ctx, cf.raw)
+		cf.raw = nil // verified once: the bytes are not needed again
+		if err != nil {
+			cf.verifyFail = classify(err)
+			return
+		}
+		cf.subjects = newSubjectIndex(vb.Subjects)
+		cf.vb, cf.facts, cf.policyFail = v.checkPolicy(vb)
+	})
+	return cf.verifyFail
+}
+
+// subjectIndex finds an artifact among a verified statement's subjects by digest in O(1).
+type subjectIndex struct {
+	subjects []core.Subject
+	byDigest map[string][]int // alg:lower-hex → subjects
+	byBase   map[string][]int // last segment of the name → subjects
+	algs     []string         // algorithms the subjects use, sorted
+}
+
+func newSubjectIndex(subjects []core.Subject) *subjectIndex {
+	x := &subjectIndex{subjects: subjects, byDigest: make(map[string][]int, len(subjects)), byBase: make(map[string][]int, len(subjects))}
+	algs := map[string]bool{}
+	for i, s := range subjects {
+		for alg, h := range s.Digest {
+			k := alg + ":" + strings.ToLower(h)
+			x.byDigest[k] = append(x.byDigest[k], i)
+			algs[alg] = true
+		}
+		x.byBase[baseName(s.Name)] = append(x.byBase[baseName(s.Name)], i)
+	}
+	x.algs = sortedKeys(algs)
+	return x
+}
+
+// matchArtifact requires a subject whose digests agree with every digest of a that both have.
+// An artifact file is digested again first when it shares no algorithm with the statement (a
+// run attested with --digest-algorithm sha512), so an unchanged file passes.
+func (x *subjectIndex) matchArtifact(ctx context.Context, a *core.Subject) *Failure {
+	if !x.sharesAlgorithm(a.Digest) && a.Path != "" {
+		b, err := redigest(ctx, *a, x.algs)
+		if err != nil {
+			return &Failure{Check: CheckInput, Field: "artifact", Reason: err.Error()}
+		}
+		*a = b
+	}
+	for alg, h := range a.Digest {
+		for _, i := range x.byDigest[alg+":"+strings.ToLower(h)] {
+			if digestsAgree(x.subjects[i].Digest, a.Digest) {
+				return nil
+			}
+		}
+	}
+	return x.explain(*a)
+}
+
+// names reports whether a subject has one of a's digests or a's name.
+func (x *subjectIndex) names(a core.Subject) bool {
+	for alg, h := range a.Digest {
+		if len(x.byDigest[alg+":"+strings.ToLower(h)]) > 0 {
+			return true
+		}
+	}
+	for _, i := range x.byBase[baseName(a.Name)] {
+		if sameName(x.subjects[i].Name, a.Name) {
+			return true
+		}
+	}
+	return false
+}
+
+func (x *subjectIndex) sharesAlgorithm(d map[string]string) bool {
+	for _, alg := range x.algs {
+		if d[alg] != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// digestsAgree reports whether every algorithm in both sets has the same value.
+func digestsAgree(a, b map[string]string) bool {
+	for alg, h := range a {
+		if o, ok := b[alg]; ok && !strings.EqualFold(h, o) {
+			return false
+		}
+	}
+	return true
+}
+
+// explain says why a is not among the subjects: a subject of the same name with another
+// digest means the artifact changed after signing; one whose digests use only other
+// algorithms cannot be compared.
+func (x *subjectIndex) explain(a core.Subject) *Failure {
+	got := digestString(a)
+	var other *core.Subject
+	for _, i := range x.byBase[baseName(a.Name)] {
+		s := x.subjects[i]
+		if !sameName(s.Name, a.Name) {
+			continue
+		}
+		for _, alg := range sortedKeys(boolKeys(s.Digest)) {
+			if h := a.Digest[alg]; h != "" {
+				return mismatch(CheckSubject, "digest of "+a.Name, alg+":"+s.Digest[alg], alg+":"+h,
+					"the artifact differs from the one signed: it was modified or replaced after signing")
+			}
+		}
+		other = &s
+	}
+	if other != nil {
+		want, have := strings.Join(sortedKeys(boolKeys(other.Digest)), ", "), strings.Join(sortedKeys(boolKeys(a.Digest)), ", ")
+		return mismatch(CheckSubject, "digest algorithm of "+a.Name, want, have,
+			fmt.Sprintf("digest algorithm mismatch: statement has %s, artifact digested with %s; give the artifact's file, or its digest as %s:HEX", want, have, strings.SplitN(want, ", ", 2)[0]))
+	}
+	return &Failure{Check: CheckSubject, Field: "digest", Found: got,
+		Reason: fmt.Sprintf("%s is not among the %d subject(s) the bundle's statement signs", got, len(x.subjects))}
 }

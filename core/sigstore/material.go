@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
@@ -65,13 +67,38 @@ func LoadTrustedRoot(path string) (*Material, error) {
 	return m, nil
 }
 
+// MaxTrustFileSize bounds trusted_root.json and signing_config.json: public-good's trusted root
+// is about 10 KiB, so a file this large is not trust material.
+const MaxTrustFileSize = 4 << 20
+
+// readTrustFile reads a regular file of at most MaxTrustFileSize bytes. The file is opened
+// without blocking, so a FIFO is refused instead of waiting for a writer, and a device such
+// as /dev/zero is refused before a byte is read.
 func readTrustFile(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %q does not exist (expected Sigstore's %s)", ErrTrust, path, filepath.Base(path))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: reading %q: %w", ErrTrust, path, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading %q: %w", ErrTrust, path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: reading %q: not a regular file (mode %s)", ErrTrust, path, fi.Mode())
+	}
+	if fi.Size() > MaxTrustFileSize {
+		return nil, fmt.Errorf("%w: reading %q: %d bytes, larger than the %d-byte limit for trust material", ErrTrust, path, fi.Size(), MaxTrustFileSize)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, MaxTrustFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading %q: %w", ErrTrust, path, err)
+	}
+	if len(b) > MaxTrustFileSize {
+		return nil, fmt.Errorf("%w: reading %q: larger than the %d-byte limit for trust material", ErrTrust, path, MaxTrustFileSize)
 	}
 	return b, nil
 }

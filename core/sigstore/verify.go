@@ -3,8 +3,10 @@ package sigstore
 import (
 	"context"
 	"crypto"
+	"encoding/asn1"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/verify"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
 
 	"github.com/signet-ci/signet/core"
@@ -129,15 +132,7 @@ func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, digestAlg, dig
 	if digestAlg == "" || digestHex == "" {
 		return nil, fmt.Errorf("%w: an artifact digest (algorithm and hex) is required", ErrDigest)
 	}
-	b, err := ParseBundle(bundleJSON)
-	if err != nil {
-		return nil, err
-	}
-	vr, err := v.verifyEntity(ctx, b)
-	if err != nil {
-		return nil, err
-	}
-	res, err := v.result(b, vr)
+	res, err := v.VerifyStatement(ctx, bundleJSON)
 	if err != nil {
 		return nil, err
 	}
@@ -156,6 +151,25 @@ func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, digestAlg, dig
 			ErrIdentity, res.Certificate.SubjectAlternativeName, res.Certificate.Issuer, err)
 	}
 	return res, nil
+}
+
+// VerifyStatement runs every cryptographic check of Verify on bundleJSON once — log entries,
+// signed timestamps, the certificate chain at the signing time (or the trusted key) and the
+// DSSE signature — and returns the statement the signature covers. It checks neither an
+// artifact digest nor an identity: the caller must match every artifact against
+// Result.Subjects (parsed from the verified DSSE payload, never from an unverified copy) and
+// apply its identity policy to Result.Certificate. It lets one bundle that signs many
+// subjects be verified once for all of them.
+func (v *Verifier) VerifyStatement(ctx context.Context, bundleJSON []byte) (*Result, error) {
+	b, err := ParseBundle(bundleJSON)
+	if err != nil {
+		return nil, err
+	}
+	vr, err := v.verifyEntity(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	return v.result(b, vr)
 }
 
 // ParseBundle decodes a Sigstore bundle v0.3 whose content is an in-toto DSSE envelope.
@@ -197,9 +211,59 @@ func (v *Verifier) verifyEntity(ctx context.Context, b *bundle.Bundle) (*verify.
 	}
 	vr, err := sv.Verify(b, verify.NewPolicy(verify.WithoutArtifactUnsafe(), identities))
 	if err != nil {
+		if terr := v.timeOutsideValidity(sv, b, err); terr != nil {
+			return nil, terr
+		}
 		return nil, classify(err)
 	}
 	return vr, nil
+}
+
+// timeOutsideValidity explains a failed leaf-certificate check whose only fault is the time:
+// the certificate chains to the trusted root at a time inside its own validity, but a verified
+// signed timestamp (or log integrated time) lies outside that validity — the signature was
+// timestamped after the certificate expired, or before it was issued. It returns nil when
+// that is not the case, leaving the chain failure as it is.
+func (v *Verifier) timeOutsideValidity(sv *verify.Verifier, b *bundle.Bundle, err error) error {
+	if !strings.HasPrefix(err.Error(), "failed to verify leaf certificate") {
+		return nil
+	}
+	vc, verr := b.VerificationContent()
+	if verr != nil || vc.Certificate() == nil {
+		return nil
+	}
+	leaf := *vc.Certificate() // a copy: Go's verifier does not handle Fulcio's OtherName SAN
+	leaf.UnhandledCriticalExtensions = slices.DeleteFunc(slices.Clone(leaf.UnhandledCriticalExtensions),
+		func(oid asn1.ObjectIdentifier) bool { return oid.Equal(cryptoutils.SANOID) })
+	inside := leaf.NotBefore.Add(leaf.NotAfter.Sub(leaf.NotBefore) / 2)
+	if _, cerr := verify.VerifyLeafCertificate(inside, &leaf, v.all); cerr != nil {
+		return nil // the chain itself is broken: not a matter of time
+	}
+	logTimes, terr := sv.VerifyTransparencyLogInclusion(b)
+	if terr != nil {
+		return nil
+	}
+	times, terr := sv.VerifyObserverTimestamps(b, logTimes)
+	if terr != nil {
+		return nil
+	}
+	for _, ts := range times {
+		t := ts.Timestamp.UTC()
+		if !t.Before(leaf.NotBefore) && !t.After(leaf.NotAfter) {
+			continue
+		}
+		what, when := "signed timestamp", "after the certificate expired"
+		if ts.Type == "Tlog" {
+			what = "log integrated time"
+		}
+		if t.Before(leaf.NotBefore) {
+			when = "before the certificate was issued"
+		}
+		return fmt.Errorf("%w: %s %s is outside the certificate's validity (%s to %s): the signature was timestamped %s",
+			ErrTimestamp, what, t.Format(time.RFC3339), leaf.NotBefore.UTC().Format(time.RFC3339),
+			leaf.NotAfter.UTC().Format(time.RFC3339), when)
+	}
+	return nil
 }
 
 // options requires every log entry present to verify, and at least one trusted time: a
