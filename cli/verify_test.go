@@ -59,7 +59,7 @@ func TestVerifyFailsClosed(t *testing.T) {
 		want string
 	}{
 		{"no identity policy", nil, 2, "--github OWNER/REPO"},
-		{"issuer without a signer", []string{"--certificate-oidc-issuer", ss.Issuer(localsigstore.PresetGitHub)}, 2, "names no signer identity"},
+		{"issuer without a signer", []string{"--certificate-oidc-issuer", ss.Issuer(localsigstore.PresetGitHub)}, 2, "pins no identity the certificate binds: add --certificate-identity"},
 		{"shorthand keeps the real issuer", []string{"--github", "signet-ci/signet-demo"}, 1,
 			`issuer: expected "https://token.actions.githubusercontent.com"`},
 		{"shorthand with the local issuer", []string{"--github", "signet-ci/signet-demo", "--certificate-oidc-issuer",
