@@ -318,8 +318,9 @@ func repoPath(repo string) string {
 	return p
 }
 
-// compileRef turns a ref pattern into the full ref pattern it matches: refs/... as given, a
-// branch name NAME as refs/heads/NAME. Tags are only ever matched by refs/tags/....
+// compileRef turns a ref pattern into the full ref pattern it matches: refs/... as given, an
+// exact branch name NAME as refs/heads/NAME. A short name with a glob (v*) is refused as
+// ambiguous; tags are only ever matched by refs/tags/....
 func compileRef(field, s string) (string, error) {
 	if err := checkGlob(field, s); err != nil {
 		return "", err
@@ -334,6 +335,10 @@ func compileRef(field, s string) (string, error) {
 		if strings.HasPrefix(s, p) {
 			return "", policyErr(ErrInvalidPolicy, field+" %q is ambiguous: write the full ref refs/%s", s, s)
 		}
+	}
+	if strings.ContainsAny(s, globChars) {
+		return "", policyErr(ErrInvalidPolicy, field+" %q is a short name with a pattern, which is ambiguous: write "+
+			"refs/heads/%s for branches or refs/tags/%s for tags", s, s, s)
 	}
 	return "refs/heads/" + s, nil
 }

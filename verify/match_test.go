@@ -61,7 +61,7 @@ func TestMatchIdentity(t *testing.T) {
 	}{
 		{"github shorthand", Identity{Shorthands: gh}, githubSigner, Facts{}, ""},
 		{"github tag glob", Identity{Shorthands: gh, SourceRef: "refs/tags/v1.*"}, githubSigner, Facts{}, ""},
-		{"a short name is a branch, never a tag", Identity{Shorthands: gh, SourceRef: "v*"}, githubSigner, Facts{}, "source ref"},
+		{"a short name is a branch, never a tag", Identity{Shorthands: gh, SourceRef: "v1.2.0"}, githubSigner, Facts{}, "source ref"},
 		{"github wrong branch", Identity{Shorthands: gh, SourceRef: "main"}, githubSigner, Facts{}, "source ref"},
 		{"github workflow path", Identity{Shorthands: gh, SignerWorkflow: ".github/workflows/release.yml"}, githubSigner, Facts{}, ""},
 		{"github workflow with repo", Identity{Shorthands: gh, SignerWorkflow: "o/r/.github/workflows/release.yml"}, githubSigner, Facts{}, ""},

@@ -138,7 +138,7 @@ func negativeCases() []negCase {
 			p.Identity.SubjectRegexp = `^https://github\.com/other/.*$`
 		})},
 		{"wrong source repository", `source repository: expected "https://github.com/signet-ci/other"`, policyCase(func(p *verify.Policy) { p.Identity.GitHub = "signet-ci/other" })},
-		{"wrong source ref", `source ref: expected "refs/heads/v*", found "refs/heads/main"`, policyCase(func(p *verify.Policy) { p.Identity.SourceRef = "v*" })},
+		{"wrong source ref", `source ref: expected "refs/tags/v*", found "refs/heads/main"`, policyCase(func(p *verify.Policy) { p.Identity.SourceRef = "refs/tags/v*" })},
 		{"wrong source digest", `source digest: expected "0123456789abcdef0123456789abcdef01234567"`, policyCase(func(p *verify.Policy) {
 			p.Identity.SourceDigest = "0123456789abcdef0123456789abcdef01234567"
 		})},

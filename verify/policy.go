@@ -286,7 +286,7 @@ func (p Policy) Compile(opts ...CompileOption) (*Compiled, error) {
 	if cfg.trustedKey {
 		if f := p.Identity.namedFields(); len(f) > 0 {
 			return nil, policyErr(ErrInvalidPolicy, "{publicKey} pins the signer to a key, which carries no identity: %s cannot be checked "+
-				"against a key-signed bundle; drop them, or verify certificate-signed bundles without {publicKey}", strings.Join(f, ", "))
+				"against a key-signed bundle; drop them, or verify certificate-signed bundles without {publicKey}", f)
 		}
 		return &Compiled{Policy: p, keyOnly: true}, nil
 	}
@@ -316,9 +316,9 @@ func checkVersion(v int) error {
 	return nil
 }
 
-// namedFields lists, as placeholders, the identity fields a policy sets.
-func (id Identity) namedFields() []string {
-	var out []string
+// namedFields lists the identity fields a policy sets.
+func (id Identity) namedFields() fieldList {
+	var out fieldList
 	for _, f := range []struct{ key, val string }{
 		{"issuer", id.Issuer}, {"issuerRegexp", id.IssuerRegexp}, {"identity", id.Subject}, {"identityRegexp", id.SubjectRegexp},
 		{"sourceRepository", id.SourceRepository}, {"sourceRef", id.SourceRef}, {"sourceDigest", id.SourceDigest},
@@ -327,7 +327,7 @@ func (id Identity) namedFields() []string {
 		{"kubernetesNamespace", id.KubernetesNamespace}, {"serviceAccount", id.ServiceAccount},
 	} {
 		if f.val != "" {
-			out = append(out, "{identity."+f.key+"}")
+			out = append(out, "identity."+f.key)
 		}
 	}
 	return out
@@ -465,8 +465,22 @@ func (e *PolicyError) Describe(name func(key string) string) string {
 	f := placeholder.ReplaceAllStringFunc(e.format, func(m string) string {
 		return strings.ReplaceAll(name(m[1:len(m)-1]), "%", "%%")
 	})
-	return e.Kind.Error() + ": " + fmt.Sprintf(f, e.args...)
+	args := make([]any, len(e.args))
+	for i, a := range e.args {
+		args[i] = a
+		if keys, ok := a.(fieldList); ok {
+			names := make([]string, len(keys))
+			for j, k := range keys {
+				names[j] = name(k)
+			}
+			args[i] = strings.Join(names, ", ")
+		}
+	}
+	return e.Kind.Error() + ": " + fmt.Sprintf(f, args...)
 }
+
+// fieldList is an argument of a PolicyError naming fields by their keys.
+type fieldList []string
 
 // Error renders the message with the policy file's keys.
 func (e *PolicyError) Error() string { return e.Describe(FileKey) }

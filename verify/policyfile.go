@@ -147,6 +147,9 @@ func walkMapping(n *yaml.Node, at string, known map[string]bool, each func(key s
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		if k.Tag == "!!merge" {
+			return lineErr(k, "%s: merge keys (<<) are not allowed in a policy", where)
+		}
 		if k.Kind != yaml.ScalarNode || k.Tag != "!!str" {
 			return lineErr(k, "%s: keys must be plain strings", where)
 		}
