@@ -99,7 +99,9 @@ func adversarialCases(iss map[localsigstore.Preset]string) []advCase {
 		{name: "email signer, source repository from its provenance", bundle: "email", p: id(E, repo("https://github.com/"+demoRepo)),
 			want: notBound + "source repository: an email certificate binds only the issuer and the email address"},
 		{name: "email signer named, source repository from its provenance", bundle: "email",
-			p: id(E, func(i *verify.Identity) { i.Subject, i.SourceRepository = "signet@example.com", "https://github.com/"+demoRepo }),
+			p: id(E, func(i *verify.Identity) {
+				i.Subject, i.SourceRepository = "signet@example.com", "https://github.com/"+demoRepo
+			}),
 			want: notBound + "source repository"},
 		{name: "email signer named, source ref from its provenance", bundle: "email",
 			p:    id(E, func(i *verify.Identity) { i.Subject, i.SourceRef = "signet@example.com", "refs/tags/v1.0.0" }),

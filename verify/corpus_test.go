@@ -211,4 +211,3 @@ func issuers(f *fixture) map[localsigstore.Preset]string {
 
 // quoteRegexp is an anchored regexp for exactly s.
 func quoteRegexp(s string) string { return "^" + strings.NewReplacer(".", `\.`).Replace(s) + "$" }
-

@@ -173,7 +173,9 @@ func randomPolicy(r *rand.Rand, iss map[localsigstore.Preset]string) (verify.Pol
 	case 2:
 		sa := pick(r, poolSAs)
 		add("kubernetes "+sa[0]+"/"+sa[1], func(i *verify.Identity) { i.KubernetesNamespace, i.ServiceAccount = sa[0], sa[1] },
-			func(c certFields) bool { return c.san == "https://kubernetes.io/namespaces/"+sa[0]+"/serviceaccounts/"+sa[1] })
+			func(c certFields) bool {
+				return c.san == "https://kubernetes.io/namespaces/"+sa[0]+"/serviceaccounts/"+sa[1]
+			})
 	case 3:
 		e := pick(r, poolEmails)
 		add("identity "+e, func(i *verify.Identity) { i.Subject = e }, func(c certFields) bool { return c.san == e })
@@ -186,7 +188,10 @@ func randomPolicy(r *rand.Rand, iss map[localsigstore.Preset]string) (verify.Pol
 		owner, _, _ := strings.Cut(pick(r, poolRepos), "/")
 		p := "https://github.com/" + owner + "/"
 		add("repository glob "+p+"*", func(i *verify.Identity) { i.SourceRepository = p + "*" },
-			func(c certFields) bool { rest, ok := strings.CutPrefix(c.repo, p); return ok && rest != "" && !strings.Contains(rest, "/") })
+			func(c certFields) bool {
+				rest, ok := strings.CutPrefix(c.repo, p)
+				return ok && rest != "" && !strings.Contains(rest, "/")
+			})
 	default:
 		w := pick(r, append([]string{"attacker/tools"}, poolRepos...)) + "/.github/workflows/" + pick(r, poolFiles)
 		add("whole workflow "+w, func(i *verify.Identity) { i.SignerWorkflow = w },
