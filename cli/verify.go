@@ -200,7 +200,7 @@ func compilePolicy(env Env, cfg verifyConfig) (*verify.Compiled, error) {
 	if cfg.PolicyFile != "" {
 		var err error
 		if p, err = verify.ReadPolicy(inDir(env, cfg.PolicyFile)); err != nil {
-			return nil, fmt.Errorf("--policy: %w", err)
+			return nil, &ExitError{Code: 2, Err: fmt.Errorf("--policy: %w", err)}
 		}
 	}
 	flags := cfg.Policy

@@ -209,5 +209,3 @@ func issuers(f *fixture) map[localsigstore.Preset]string {
 	return out
 }
 
-// quoteRegexp is an anchored regexp for exactly s.
-func quoteRegexp(s string) string { return "^" + strings.NewReplacer(".", `\.`).Replace(s) + "$" }
