@@ -208,4 +208,3 @@ func issuers(f *fixture) map[localsigstore.Preset]string {
 	}
 	return out
 }
-
