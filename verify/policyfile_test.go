@@ -84,6 +84,13 @@ func TestPolicySchema(t *testing.T) {
 	} {
 		good[name] = doc
 	}
+	verifyMD := string(readFile(t, filepath.Join("..", "docs", "verify.md")))
+	_, example, ok := strings.Cut(verifyMD, "```yaml\n")
+	if example, _, ok2 := strings.Cut(example, "```"); ok && ok2 {
+		good["docs/verify.md example"] = example
+	} else {
+		t.Fatal("docs/verify.md has no yaml policy example")
+	}
 	for name, doc := range good {
 		if err := schema.Validate(jsonShape(t, doc)); err != nil {
 			t.Errorf("%s does not validate against the schema: %v", name, err)
