@@ -445,7 +445,7 @@ func compileSigner(s, repo string, gitlab, partial bool) (signerPattern, error) 
 	case repo == "":
 		return signerPattern{}, policyErr(ErrNoIdentityPolicy, field+" %q is a path inside a repository, and the policy names "+
 			"no repository exactly: add {identity.github} OWNER/REPO (or {identity.gitlab}, or an exact {identity.sourceRepository}), "+
-			"or write the whole path OWNER/REPO/%s", s, body)
+			"or write the whole path: OWNER/REPO/.github/workflows/FILE, GitLab GROUP/PROJECT//PATH", s)
 	}
 	gh, gl := repo+"/"+body, repo+"//"+body
 	if gitlab {
