@@ -86,7 +86,8 @@ provenance must agree with them but never stands in for them, so email and Kuber
 --source-ref main means refs/heads/main; tags are refs/tags/.... Regexps must match the whole value.
 Matching is case-sensitive. --public-key pins a key instead, and refuses identity flags.
 
-Exit status: 0 only when every artifact verified; 1 when any failed; the report says why, one line each.`,
+Exit status: 0 only when every artifact verified; 1 when any failed, and the report says why, one line
+each; 2 for a usage or policy error, before any bundle is read.`,
 		Example: `  signet verify --sigstore local --index attestations/index.json ./dist/*
   signet verify --trusted-root trusted_root.json --bundle provenance.sigstore.json --github org/repo --source-ref 'refs/tags/v*' app.tar.gz
   signet verify --github org/repo --signer-workflow .github/workflows/release.yml --source-ref main --index attestations/index.json dist/*

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -181,5 +182,46 @@ func TestVerifyPolicyRefusals(t *testing.T) {
 				t.Errorf("the index was opened before the policy was refused:\n%s%s", out, errOut)
 			}
 		})
+	}
+}
+
+// TestVerifySelfDeclaredSource is the forged source: an email signer attests in a git
+// work tree whose origin is the demo repository, so its provenance claims that source. A
+// policy asking for the repository must fail on the certificate, whatever the predicate says.
+func TestVerifySelfDeclaredSource(t *testing.T) {
+	t.Parallel()
+	ss := startSigstore(t)
+	dir := workspace(t)
+	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"remote", "add", "origin", "https://github.com/signet-ci/signet-demo"},
+		{"-c", "user.name=m", "-c", "user.email=m@example.com", "commit", "-q", "--allow-empty", "-m", "x"}} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	tok := ss.tokenFile(t, localsigstore.PresetEmail)
+	if out, errOut, code := run(t, dir, nil, "attest", "--sigstore", ss.Dir, "--identity-token-file", tok, "dist"); code != 0 {
+		t.Fatalf("attest exit %d: %s%s", code, out, errOut)
+	}
+	base := []string{"verify", "--sigstore", ss.Dir, "--index", "attestations/index.json", "dist/app.tar.gz", "--format", "json"}
+	out, errOut, code := run(t, dir, nil, append(base, "--certificate-oidc-issuer", ss.Issuer(localsigstore.PresetEmail),
+		"--certificate-identity", "signet@example.com")...)
+	var rep verify.Report
+	if err := json.Unmarshal([]byte(out), &rep); code != 0 || err != nil || rep.Artifacts[0].Provenance == nil ||
+		rep.Artifacts[0].Provenance.SourceRepo != "https://github.com/signet-ci/signet-demo" {
+		t.Fatalf("the email signer's own bundle: exit %d, provenance %+v: %s%s", code, rep.Artifacts, out, errOut)
+	}
+	for name, args := range map[string][]string{
+		"issuer regexp and source repository": {"--certificate-oidc-issuer-regexp", verify.LocalIssuerRegexp,
+			"--source-repository", "https://github.com/signet-ci/signet-demo"},
+		"email and source ref": {"--certificate-oidc-issuer", ss.Issuer(localsigstore.PresetEmail), "--certificate-identity", "signet@example.com",
+			"--source-ref", "main"},
+	} {
+		out, errOut, code := run(t, dir, nil, append(base, args...)...)
+		if err := json.Unmarshal([]byte(out), &rep); code != 1 || err != nil || rep.Verified || rep.Artifacts[0].Failure == nil ||
+			!strings.Contains(rep.Artifacts[0].Failure.Reason, "an email certificate binds only the issuer and the email address") {
+			t.Errorf("%s: exit %d, want 1 with the certificate binding no source: %s%s", name, code, out, errOut)
+		}
 	}
 }
