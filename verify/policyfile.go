@@ -111,7 +111,13 @@ func decodePolicy(n *yaml.Node, p *Policy) error {
 	return walkMapping(n, "", keysOf(fields), func(key string, v *yaml.Node) error {
 		switch dst := fields[key].(type) {
 		case *int:
-			return scalar(v, key, "!!int", dst)
+			if err := scalar(v, key, "!!int", dst); err != nil {
+				return err
+			}
+			if *dst != 1 {
+				return lineErr(v, "version %d, expected 1", *dst)
+			}
+			return nil
 		case *bool:
 			return scalar(v, key, "!!bool", dst)
 		case map[string]*string:

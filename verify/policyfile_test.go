@@ -109,6 +109,7 @@ func TestPolicySchema(t *testing.T) {
 		"null value":             "identity:\n  github:\n",
 		"empty string":           "identity:\n  identity: ''\n",
 		"version 2":              "version: 2\n",
+		"version 0":              "version: 0\n",
 		"version string":         "version: '1'\n",
 		"requireTlog string":     "requireTlog: 'true'\n",
 		"unanchored regexp":      "identity:\n  identityRegexp: github\\.com/o/r/\n",
