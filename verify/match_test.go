@@ -37,6 +37,11 @@ var (
 	tektonFacts = Facts{Platform: "tekton", SourceRepo: "https://github.com/o/r", Commit: "abc", BuilderID: "https://kubernetes.io/namespaces/builds/serviceaccounts/signet"}
 )
 
+func withIssuer(s Signer, iss string) Signer {
+	s.Issuer = iss
+	return s
+}
+
 func compile(t *testing.T, id Identity, prov Provenance) *Compiled {
 	t.Helper()
 	c, err := Policy{Identity: id, Provenance: prov}.Compile()
@@ -73,6 +78,10 @@ func TestMatchIdentity(t *testing.T) {
 		{"github other digest", Identity{Shorthands: gh, SourceDigest: "0000000000000000000000000000000000000000"}, githubSigner, Facts{}, "source digest"},
 		{"github other repo", Identity{Shorthands: Shorthands{GitHub: "o/other"}}, githubSigner, Facts{}, "source repository"},
 		{"github wrong issuer", Identity{Shorthands: gl}, githubSigner, Facts{}, "issuer"},
+		{"issuer look-alike suffix", Identity{Shorthands: gh}, withIssuer(githubSigner, GitHubIssuer+".evil"), Facts{}, "issuer"},
+		{"issuer look-alike trailing slash", Identity{Shorthands: gh}, withIssuer(githubSigner, GitHubIssuer+"/"), Facts{}, "issuer"},
+		{"issuer look-alike http", Identity{Shorthands: gh}, withIssuer(githubSigner, "http://token.actions.githubusercontent.com"), Facts{}, "issuer"},
+		{"issuer look-alike case", Identity{Shorthands: gh}, withIssuer(githubSigner, "https://Token.actions.githubusercontent.com"), Facts{}, "issuer"},
 		{"gitlab shorthand", Identity{Shorthands: gl, SourceRef: "main"}, gitlabSigner, Facts{}, ""},
 		{"gitlab config path", Identity{Shorthands: gl, SignerWorkflow: ".gitlab-ci.yml"}, gitlabSigner, Facts{}, ""},
 		{"gitlab config with project", Identity{Shorthands: gl, SignerWorkflow: "g/p//.gitlab-ci.yml"}, gitlabSigner, Facts{}, ""},
