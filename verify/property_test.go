@@ -129,7 +129,17 @@ type requirement struct {
 
 // randomPolicy draws an issuer requirement, one certificate-bound identity and up to three
 // further requirements.
-func randomPolicy(r *rand.Rand, iss map[localsigstore.Preset]string) (verify.Policy, []requirement) {
+//
+// Half the policies aim at target, a certificate of the run, so that PASS is common: their
+// values are drawn from the target's own fields instead of the pools.
+func randomPolicy(r *rand.Rand, iss map[localsigstore.Preset]string, target certFields) (verify.Policy, []requirement) {
+	aim := r.IntN(2) == 0
+	from := func(pool []string, own string) string {
+		if aim && own != "" && r.IntN(4) > 0 {
+			return own
+		}
+		return pick(r, pool)
+	}
 	var reqs []requirement
 	var probe verify.Identity
 	add := func(what string, set func(*verify.Identity), ok func(certFields) bool) {
@@ -140,8 +150,10 @@ func randomPolicy(r *rand.Rand, iss map[localsigstore.Preset]string) (verify.Pol
 		}
 		reqs = append(reqs, requirement{what, set, ok})
 	}
-	preset := pick(r, localsigstore.Presets())
-	issuer := iss[preset]
+	issuer := iss[pick(r, localsigstore.Presets())]
+	if aim {
+		issuer = target.issuer
+	}
 	switch r.IntN(4) {
 	case 0:
 		add("issuer regexp "+issuer, func(i *verify.Identity) { i.IssuerRegexp = "^" + regexp.QuoteMeta(issuer) + "$" },
@@ -152,15 +164,31 @@ func randomPolicy(r *rand.Rand, iss map[localsigstore.Preset]string) (verify.Pol
 		add("issuer "+issuer, func(i *verify.Identity) { i.Issuer = issuer }, func(c certFields) bool { return c.issuer == issuer })
 	}
 	repo := ""
-	switch r.IntN(7) {
+	kind := r.IntN(7)
+	switch {
+	case !aim:
+	case strings.HasPrefix(target.repo, "https://github.com/"):
+		kind = pick(r, []int{0, 4, 5, 6})
+	case strings.HasPrefix(target.repo, "https://gitlab.com/"):
+		kind = 1
+	case strings.HasPrefix(target.san, "https://kubernetes.io/"):
+		kind = 2
+	default:
+		kind = 3
+	}
+	ownRepo := func() string { p, _ := strings.CutPrefix(target.repo, "https://github.com/"); return p }
+	if !aim || !strings.HasPrefix(target.repo, "https://github.com/") {
+		ownRepo = func() string { return "" }
+	}
+	switch kind {
 	case 0:
-		repo = pick(r, poolRepos)
+		repo = from(poolRepos, ownRepo())
 		if !regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`).MatchString(repo) {
 			repo = demoRepo // the shorthand refuses non-ASCII names
 		}
 		add("github "+repo, func(i *verify.Identity) { i.GitHub = repo }, func(c certFields) bool { return c.repo == "https://github.com/"+repo })
 	case 1:
-		project := pick(r, poolRepos)
+		project := from(poolRepos, strings.TrimPrefix(target.repo, "https://gitlab.com/"))
 		if strings.ContainsRune(project, '\u0435') {
 			project = demoRepo
 		}
@@ -172,20 +200,23 @@ func randomPolicy(r *rand.Rand, iss map[localsigstore.Preset]string) (verify.Pol
 		}
 	case 2:
 		sa := pick(r, poolSAs)
+		if m := regexp.MustCompile(`^https://kubernetes\.io/namespaces/([^/]+)/serviceaccounts/([^/]+)$`).FindStringSubmatch(target.san); aim && m != nil {
+			sa = [2]string{m[1], m[2]}
+		}
 		add("kubernetes "+sa[0]+"/"+sa[1], func(i *verify.Identity) { i.KubernetesNamespace, i.ServiceAccount = sa[0], sa[1] },
 			func(c certFields) bool {
 				return c.san == "https://kubernetes.io/namespaces/"+sa[0]+"/serviceaccounts/"+sa[1]
 			})
 	case 3:
-		e := pick(r, poolEmails)
+		e := from(poolEmails, target.san)
 		add("identity "+e, func(i *verify.Identity) { i.Subject = e }, func(c certFields) bool { return c.san == e })
 	case 4:
-		owner, _, _ := strings.Cut(pick(r, poolRepos), "/")
+		owner, _, _ := strings.Cut(from(poolRepos, ownRepo()), "/")
 		p := "https://github.com/" + owner + "/"
 		add("identity regexp "+p, func(i *verify.Identity) { i.SubjectRegexp = "^" + regexp.QuoteMeta(p) + ".*$" },
 			func(c certFields) bool { return strings.HasPrefix(c.san, p) })
 	case 5:
-		owner, _, _ := strings.Cut(pick(r, poolRepos), "/")
+		owner, _, _ := strings.Cut(from(poolRepos, ownRepo()), "/")
 		p := "https://github.com/" + owner + "/"
 		add("repository glob "+p+"*", func(i *verify.Identity) { i.SourceRepository = p + "*" },
 			func(c certFields) bool {
@@ -194,13 +225,16 @@ func randomPolicy(r *rand.Rand, iss map[localsigstore.Preset]string) (verify.Pol
 			})
 	default:
 		w := pick(r, append([]string{"attacker/tools"}, poolRepos...)) + "/.github/workflows/" + pick(r, poolFiles)
+		if own, _, ok := strings.Cut(strings.TrimPrefix(target.signer, "https://github.com/"), "@"); aim && ok && strings.HasPrefix(target.signer, "https://github.com/") {
+			w = own
+		}
 		add("whole workflow "+w, func(i *verify.Identity) { i.SignerWorkflow = w },
 			func(c certFields) bool { return strings.HasPrefix(c.signer, "https://github.com/"+w+"@") })
 	}
 	for range r.IntN(4) {
 		switch r.IntN(6) {
 		case 0:
-			ref := pick(r, poolRefs)
+			ref := from(poolRefs, target.ref)
 			add("ref "+ref, func(i *verify.Identity) { i.SourceRef = ref }, func(c certFields) bool { return c.ref == ref })
 		case 1:
 			add("branch main", func(i *verify.Identity) { i.SourceRef = "main" }, func(c certFields) bool { return c.ref == "refs/heads/main" })
@@ -210,10 +244,10 @@ func randomPolicy(r *rand.Rand, iss map[localsigstore.Preset]string) (verify.Pol
 				return ok && rest != "" && !strings.Contains(rest, "/")
 			})
 		case 3:
-			ev := pick(r, poolEvents)
+			ev := from(poolEvents, target.trigger)
 			add("trigger "+ev, func(i *verify.Identity) { i.Trigger = ev }, func(c certFields) bool { return c.trigger == ev })
 		case 4:
-			rn := pick(r, poolRunners)
+			rn := from(poolRunners, target.runner)
 			if r.IntN(2) == 0 {
 				add("runner "+rn, func(i *verify.Identity) { i.RunnerEnvironment = rn }, func(c certFields) bool { return c.runner == rn })
 			} else {
@@ -284,7 +318,7 @@ func TestPropertyPassImpliesCertificateMatch(t *testing.T) {
 	iss := issuers(f)
 	var passes, fails int
 	for range policies {
-		p, reqs := randomPolicy(r, iss)
+		p, reqs := randomPolicy(r, iss, pick(r, cs).fields)
 		c, err := p.Compile()
 		if err != nil {
 			t.Fatalf("random policy %+v refused: %v", p.Identity, err)
