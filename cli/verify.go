@@ -15,11 +15,36 @@ import (
 	"github.com/signet-ci/signet/verify"
 )
 
-// errIdentityFlags lists every way to give an identity policy.
-const errIdentityFlags = "pass --certificate-oidc-issuer (or --certificate-oidc-issuer-regexp) with --certificate-identity " +
-	"(or --certificate-identity-regexp, --source-repository, --signer-workflow), or a shorthand: --github OWNER/REPO, " +
-	"--gitlab GROUP/PROJECT [--gitlab-url URL], --kubernetes-namespace NS --service-account SA (with the cluster's " +
-	"--certificate-oidc-issuer), or --policy FILE; only --sigstore local has a default identity policy"
+// errIdentityFlags is added to a refusal for lack of an identity policy.
+const errIdentityFlags = "--policy FILE can hold the whole policy; only --sigstore local has a default identity policy"
+
+// policyFlags names each policy-file key by the verify flag that sets it.
+var policyFlags = map[string]string{
+	"identity.issuer": "--certificate-oidc-issuer", "identity.issuerRegexp": "--certificate-oidc-issuer-regexp",
+	"identity.identity": "--certificate-identity", "identity.identityRegexp": "--certificate-identity-regexp",
+	"identity.sourceRepository": "--source-repository", "identity.sourceRef": "--source-ref",
+	"identity.sourceDigest": "--source-digest", "identity.signerWorkflow": "--signer-workflow",
+	"identity.runnerEnvironment": "--runner-environment", "identity.trigger": "--trigger",
+	"identity.github": "--github", "identity.gitlab": "--gitlab", "identity.gitlabURL": "--gitlab-url",
+	"identity.kubernetesNamespace": "--kubernetes-namespace", "identity.serviceAccount": "--service-account",
+	"provenance.predicateType": "--type", "provenance.builderID": "--builder-id", "provenance.buildType": "--build-type",
+	"publicKey": "--public-key",
+}
+
+// flagName names a policy field in the verify command's words: its flag and, when a policy file
+// is read too, the file's key.
+func flagName(policyFile string) func(key string) string {
+	return func(key string) string {
+		flag, ok := policyFlags[key]
+		switch {
+		case !ok:
+			return key + " (in --policy)"
+		case policyFile == "" || key == "publicKey":
+			return flag
+		}
+		return flag + " (" + key + " in --policy)"
+	}
+}
 
 // verifyConfig is one verify run as the command line describes it.
 type verifyConfig struct {
@@ -52,11 +77,24 @@ or a log's integrated time within the certificate's validity, the signer's ident
 (the same flags read GitHub, GitLab and Kubernetes certificates), and the signed SLSA provenance against
 both the policy and its own certificate. No network is used when a trusted root is given.
 
-Exit status: 0 only when every artifact verified; 1 when any failed; the report says why, one line each.`,
+A policy pins the OIDC issuer exactly (or by a regexp written ^...$ whose scheme and host are literal)
+and an identity the certificate binds: its SAN, its source repository (--github, --gitlab,
+--source-repository), a whole signer workflow OWNER/REPO/.github/workflows/FILE, or a Kubernetes
+namespace and service account. Identity flags are checked against certificate fields only; the signed
+provenance must agree with them but never stands in for them, so email and Kubernetes certificates
+(which carry no source) cannot satisfy --source-repository or --source-ref. Refs are full names:
+--source-ref main means refs/heads/main; tags are refs/tags/.... Regexps must match the whole value.
+Matching is case-sensitive. --public-key pins a key instead, and refuses identity flags.
+
+Exit status: 0 only when every artifact verified; 1 when any failed, and the report says why, one line
+each; 2 for a usage or policy error, before any bundle is read.`,
 		Example: `  signet verify --sigstore local --index attestations/index.json ./dist/*
-  signet verify --trusted-root trusted_root.json --bundle provenance.sigstore.json --github org/repo --source-ref 'v*' app.tar.gz
+  signet verify --trusted-root trusted_root.json --bundle provenance.sigstore.json --github org/repo --source-ref 'refs/tags/v*' app.tar.gz
+  signet verify --github org/repo --signer-workflow .github/workflows/release.yml --source-ref main --index attestations/index.json dist/*
   signet verify --policy policy.yaml --trusted-root trusted_root.json --index attestations/index.json --format markdown dist/*
-  signet verify --gitlab group/project --source-ref main --digest sha256:<hex> --bundle attestations/`,
+  signet verify --gitlab group/project --source-ref main --digest sha256:<hex> --bundle attestations/
+  signet verify --certificate-oidc-issuer https://accounts.google.com --certificate-identity release@example.com --bundle attestations/ app.tar.gz
+  signet verify --public-key cosign.pub --index attestations/index.json dist/*`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg.sigstoreFlag = cmd.Flags().Changed("sigstore")
 			return runVerify(cmd.Context(), env, cfg, args)
@@ -74,18 +112,18 @@ func addVerifyFlags(f *pflag.FlagSet, cfg *verifyConfig) {
 	f.StringVar(&cfg.Sigstore, "sigstore", "public", "trust: public (public-good, via TUF), local (the local Sigstore's trusted_root.json), or a directory with trusted_root.json")
 	f.StringVar(&cfg.TrustedRoot, "trusted-root", "", "trusted_root.json to verify against; no network is used")
 	f.StringVar(&cfg.StateDir, "state-dir", "", "state directory of the local Sigstore (default: $XDG_STATE_HOME/signet/localsigstore)")
-	f.StringVar(&cfg.PublicKey, "public-key", "", "PEM public key trusted for key-signed bundles (signet attest --key)")
-	f.StringVar(&cfg.PolicyFile, "policy", "", "YAML policy file; flags override its fields")
-	f.StringVar(&id.Issuer, "certificate-oidc-issuer", "", "OIDC issuer the certificate must name")
-	f.StringVar(&id.IssuerRegexp, "certificate-oidc-issuer-regexp", "", "regular expression the OIDC issuer must match")
-	f.StringVar(&id.Subject, "certificate-identity", "", "identity (certificate SAN) the certificate must name")
-	f.StringVar(&id.SubjectRegexp, "certificate-identity-regexp", "", "regular expression the identity must match")
-	f.StringVar(&id.SourceRepository, "source-repository", "", "source repository URI, exact or glob")
-	f.StringVar(&id.SourceRef, "source-ref", "", "branch or tag: full ref (refs/tags/v*) or short name (main, v1.*), exact or glob")
-	f.StringVar(&id.SourceDigest, "source-digest", "", "source commit")
-	f.StringVar(&id.SignerWorkflow, "signer-workflow", "", "build signer: GitHub workflow path, GitLab CI config path, or Kubernetes NS/SA; exact or glob")
-	f.StringVar(&id.RunnerEnvironment, "runner-environment", "", "runner environment (github-hosted, gitlab-hosted), or !VALUE to deny one (!self-hosted)")
-	f.StringVar(&id.Trigger, "trigger", "", "event that started the build (push, release, web, ...), exact or glob")
+	f.StringVar(&cfg.PublicKey, "public-key", "", "PEM public key the bundles must be signed with (signet attest --key); excludes identity flags")
+	f.StringVar(&cfg.PolicyFile, "policy", "", "YAML or JSON policy file (docs/policy.schema.json); flags override its fields")
+	f.StringVar(&id.Issuer, "certificate-oidc-issuer", "", "OIDC issuer the certificate must name, exact")
+	f.StringVar(&id.IssuerRegexp, "certificate-oidc-issuer-regexp", "", "regular expression ^...$ the whole OIDC issuer must match; its scheme and host must be literal")
+	f.StringVar(&id.Subject, "certificate-identity", "", "identity (certificate SAN) the certificate must name, exact")
+	f.StringVar(&id.SubjectRegexp, "certificate-identity-regexp", "", "regular expression ^...$ the whole identity (certificate SAN) must match")
+	f.StringVar(&id.SourceRepository, "source-repository", "", "source repository URI the certificate must name (https://github.com/OWNER/REPO), exact or glob after OWNER/")
+	f.StringVar(&id.SourceRef, "source-ref", "", "source ref the certificate must name: a full ref (refs/tags/v*) or a branch name (main = refs/heads/main); glob")
+	f.StringVar(&id.SourceDigest, "source-digest", "", "source commit the certificate must name")
+	f.StringVar(&id.SignerWorkflow, "signer-workflow", "", "build signer the certificate must name: OWNER/REPO/.github/workflows/FILE[@REF] (GitLab GROUP/PROJECT//PATH), or a path in --github/--gitlab's repository; glob")
+	f.StringVar(&id.RunnerEnvironment, "runner-environment", "", "runner environment the certificate must name (github-hosted, gitlab-hosted), or !VALUE to deny one (!self-hosted)")
+	f.StringVar(&id.Trigger, "trigger", "", "build trigger the certificate must name (push, release, web, ...), exact or glob")
 	f.StringVar(&id.GitHub, "github", "", "shorthand: GitHub Actions issuer and source repository https://github.com/OWNER/REPO")
 	f.StringVar(&id.GitLab, "gitlab", "", "shorthand: GitLab issuer and source repository GROUP/PROJECT on --gitlab-url")
 	f.StringVar(&id.GitLabURL, "gitlab-url", "", "GitLab instance for --gitlab (default https://gitlab.com)")
@@ -163,7 +201,7 @@ func compilePolicy(env Env, cfg verifyConfig) (*verify.Compiled, error) {
 	if cfg.PolicyFile != "" {
 		var err error
 		if p, err = verify.ReadPolicy(inDir(env, cfg.PolicyFile)); err != nil {
-			return nil, fmt.Errorf("--policy: %w", err)
+			return nil, &ExitError{Code: 2, Err: fmt.Errorf("--policy: %w", err)}
 		}
 	}
 	flags := cfg.Policy
@@ -171,20 +209,25 @@ func compilePolicy(env Env, cfg verifyConfig) (*verify.Compiled, error) {
 		flags.Provenance.PredicateType = "" // the flag's default does not override the file
 	}
 	var opts []verify.CompileOption
-	if cfg.Sigstore == "local" && cfg.TrustedRoot == "" {
+	switch {
+	case cfg.PublicKey != "":
+		opts = append(opts, verify.WithTrustedKey())
+	case cfg.Sigstore == "local" && cfg.TrustedRoot == "":
 		opts = append(opts, verify.WithDefaultIdentity(verify.LocalDefault()))
 	}
-	if cfg.PublicKey != "" {
-		opts = append(opts, verify.WithTrustedKey())
-	}
 	c, err := p.Merge(flags).Compile(opts...)
+	if err == nil {
+		return c, nil
+	}
+	msg := err.Error()
+	var pe *verify.PolicyError
+	if errors.As(err, &pe) {
+		msg = pe.Describe(flagName(cfg.PolicyFile))
+	}
 	if errors.Is(err, verify.ErrNoIdentityPolicy) {
-		return nil, &ExitError{Code: 2, Err: fmt.Errorf("%w; %s", err, errIdentityFlags)}
+		msg += "; " + errIdentityFlags
 	}
-	if err != nil {
-		return nil, &ExitError{Code: 2, Err: err}
-	}
-	return c, nil
+	return nil, &ExitError{Code: 2, Err: errors.New(msg)}
 }
 
 // loadVerifier reads the trusted root once: --trusted-root, else --sigstore's.

@@ -36,9 +36,9 @@ func TestPlatforms(t *testing.T) {
 			Shorthands: verify.Shorthands{GitLab: demoRepo}, SourceRef: "refs/heads/*", SignerWorkflow: demoRepo + "//.gitlab-ci.yml",
 			RunnerEnvironment: "gitlab-hosted", Trigger: "push"}}, "gitlab.yaml"},
 		{"kubernetes shorthand", localsigstore.PresetKubernetes, verify.Policy{Identity: verify.Identity{Issuer: k8s,
-			Shorthands:       verify.Shorthands{KubernetesNamespace: "signet-builds", ServiceAccount: "signet"},
-			SourceRepository: "https://github.com/" + demoRepo, SignerWorkflow: "signet-builds/signet"},
-			Provenance: verify.Provenance{BuildType: provenance.TektonBuildType}}, "kubernetes.yaml"},
+			Shorthands: verify.Shorthands{KubernetesNamespace: "signet-builds", ServiceAccount: "signet"}},
+			Provenance: verify.Provenance{BuildType: provenance.TektonBuildType,
+				BuilderID: "https://kubernetes.io/namespaces/signet-builds/serviceaccounts/signet"}}, "kubernetes.yaml"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

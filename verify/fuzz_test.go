@@ -68,16 +68,34 @@ func FuzzParsePolicy(f *testing.F) {
 	f.Add([]byte("version: 2\n"))
 	f.Add([]byte("{\"identity\": {\"issuerRegexp\": \"(\"}}"))
 	f.Add([]byte("identity: [1, 2]\n"))
+	f.Add([]byte("identity:\n  sourceRef: refs/tags/v*\n  sourceref: main\n"))
+	f.Add([]byte("{\"identity\": {\"github\": \"o/r\", \"github\": \"o/evil\"}}"))
+	f.Add([]byte("identity:\n  issuer: https://i.example\n  signerWorkflow: o/r/.github/workflows/x.yml@refs/tags/v*\n"))
+	f.Add([]byte("identity:\n  issuerRegexp: '^https://i\\.example/.*$'\n  identityRegexp: '^a|b$'\n"))
+	f.Add([]byte("x: &a {github: o/r}\nidentity: *a\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := ParsePolicy(b)
 		if err != nil {
-			if !errors.Is(err, ErrInvalidPolicy) {
+			var pe *PolicyError
+			if !errors.Is(err, ErrInvalidPolicy) || !errors.As(err, &pe) {
 				t.Fatalf("error %v does not wrap ErrInvalidPolicy", err)
 			}
 			return
 		}
-		if _, err := p.Compile(); err != nil && !errors.Is(err, ErrNoIdentityPolicy) && !errors.Is(err, ErrInvalidPolicy) {
-			t.Fatalf("an accepted policy fails to compile with %v", err)
+		c, err := p.Compile()
+		if err != nil {
+			if !errors.Is(err, ErrNoIdentityPolicy) && !errors.Is(err, ErrInvalidPolicy) {
+				t.Fatalf("an accepted policy fails to compile with %v", err)
+			}
+			return
+		}
+		// A compiled policy pins an issuer and an identity the certificate binds.
+		id := c.Policy.Identity
+		if id.Issuer == "" && c.issuer == nil {
+			t.Fatalf("compiled without an issuer: %+v", id)
+		}
+		if id.Subject == "" && c.subject == nil && c.repo == "" && !c.signer.bindsRepository() {
+			t.Fatalf("compiled without a bound identity: %+v", id)
 		}
 	})
 }

@@ -37,57 +37,59 @@ func SignerOf(s certificate.Summary) Signer {
 	}
 }
 
-// value is a field value and where it came from.
-type value struct{ v, from string }
-
-// certOr prefers the certificate's value and falls back to the signed predicate's, so one
-// policy also reads Kubernetes certificates, which carry no source extensions.
-func certOr(cert, pred string) value {
-	if cert != "" || pred == "" {
-		return value{cert, "certificate"}
-	}
-	return value{pred, "signed provenance"}
-}
-
-// matchIdentity checks the signer against the identity policy. It returns nil on a match.
-func (c *Compiled) matchIdentity(s Signer, f Facts) *Failure {
+// matchIdentity checks the certificate's fields, and only those, against the identity policy.
+// It returns nil on a match.
+func (c *Compiled) matchIdentity(s Signer) *Failure {
 	id := c.Policy.Identity
-	if f := matchExactOrRegexp("issuer", id.Issuer, c.issuer, s.Issuer); f != nil {
+	if f := matchExactOrRegexp("issuer", id.Issuer, c.issuer, id.IssuerRegexp, s.Issuer); f != nil {
 		return f
 	}
-	if f := matchExactOrRegexp("identity (certificate SAN)", id.Subject, c.subject, s.Identity); f != nil {
+	if f := matchExactOrRegexp("identity (certificate SAN)", id.Subject, c.subject, id.SubjectRegexp, s.Identity); f != nil {
 		return f
 	}
 	checks := []struct {
-		field, want string
-		got         value
-		ok          func(want, got string) bool
+		field, want, got string
+		ok               func(got string) bool
 	}{
-		{"source repository", id.SourceRepository, certOr(s.SourceRepository, f.SourceRepo), matchRepo},
-		{"source ref", id.SourceRef, certOr(s.SourceRef, f.Ref), matchRef},
-		{"source digest", id.SourceDigest, certOr(s.SourceDigest, f.Commit), matchCommit},
-		{"signer workflow", id.SignerWorkflow, value{signerOf(s), "certificate"}, matchSigner},
-		{"runner environment", id.RunnerEnvironment, certOr(s.RunnerEnvironment, f.RunnerEnvironment), matchRunner},
-		{"trigger", id.Trigger, certOr(s.Trigger, f.Trigger), matchGlob},
+		{"source repository", c.repo, s.SourceRepository, func(got string) bool { return matchGlob(c.repo, got) }},
+		{"source ref", c.ref, s.SourceRef, func(got string) bool { return matchGlob(c.ref, got) }},
+		{"source digest", c.digest, s.SourceDigest, func(got string) bool { return strings.EqualFold(c.digest, got) }},
+		{"signer workflow", c.signer.String(), s.SignerWorkflow, c.signer.match},
+		{"runner environment", id.RunnerEnvironment, s.RunnerEnvironment, func(got string) bool { return matchRunner(id.RunnerEnvironment, got) }},
+		{"trigger", id.Trigger, s.Trigger, func(got string) bool { return matchGlob(id.Trigger, got) }},
 	}
 	for _, ch := range checks {
-		if ch.want == "" || ch.ok(ch.want, ch.got.v) {
-			continue
+		switch {
+		case ch.want == "":
+		case ch.got == "":
+			return mismatch(CheckIdentity, ch.field, ch.want, "", unboundReason(s, ch.field))
+		case !ch.ok(ch.got):
+			return mismatch(CheckIdentity, ch.field, ch.want, ch.got, "value from the certificate")
 		}
-		if ch.got.v == "" {
-			return mismatch(CheckIdentity, ch.field, ch.want, "", "the certificate has no "+ch.field+" and the signed provenance names none")
-		}
-		return mismatch(CheckIdentity, ch.field, ch.want, ch.got.v, "value from the "+ch.got.from)
 	}
 	return nil
 }
 
-func matchExactOrRegexp(field, exact string, re *regexp.Regexp, got string) *Failure {
+// unboundReason explains a certificate without the field a policy requires, and names the
+// certificate fields that do bind that kind of signer.
+func unboundReason(s Signer, field string) string {
+	const never = "; the signed provenance never stands in for a certificate field"
+	switch {
+	case strings.HasPrefix(s.Identity, "https://kubernetes.io/namespaces/"):
+		return "the certificate does not bind a " + field + ": a Kubernetes certificate binds only the issuer and the " +
+			"service account (namespace and name)" + never
+	case s.SignerWorkflow == "" && strings.Contains(s.Identity, "@") && !strings.Contains(s.Identity, "://"):
+		return "the certificate does not bind a " + field + ": an email certificate binds only the issuer and the email address" + never
+	}
+	return "the certificate does not bind a " + field + never
+}
+
+func matchExactOrRegexp(field, exact string, re *regexp.Regexp, expr, got string) *Failure {
 	switch {
 	case exact != "" && exact != got:
 		return mismatch(CheckIdentity, field, exact, got, "")
 	case re != nil && !re.MatchString(got):
-		return mismatch(CheckIdentity, field, "matching "+re.String(), got, "")
+		return mismatch(CheckIdentity, field, "matching "+expr, got, "")
 	}
 	return nil
 }
@@ -157,17 +159,13 @@ func matchGlob(pattern, got string) bool {
 	return err == nil && ok
 }
 
-// normRepo drops what differs between spellings of one repository URI.
+// normRepo drops what differs between spellings of one repository URI in a predicate.
 func normRepo(s string) string {
 	s = strings.TrimPrefix(s, "git+")
 	if i := strings.Index(s, "@"); i > strings.Index(s, "://")+2 && strings.Contains(s, "://") {
 		s = s[:i]
 	}
 	return strings.TrimSuffix(strings.TrimRight(s, "/"), ".git")
-}
-
-func matchRepo(pattern, got string) bool {
-	return got != "" && matchGlob(normRepo(pattern), normRepo(got))
 }
 
 func sameRepo(a, b string) bool { return normRepo(a) == normRepo(b) }
@@ -182,30 +180,12 @@ func shortRef(ref string) string {
 	return ref
 }
 
-// matchRef matches a full ref pattern against the full ref and a short one against the
-// branch or tag name.
-func matchRef(pattern, got string) bool {
-	if strings.HasPrefix(pattern, "refs/") {
-		return matchGlob(pattern, got)
-	}
-	if strings.HasPrefix(got, "refs/") && shortRef(got) == got {
-		return false // refs/pull/… and the like only match a full pattern
-	}
-	return matchGlob(pattern, shortRef(got))
-}
-
+// sameRef compares a certificate's ref with a predicate's, which may be a short name.
 func sameRef(a, b string) bool {
 	if strings.HasPrefix(a, "refs/") && strings.HasPrefix(b, "refs/") {
 		return a == b
 	}
 	return shortRef(a) == shortRef(b)
-}
-
-func matchCommit(want, got string) bool {
-	for _, p := range []string{"sha1:", "gitCommit:"} {
-		want = strings.TrimPrefix(want, p)
-	}
-	return got != "" && strings.EqualFold(want, got)
 }
 
 // matchRunner matches a runner environment, or denies one with a leading '!'. A certificate
@@ -218,79 +198,6 @@ func matchRunner(want, got string) bool {
 		return got != deny
 	}
 	return got == want
-}
-
-// signerOf is the build signer URI, or the SAN for certificates that have none (Kubernetes).
-func signerOf(s Signer) string {
-	if s.SignerWorkflow != "" {
-		return s.SignerWorkflow
-	}
-	return s.Identity
-}
-
-var k8sSA = regexp.MustCompile(`^namespaces/([^/]+)/serviceaccounts/([^/]+)$`)
-
-// signerForms are the spellings a signer workflow pattern may use: the full URI, the URI
-// without its @ref, and for Kubernetes NAMESPACE/SA. path is the URI's path without scheme,
-// host and @ref.
-func signerForms(uri string) (forms []string, path string) {
-	forms = []string{uri}
-	noRef := uri
-	if i := strings.LastIndex(uri, "@"); i > 0 && strings.Contains(uri, "://") {
-		noRef = uri[:i]
-		forms = append(forms, noRef)
-	}
-	path = noRef
-	if _, rest, ok := strings.Cut(noRef, "://"); ok {
-		_, path, _ = strings.Cut(rest, "/")
-	}
-	path = collapseSlashes(path)
-	forms = append(forms, path)
-	if m := k8sSA.FindStringSubmatch(path); m != nil {
-		forms = append(forms, m[1]+"/"+m[2])
-	}
-	return forms, path
-}
-
-// collapseSlashes turns "//" into "/" except after a URI scheme (GitLab's signer URIs hold
-// "project//.gitlab-ci.yml").
-func collapseSlashes(s string) string {
-	scheme, rest, ok := strings.Cut(s, "://")
-	if !ok {
-		scheme, rest = "", s
-	}
-	for strings.Contains(rest, "//") {
-		rest = strings.ReplaceAll(rest, "//", "/")
-	}
-	if ok {
-		return scheme + "://" + rest
-	}
-	return rest
-}
-
-// matchSigner matches a signer workflow pattern against any spelling of the signer, or
-// against a trailing part of its path (".github/workflows/release.yml", ".gitlab-ci.yml").
-func matchSigner(pattern, got string) bool {
-	if got == "" {
-		return false
-	}
-	pattern = collapseSlashes(pattern)
-	forms, p := signerForms(collapseSlashes(got))
-	for _, f := range forms {
-		if matchGlob(pattern, f) {
-			return true
-		}
-	}
-	if strings.Contains(pattern, "://") {
-		return false
-	}
-	segs := strings.Split(p, "/")
-	for i := 1; i < len(segs); i++ {
-		if matchGlob(pattern, strings.Join(segs[i:], "/")) {
-			return true
-		}
-	}
-	return false
 }
 
 // builderOf is what a predicate's builder id must equal: the build signer URI (GitHub, GitLab)
@@ -308,4 +215,247 @@ func builderOf(s Signer) string {
 // sameInvocation compares invocation ids, ignoring a trailing slash.
 func sameInvocation(cert, pred string) bool {
 	return strings.TrimRight(cert, "/") == strings.TrimRight(pred, "/")
+}
+
+// globChars are path.Match's metacharacters.
+const globChars = `*?[\`
+
+// literalPrefix is the part of a glob before its first metacharacter.
+func literalPrefix(glob string) string {
+	if i := strings.IndexAny(glob, globChars); i >= 0 {
+		return glob[:i]
+	}
+	return glob
+}
+
+// compileAnchored compiles a regular expression the policy writes ^...$ so that it must match
+// the whole value. It is compiled as ^(?:expr)$, so an alternation inside cannot escape the
+// anchors ("^a|b$" matches only "a" and "b").
+func compileAnchored(field, expr string) (*regexp.Regexp, error) {
+	if expr == "" {
+		return nil, nil
+	}
+	if _, err := regexp.Compile(expr); err != nil {
+		return nil, policyErr(ErrInvalidPolicy, field+" %q: %v", expr, err)
+	}
+	if !strings.HasPrefix(expr, "^") || !anchoredEnd(expr) {
+		return nil, policyErr(ErrInvalidPolicy, field+" %q is not anchored: write it ^...$, it must match the whole value", expr)
+	}
+	return regexp.Compile(`^(?:` + expr + `)$`)
+}
+
+// anchoredEnd reports whether expr ends with an unescaped '$'.
+func anchoredEnd(expr string) bool {
+	if !strings.HasSuffix(expr, "$") {
+		return false
+	}
+	n := 0
+	for i := len(expr) - 2; i >= 0 && expr[i] == '\\'; i-- {
+		n++
+	}
+	return n%2 == 0
+}
+
+// checkIssuerRegexp insists that an issuer regexp fixes the issuer's scheme and host
+// literally: every issuer it matches starts with SCHEME://HOST followed by '/' or ':', or it is
+// a literal. "^https://token\.actions\.githubusercontent\.com.*$" is refused (it matches
+// "https://token.actions.githubusercontent.com.evil").
+func checkIssuerRegexp(expr string) error {
+	if expr == "" {
+		return nil
+	}
+	prefix, complete := regexp.MustCompile(expr).LiteralPrefix()
+	scheme, rest, ok := strings.Cut(prefix, "://")
+	host := rest
+	if i := strings.IndexAny(rest, "/:"); i >= 0 {
+		host = rest[:i]
+	} else if !complete {
+		host = ""
+	}
+	if !ok || scheme == "" || host == "" || strings.ContainsAny(host, "@?#") {
+		return policyErr(ErrInvalidPolicy, "{identity.issuerRegexp} %q does not fix the issuer's scheme and host: it must "+
+			"begin ^SCHEME://HOST/ or ^SCHEME://HOST: with every character literal (escape the dots), or give {identity.issuer}", expr)
+	}
+	return nil
+}
+
+var (
+	repoPattern = regexp.MustCompile(`^[a-z][a-z0-9+.-]*://[^/@\s?#]+/[^/\s]+/[^\s@#]+$`)
+	repoLiteral = regexp.MustCompile(`^[a-z][a-z0-9+.-]*://[^/]+/[^/]+/`)
+)
+
+// normRepoPattern drops what differs between spellings of a repository in a policy: git+,
+// a trailing '/' and .git.
+func normRepoPattern(s string) string {
+	s = strings.TrimPrefix(s, "git+")
+	return strings.TrimSuffix(strings.TrimRight(s, "/"), ".git")
+}
+
+// compileRepository checks a source repository pattern: a URI SCHEME://HOST/OWNER/REPO,
+// exact, or a glob whose scheme, host and owner are literal.
+func compileRepository(s string) (string, error) {
+	if err := checkGlob("{identity.sourceRepository}", s); err != nil {
+		return "", err
+	}
+	n := normRepoPattern(s)
+	if !repoPattern.MatchString(n) {
+		return "", policyErr(ErrInvalidPolicy, "{identity.sourceRepository} %q: expected a repository URI such as https://github.com/OWNER/REPO", s)
+	}
+	if strings.ContainsAny(n, globChars) && !repoLiteral.MatchString(literalPrefix(n)) {
+		return "", policyErr(ErrInvalidPolicy, "{identity.sourceRepository} %q: a pattern must fix the scheme, host and owner "+
+			"literally (https://github.com/OWNER/*)", s)
+	}
+	return n, nil
+}
+
+// repoPath is OWNER/REPO (GROUP/…/PROJECT) of an exact repository URI, "" for a pattern.
+func repoPath(repo string) string {
+	if repo == "" || strings.ContainsAny(repo, globChars) {
+		return ""
+	}
+	_, rest, _ := strings.Cut(repo, "://")
+	_, p, _ := strings.Cut(rest, "/")
+	return p
+}
+
+// compileRef turns a ref pattern into the full ref pattern it matches: refs/... as given, an
+// exact branch name NAME as refs/heads/NAME. A short name with a glob (v*) is refused as
+// ambiguous; tags are only ever matched by refs/tags/....
+func compileRef(field, s string) (string, error) {
+	if err := checkGlob(field, s); err != nil {
+		return "", err
+	}
+	switch {
+	case strings.ContainsAny(s, " \t\n\r") || strings.HasPrefix(s, "/") || s == "refs/" || strings.Contains(s, "//"):
+		return "", policyErr(ErrInvalidPolicy, field+" %q: expected a full ref (refs/tags/v*) or a branch name (main)", s)
+	case strings.HasPrefix(s, "refs/"):
+		return s, nil
+	}
+	for _, p := range []string{"heads/", "tags/", "pull/", "remotes/"} {
+		if strings.HasPrefix(s, p) {
+			return "", policyErr(ErrInvalidPolicy, field+" %q is ambiguous: write the full ref refs/%s", s, s)
+		}
+	}
+	if strings.ContainsAny(s, globChars) {
+		return "", policyErr(ErrInvalidPolicy, field+" %q is a short name with a pattern, which is ambiguous: write "+
+			"refs/heads/%s for branches or refs/tags/%s for tags", s, s, s)
+	}
+	return "refs/heads/" + s, nil
+}
+
+var hexDigest = regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
+
+// compileDigest checks a source commit: 40 or 64 hex digits, optionally sha1: or gitCommit:.
+func compileDigest(s string) (string, error) {
+	d := strings.ToLower(s)
+	for _, p := range []string{"sha1:", "gitcommit:"} {
+		d = strings.TrimPrefix(d, p)
+	}
+	if !hexDigest.MatchString(d) {
+		return "", policyErr(ErrInvalidPolicy, "{identity.sourceDigest} %q: expected a commit, 40 or 64 hexadecimal digits", s)
+	}
+	return d, nil
+}
+
+// signerPattern matches a build signer URI (certificate extension 1.9). A URI pattern is
+// matched against the URI without its @REF; a path pattern against the URI's path after the
+// host ("o/r/.github/workflows/release.yml", GitLab "g/p//.gitlab-ci.yml"). ref, when set, is
+// matched against the part after the last '@'.
+type signerPattern struct {
+	uri   bool
+	paths []string // alternatives; the first is the one shown
+	ref   string
+	binds bool // the pattern fixes a repository literally
+}
+
+// String is the pattern in its whole form, as the policy applied shows it.
+func (s signerPattern) String() string {
+	if len(s.paths) == 0 {
+		return ""
+	}
+	if s.ref == "" {
+		return s.paths[0]
+	}
+	return s.paths[0] + "@" + s.ref
+}
+
+func (s signerPattern) bindsRepository() bool { return s.binds }
+
+// match reports whether a build signer URI matches.
+func (s signerPattern) match(uri string) bool {
+	body, ref := uri, ""
+	if i := strings.LastIndex(uri, "@"); i >= 0 {
+		body, ref = uri[:i], uri[i+1:]
+	}
+	if s.ref != "" && !matchGlob(s.ref, ref) {
+		return false
+	}
+	if !s.uri {
+		_, rest, ok := strings.Cut(body, "://")
+		if !ok {
+			return false
+		}
+		if _, body, ok = strings.Cut(rest, "/"); !ok {
+			return false
+		}
+	}
+	for _, p := range s.paths {
+		if matchGlob(p, body) {
+			return true
+		}
+	}
+	return false
+}
+
+// compileSigner reads a signer workflow: a full URI, a whole path OWNER/REPO/PATH (with
+// /.github/ or GitLab's // after the repository, or starting with the policy's repository),
+// or a path inside the policy's repository (repo, "" when the policy names none exactly).
+// partial accepts a path inside a repository the policy does not name yet (a policy file
+// that flags complete).
+func compileSigner(s, repo string, gitlab, partial bool) (signerPattern, error) {
+	const field = "{identity.signerWorkflow}"
+	if err := checkGlob(field, s); err != nil {
+		return signerPattern{}, err
+	}
+	body, ref := s, ""
+	if i := strings.LastIndex(s, "@"); i >= 0 {
+		body, ref = s[:i], s[i+1:]
+		var err error
+		if ref, err = compileRef(field+" ref", ref); err != nil {
+			return signerPattern{}, err
+		}
+	}
+	if strings.ContainsAny(body, " \t\n\r") || body == "" || strings.HasPrefix(body, "/") {
+		return signerPattern{}, policyErr(ErrInvalidPolicy, field+" %q: expected OWNER/REPO/.github/workflows/FILE[@REF], "+
+			"a path inside the policy's repository, or a full URI", s)
+	}
+	if scheme, rest, ok := strings.Cut(body, "://"); ok {
+		host, p, _ := strings.Cut(rest, "/")
+		if scheme == "" || host == "" || strings.ContainsAny(scheme+host, globChars) || p == "" {
+			return signerPattern{}, policyErr(ErrInvalidPolicy, field+" %q: a URI must fix its scheme and host", s)
+		}
+		return signerPattern{uri: true, paths: []string{body}, ref: ref, binds: bindsOwnerRepo(p)}, nil
+	}
+	whole := repo != "" && strings.HasPrefix(body, repo+"/") || strings.Contains(body, "/.github/") || strings.Contains(body, "//")
+	switch {
+	case whole:
+		return signerPattern{paths: []string{body}, ref: ref, binds: bindsOwnerRepo(body)}, nil
+	case repo == "" && partial:
+		return signerPattern{paths: []string{body}, ref: ref}, nil
+	case repo == "":
+		return signerPattern{}, policyErr(ErrNoIdentityPolicy, field+" %q is a path inside a repository, and the policy names "+
+			"no repository exactly: add {identity.github} OWNER/REPO (or {identity.gitlab}, or an exact {identity.sourceRepository}), "+
+			"or write the whole path: OWNER/REPO/.github/workflows/FILE, GitLab GROUP/PROJECT//PATH", s)
+	}
+	gh, gl := repo+"/"+body, repo+"//"+body
+	if gitlab {
+		gh, gl = gl, gh
+	}
+	return signerPattern{paths: []string{gh, gl}, ref: ref, binds: true}, nil
+}
+
+// bindsOwnerRepo reports whether a path pattern's first two segments are literal.
+func bindsOwnerRepo(p string) bool {
+	segs := strings.SplitN(literalPrefix(p), "/", 3)
+	return len(segs) == 3 && segs[0] != "" && segs[1] != ""
 }

@@ -37,6 +37,11 @@ var (
 	tektonFacts = Facts{Platform: "tekton", SourceRepo: "https://github.com/o/r", Commit: "abc", BuilderID: "https://kubernetes.io/namespaces/builds/serviceaccounts/signet"}
 )
 
+func withIssuer(s Signer, iss string) Signer {
+	s.Issuer = iss
+	return s
+}
+
 func compile(t *testing.T, id Identity, prov Provenance) *Compiled {
 	t.Helper()
 	c, err := Policy{Identity: id, Provenance: prov}.Compile()
@@ -61,7 +66,7 @@ func TestMatchIdentity(t *testing.T) {
 	}{
 		{"github shorthand", Identity{Shorthands: gh}, githubSigner, Facts{}, ""},
 		{"github tag glob", Identity{Shorthands: gh, SourceRef: "refs/tags/v1.*"}, githubSigner, Facts{}, ""},
-		{"github short tag glob", Identity{Shorthands: gh, SourceRef: "v*"}, githubSigner, Facts{}, ""},
+		{"a short name is a branch, never a tag", Identity{Shorthands: gh, SourceRef: "v1.2.0"}, githubSigner, Facts{}, "source ref"},
 		{"github wrong branch", Identity{Shorthands: gh, SourceRef: "main"}, githubSigner, Facts{}, "source ref"},
 		{"github workflow path", Identity{Shorthands: gh, SignerWorkflow: ".github/workflows/release.yml"}, githubSigner, Facts{}, ""},
 		{"github workflow with repo", Identity{Shorthands: gh, SignerWorkflow: "o/r/.github/workflows/release.yml"}, githubSigner, Facts{}, ""},
@@ -70,20 +75,24 @@ func TestMatchIdentity(t *testing.T) {
 		{"github deny self-hosted", Identity{Shorthands: gh, RunnerEnvironment: "!self-hosted"}, githubSigner, Facts{}, ""},
 		{"github trigger", Identity{Shorthands: gh, Trigger: "release"}, githubSigner, Facts{}, "trigger"},
 		{"github digest", Identity{Shorthands: gh, SourceDigest: "5D3C6E0F2B9A8C7D6E5F4A3B2C1D0E9F8A7B6C5D"}, githubSigner, Facts{}, ""},
-		{"github other digest", Identity{Shorthands: gh, SourceDigest: "0000"}, githubSigner, Facts{}, "source digest"},
+		{"github other digest", Identity{Shorthands: gh, SourceDigest: "0000000000000000000000000000000000000000"}, githubSigner, Facts{}, "source digest"},
 		{"github other repo", Identity{Shorthands: Shorthands{GitHub: "o/other"}}, githubSigner, Facts{}, "source repository"},
 		{"github wrong issuer", Identity{Shorthands: gl}, githubSigner, Facts{}, "issuer"},
+		{"issuer look-alike suffix", Identity{Shorthands: gh}, withIssuer(githubSigner, GitHubIssuer+".evil"), Facts{}, "issuer"},
+		{"issuer look-alike trailing slash", Identity{Shorthands: gh}, withIssuer(githubSigner, GitHubIssuer+"/"), Facts{}, "issuer"},
+		{"issuer look-alike http", Identity{Shorthands: gh}, withIssuer(githubSigner, "http://token.actions.githubusercontent.com"), Facts{}, "issuer"},
+		{"issuer look-alike case", Identity{Shorthands: gh}, withIssuer(githubSigner, "https://Token.actions.githubusercontent.com"), Facts{}, "issuer"},
 		{"gitlab shorthand", Identity{Shorthands: gl, SourceRef: "main"}, gitlabSigner, Facts{}, ""},
 		{"gitlab config path", Identity{Shorthands: gl, SignerWorkflow: ".gitlab-ci.yml"}, gitlabSigner, Facts{}, ""},
 		{"gitlab config with project", Identity{Shorthands: gl, SignerWorkflow: "g/p//.gitlab-ci.yml"}, gitlabSigner, Facts{}, ""},
 		{"gitlab denies self-hosted", Identity{Shorthands: gl, RunnerEnvironment: "!self-hosted"}, gitlabSigner, Facts{}, "runner environment"},
-		{"gitlab identity regexp", Identity{Shorthands: gl, SubjectRegexp: `^https://gitlab\.com/g/p//`}, gitlabSigner, Facts{}, ""},
+		{"gitlab identity regexp", Identity{Shorthands: gl, SubjectRegexp: `^https://gitlab\.com/g/p//.*$`}, gitlabSigner, Facts{}, ""},
 		{"gitlab identity", Identity{Shorthands: gl, Subject: "https://gitlab.com/g/p//other.yml@refs/heads/main"}, gitlabSigner, Facts{}, "identity (certificate SAN)"},
 		{"kubernetes shorthand", Identity{Issuer: gke, Shorthands: k8s}, k8sSigner, tektonFacts, ""},
 		{"kubernetes other account", Identity{Issuer: gke, Shorthands: Shorthands{KubernetesNamespace: "builds", ServiceAccount: "x"}}, k8sSigner, tektonFacts, "identity (certificate SAN)"},
-		{"kubernetes signer NS/SA", Identity{Issuer: gke, SignerWorkflow: "builds/signet"}, k8sSigner, tektonFacts, ""},
-		{"kubernetes issuer regexp", Identity{IssuerRegexp: `^https://container\.googleapis\.com/`, Shorthands: k8s}, k8sSigner, tektonFacts, ""},
-		{"kubernetes repository from provenance", Identity{Issuer: gke, Shorthands: k8s, SourceRepository: "https://github.com/o/r"}, k8sSigner, tektonFacts, ""},
+		{"kubernetes certificates have no build signer", Identity{Issuer: gke, Shorthands: k8s, SignerWorkflow: "o/r/.github/workflows/release.yml"}, k8sSigner, tektonFacts, "signer workflow"},
+		{"kubernetes issuer regexp", Identity{IssuerRegexp: `^https://container\.googleapis\.com/.*$`, Shorthands: k8s}, k8sSigner, tektonFacts, ""},
+		{"kubernetes: the provenance's repository is no identity", Identity{Issuer: gke, Shorthands: k8s, SourceRepository: "https://github.com/o/r"}, k8sSigner, tektonFacts, "source repository"},
 		{"kubernetes other repository", Identity{Issuer: gke, Shorthands: k8s, SourceRepository: "https://github.com/o/x"}, k8sSigner, tektonFacts, "source repository"},
 		{"kubernetes has no runner environment", Identity{Issuer: gke, Shorthands: k8s, RunnerEnvironment: "!self-hosted"}, k8sSigner, tektonFacts, "runner environment"},
 		{"kubernetes has no ref anywhere", Identity{Issuer: gke, Shorthands: k8s, SourceRef: "main"}, k8sSigner, tektonFacts, "source ref"},
@@ -91,7 +100,7 @@ func TestMatchIdentity(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := compile(t, tt.id, Provenance{}).matchIdentity(tt.signer, tt.facts)
+			f := compile(t, tt.id, Provenance{}).matchIdentity(tt.signer)
 			switch {
 			case tt.field == "" && f != nil:
 				t.Errorf("rejected: %v", f)

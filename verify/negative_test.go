@@ -134,15 +134,15 @@ func negativeCases() []negCase {
 		{"wrong identity (SAN)", "identity (certificate SAN): expected", policyCase(func(p *verify.Policy) {
 			p.Identity.Subject = "https://github.com/signet-ci/signet-demo/.github/workflows/ci.yml@refs/heads/main"
 		})},
-		{"wrong identity regexp", `identity (certificate SAN): expected "matching ^https://github\\.com/other/"`, policyCase(func(p *verify.Policy) {
-			p.Identity.SubjectRegexp = `^https://github\.com/other/`
+		{"wrong identity regexp", `identity (certificate SAN): expected "matching ^https://github\\.com/other/.*$"`, policyCase(func(p *verify.Policy) {
+			p.Identity.SubjectRegexp = `^https://github\.com/other/.*$`
 		})},
 		{"wrong source repository", `source repository: expected "https://github.com/signet-ci/other"`, policyCase(func(p *verify.Policy) { p.Identity.GitHub = "signet-ci/other" })},
-		{"wrong source ref", `source ref: expected "v*", found "refs/heads/main"`, policyCase(func(p *verify.Policy) { p.Identity.SourceRef = "v*" })},
+		{"wrong source ref", `source ref: expected "refs/tags/v*", found "refs/heads/main"`, policyCase(func(p *verify.Policy) { p.Identity.SourceRef = "refs/tags/v*" })},
 		{"wrong source digest", `source digest: expected "0123456789abcdef0123456789abcdef01234567"`, policyCase(func(p *verify.Policy) {
 			p.Identity.SourceDigest = "0123456789abcdef0123456789abcdef01234567"
 		})},
-		{"wrong signer workflow", `signer workflow: expected ".github/workflows/ci.yml"`, policyCase(func(p *verify.Policy) { p.Identity.SignerWorkflow = ".github/workflows/ci.yml" })},
+		{"wrong signer workflow", `signer workflow: expected "signet-ci/signet-demo/.github/workflows/ci.yml"`, policyCase(func(p *verify.Policy) { p.Identity.SignerWorkflow = ".github/workflows/ci.yml" })},
 		{"self-hosted runner denied", `runner environment: expected "!self-hosted", found "self-hosted"`, signedCase(
 			signOpts{claims: map[string]any{"runner_environment": "self-hosted"}}, func(p *verify.Policy) { p.Identity.RunnerEnvironment = "!self-hosted" }, nil)},
 		{"wrong trigger", `trigger: expected "release", found "push"`, policyCase(func(p *verify.Policy) { p.Identity.Trigger = "release" })},

@@ -133,3 +133,112 @@ func TestMerge(t *testing.T) {
 		t.Errorf("Merge (-want +got):\n%s", d)
 	}
 }
+
+func TestCompileSigner(t *testing.T) {
+	t.Parallel()
+	const gh = "https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1"
+	const gl = "https://gitlab.com/g/p//.gitlab-ci.yml@refs/heads/main"
+	tests := []struct {
+		name, pattern, repo string
+		gitlab              bool
+		uri                 string
+		match, binds        bool
+		err                 error
+	}{
+		{"relative in the repository", ".github/workflows/release.yml", "o/r", false, gh, true, true, nil},
+		{"relative, workflow of another repository", ".github/workflows/release.yml", "o/r", false,
+			"https://github.com/x/tools/.github/workflows/release.yml@refs/tags/v1", false, true, nil},
+		{"relative, suffix of another file", "release.yml", "o/r", false, "https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1", false, true, nil},
+		{"relative without a repository", ".github/workflows/release.yml", "", false, gh, false, false, ErrNoIdentityPolicy},
+		{"whole path", "o/r/.github/workflows/release.yml", "", false, gh, true, true, nil},
+		{"whole path of a reusable workflow", "x/tools/.github/workflows/release.yml", "o/r", false, gh, false, true, nil},
+		{"whole path, owner case", "O/r/.github/workflows/release.yml", "", false, gh, false, true, nil},
+		{"whole path with a ref glob", "o/r/.github/workflows/release.yml@refs/tags/v*", "", false, gh, true, true, nil},
+		{"whole path with a branch", "o/r/.github/workflows/release.yml@main", "", false, gh, false, true, nil},
+		{"whole path, glob owner", "*/r/.github/workflows/release.yml", "", false, gh, true, false, nil},
+		{"URI", "https://github.com/o/r/.github/workflows/release.yml", "", false, gh, true, true, nil},
+		{"URI on another host", "https://github.com.evil/o/r/.github/workflows/release.yml", "", false, gh, false, true, nil},
+		{"URI with a glob host", "https://*/o/r/.github/workflows/release.yml", "", false, gh, false, false, ErrInvalidPolicy},
+		{"gitlab relative", ".gitlab-ci.yml", "g/p", true, gl, true, true, nil},
+		{"gitlab whole", "g/p//.gitlab-ci.yml", "", false, gl, true, true, nil},
+		{"gitlab single slash is no whole path", "g/p/.gitlab-ci.yml", "", false, gl, false, false, ErrNoIdentityPolicy},
+		{"gitlab single slash in the repository", "g/p/.gitlab-ci.yml", "g/p", true, gl, false, true, nil},
+		{"gitlab relative never matches a deeper project", ".gitlab-ci.yml", "g", true, gl, false, true, nil},
+		{"leading slash", "/o/r/x.yml", "", false, gh, false, false, ErrInvalidPolicy},
+		{"short ref glob", "o/r/.github/workflows/release.yml@v*", "", false, gh, false, false, ErrInvalidPolicy},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := compileSigner(tt.pattern, tt.repo, tt.gitlab, false)
+			if !errors.Is(err, tt.err) {
+				t.Fatalf("compileSigner(%q, %q) error = %v, want %v", tt.pattern, tt.repo, err, tt.err)
+			}
+			if err != nil {
+				return
+			}
+			if got := s.match(tt.uri); got != tt.match {
+				t.Errorf("%s matches %s = %v, want %v", s, tt.uri, got, tt.match)
+			}
+			if s.bindsRepository() != tt.binds {
+				t.Errorf("%s binds a repository = %v, want %v", s, s.bindsRepository(), tt.binds)
+			}
+		})
+	}
+}
+
+func TestCompileAnchored(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, field, expr string
+		matches, misses   []string
+		err               bool
+	}{
+		{"literal issuer", "issuer", `^https://token\.actions\.githubusercontent\.com$`,
+			[]string{GitHubIssuer}, []string{GitHubIssuer + ".evil", GitHubIssuer + "/", "http://token.actions.githubusercontent.com"}, false},
+		{"issuer with a port", "issuer", LocalIssuerRegexp, []string{"http://127.0.0.1:80/oidc/github"}, []string{"http://127.0.0.1:80/oidc/github/x"}, false},
+		{"issuer open after the host", "issuer", `^https://token\.actions\.githubusercontent\.com.*$`, nil, nil, true},
+		{"issuer with an unescaped dot", "issuer", `^https://token.actions\.githubusercontent\.com/$`, nil, nil, true},
+		{"issuer alternation", "issuer", `^https://a\.example/$|^https://b\.example/$`, nil, nil, true},
+		{"issuer without scheme", "issuer", `^token\.actions\.githubusercontent\.com$`, nil, nil, true},
+		{"unanchored", "identity", `a@example\.com`, nil, nil, true},
+		{"escaped dollar is no anchor", "identity", `^a\$`, nil, nil, true},
+		{"escaped backslash then anchor", "identity", `^a\\$`, []string{`a\`}, []string{`a\b`}, false},
+		{"alternation stays inside the anchors", "identity", `^a|b$`, []string{"a", "b"}, []string{"ab", "xb", "ax"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			re, err := compileAnchored(tt.field, tt.expr)
+			if err == nil && tt.field == "issuer" {
+				err = checkIssuerRegexp(tt.expr)
+			}
+			if (err != nil) != tt.err {
+				t.Fatalf("error = %v, want error %v", err, tt.err)
+			}
+			for _, s := range tt.matches {
+				if !re.MatchString(s) {
+					t.Errorf("%s does not match %q", tt.expr, s)
+				}
+			}
+			for _, s := range tt.misses {
+				if re.MatchString(s) {
+					t.Errorf("%s matches %q", tt.expr, s)
+				}
+			}
+		})
+	}
+}
+
+func TestCompileRef(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"main": "refs/heads/main", "release/1.x": "refs/heads/release/1.x", "refs/tags/v*": "refs/tags/v*",
+		"refs/pull/*/merge": "refs/pull/*/merge", "v*": "", "tags/v1": "", "heads/main": "", "/main": "", "refs/": "", "ma in": "",
+	} {
+		got, err := compileRef("ref", in)
+		if want == "" && err == nil || want != "" && got != want {
+			t.Errorf("compileRef(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}

@@ -209,7 +209,7 @@ func (v *Verifier) checkPolicy(vb *Verified) (*Verified, Facts, *Failure) {
 		}
 	}
 	switch {
-	case vb.Certificate == nil && !v.policy.keyTrusted:
+	case vb.Certificate == nil && !v.policy.keyOnly:
 		return nil, Facts{}, &Failure{Check: CheckIdentity, Field: "certificate",
 			Reason: "the bundle is signed with a key, not a Fulcio certificate, and no public key is trusted"}
 	case vb.Certificate == nil:
@@ -219,10 +219,10 @@ func (v *Verifier) checkPolicy(vb *Verified) (*Verified, Facts, *Failure) {
 		return vb, facts, nil
 	case v.policy.keyOnly:
 		return nil, Facts{}, &Failure{Check: CheckIdentity, Field: "certificate",
-			Reason: "the bundle is signed with a certificate but the policy only trusts a public key and names no identity"}
+			Reason: "the bundle is signed with a certificate, but the policy pins a public key and names no certificate identity"}
 	}
-	s := SignerOf(*vb.Certificate)
-	if f := v.policy.matchIdentity(s, facts); f != nil {
+	// Identity is decided by the certificate alone; the predicate is only evidence that must agree.
+	if f := v.policy.matchIdentity(SignerOf(*vb.Certificate)); f != nil {
 		return nil, Facts{}, f
 	}
 	if f := matchConsistency(*vb.Certificate, facts); f != nil {
