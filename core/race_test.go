@@ -22,7 +22,9 @@ func TestCollectSymlinkSwapRace(t *testing.T) {
 	dist := filepath.Join(dir, "dist")
 	stop := make(chan struct{})
 	var swaps atomic.Int64
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		for i := 0; ; i++ {
 			select {
 			case <-stop:
@@ -46,7 +48,7 @@ func TestCollectSymlinkSwapRace(t *testing.T) {
 			swaps.Add(1)
 		}
 	}()
-	defer close(stop)
+	defer func() { close(stop); <-done }()
 	c, err := core.NewCollector(dir)
 	if err != nil {
 		t.Fatal(err)
