@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // ErrExists is returned when an output file is already present and overwriting was not asked.
@@ -217,6 +218,10 @@ func (o *Output) swap(stage string) error {
 		return syncDir(parent)
 	}
 	swapped, err := exchange(stage, o.real)
+	if errors.Is(err, syscall.EBUSY) || errors.Is(err, syscall.EXDEV) {
+		return fmt.Errorf("publishing output directory %q: %w: a run replaces it as a whole, which a mount point "+
+			"cannot be; give a directory inside it", o.dir, err)
+	}
 	if err != nil {
 		return fmt.Errorf("publishing output directory %q: %w", o.dir, err)
 	}
