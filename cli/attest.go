@@ -80,7 +80,7 @@ no token, a token is minted by the embedded local Sigstore.`,
 	f.StringVar(&cfg.Algorithm, "digest-algorithm", core.SHA256, "digest for files: sha256 or sha512")
 	f.IntVar(&cfg.MaxSubjects, "max-subjects", core.DefaultMaxSubjects, "subjects per statement; more are split into several statements signed with the same certificate")
 	f.StringVar(&cfg.OutputDir, "output-dir", "attestations", "directory for bundles, SBOMs and index.json")
-	f.BoolVar(&cfg.Force, "force", false, "replace files already present in --output-dir")
+	f.BoolVar(&cfg.Force, "force", false, "replace files already present in --output-dir (other files in it are kept)")
 	f.StringVar(&cfg.Sigstore, "sigstore", "public", "Sigstore to use: public (public-good instance), local (embedded), or a directory with trusted_root.json and signing_config.json")
 	f.StringVar(&cfg.StateDir, "state-dir", "", "state directory of the local Sigstore (default: $XDG_STATE_HOME/signet/localsigstore)")
 	f.StringVar(&cfg.Token, "identity-token", "", "OIDC identity token (prefer --identity-token-file or SIGSTORE_ID_TOKEN: flags show in process lists)")
@@ -156,13 +156,29 @@ func runAttest(ctx context.Context, env Env, cfg attestConfig) (*attestResult, e
 	if dir == "" {
 		dir = env.Dir
 	}
-	col, err := core.NewCollector(orDot(dir), core.WithAlgorithm(cfg.Algorithm))
+	col, err := core.NewCollector(orDot(dir), core.WithAlgorithm(cfg.Algorithm), core.WithOutputDir(cfg.OutputDir))
 	if err != nil {
 		return nil, err
 	}
+	outDir := cfg.OutputDir
+	if !filepath.IsAbs(outDir) {
+		outDir = filepath.Join(col.Base(), outDir)
+	}
+	if err := checkOutputDir(cfg.OutputDir, outDir, col.Base()); err != nil {
+		return nil, err
+	}
+	// Every refusal about the subjects comes before the output directory, the token or any
+	// Sigstore service is touched.
 	subjects, err := col.Collect(ctx, cfg.Inputs)
 	if err != nil {
 		return nil, err
+	}
+	out, err := core.NewOutput(outDir, cfg.Force)
+	if err != nil {
+		return nil, fmt.Errorf("--output-dir %q: %w", cfg.OutputDir, err)
+	}
+	for _, d := range out.Recovered() {
+		fmt.Fprintf(env.Stderr, "signet: removed %s, left by an interrupted run\n", core.PrintableName(d))
 	}
 	sess, err := openSession(ctx, env, cfg)
 	if err != nil {
@@ -174,19 +190,26 @@ func runAttest(ctx context.Context, env Env, cfg attestConfig) (*attestResult, e
 	if err != nil {
 		return nil, err
 	}
-	outDir := cfg.OutputDir
-	if !filepath.IsAbs(outDir) {
-		outDir = filepath.Join(col.Base(), outDir)
-	}
-	out, err := core.NewOutput(outDir, cfg.Force)
-	if err != nil {
-		return nil, err
-	}
 	ix, err := core.Attest(ctx, sess.signer, out, req)
 	if err != nil {
 		return nil, err
 	}
 	return &attestResult{Index: ix, OutputDir: outDir, Subjects: subjects}, nil
+}
+
+// checkOutputDir refuses an output directory that is, or contains, the base directory: a run
+// publishes by replacing the output directory as a whole.
+func checkOutputDir(flag, outDir, base string) error {
+	real, err := filepath.EvalSymlinks(outDir)
+	if err != nil {
+		return nil // not there yet: it cannot contain the base
+	}
+	rel, err := filepath.Rel(real, base)
+	if err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return fmt.Errorf("--output-dir %q is or contains the working directory %q: give a directory of its own "+
+			"(each run replaces it as a whole), such as the default \"attestations\"", flag, base)
+	}
+	return nil
 }
 
 // platformFromToken lets a GitHub- or GitLab-shaped token decide a detected local platform: a
@@ -248,14 +271,14 @@ func reportAttest(w io.Writer, format string, res *attestResult) error {
 	ix := res.Index
 	who := "a key"
 	if ix.Signer != nil {
-		who = ix.Signer.Subject
+		who = core.PrintableName(ix.Signer.Subject)
 		if ix.Signer.Issuer != "" {
-			who += " (issuer " + ix.Signer.Issuer + ")"
+			who += " (issuer " + core.PrintableName(ix.Signer.Issuer) + ")"
 		}
 	}
 	fmt.Fprintf(w, "signed %d subject(s) into %d bundle(s) as %s\n", len(ix.Subjects), len(ix.Attestations), who)
 	for _, a := range ix.Attestations {
-		fmt.Fprintf(w, "  %s  %s  %d subject(s)%s\n", a.Bundle, a.PredicateType, a.SubjectCount, logNote(a))
+		fmt.Fprintf(w, "  %s  %s  %d subject(s)%s\n", core.PrintableName(a.Bundle), core.PrintableName(a.PredicateType), a.SubjectCount, logNote(a))
 	}
 	tlog := "not used"
 	if ix.Tlog.Used {
@@ -264,7 +287,7 @@ func reportAttest(w io.Writer, format string, res *attestResult) error {
 	if ix.Tlog.Reason != "" {
 		tlog += ": " + ix.Tlog.Reason
 	}
-	fmt.Fprintf(w, "transparency log %s\nindex: %s\n", tlog, filepath.Join(res.OutputDir, core.IndexFile))
+	fmt.Fprintf(w, "transparency log %s\nindex: %s\n", core.PrintableName(tlog), core.PrintableName(filepath.Join(res.OutputDir, core.IndexFile)))
 	return nil
 }
 

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -71,6 +70,16 @@ func runSBOM(ctx context.Context, env Env, cfg sbomConfig, args []string) error 
 	if err != nil {
 		return err
 	}
+	if len(args) > 1 {
+		seen := map[string]string{}
+		for _, arg := range args {
+			n := sbomFileName(filepath.ToSlash(filepath.Clean(arg)), cfg.format)
+			if prev, ok := seen[strings.ToLower(n)]; ok {
+				return fmt.Errorf("PATHs %q and %q would both write %q: name each output once", prev, arg, n)
+			}
+			seen[strings.ToLower(n)] = arg
+		}
+	}
 	for _, arg := range args {
 		s, err := sbomSubject(ctx, env, arg)
 		if err != nil {
@@ -133,13 +142,6 @@ func writeSBOM(env Env, cfg sbomConfig, many bool, name string, doc []byte) erro
 	return core.WriteFileAtomic(out, doc, 0o644)
 }
 
-var sbomUnsafe = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
-
-// sbomFileName is the document file for subject name, as attest names it under sbom/.
-func sbomFileName(name, format string) string {
-	base := strings.TrimLeft(sbomUnsafe.ReplaceAllString(strings.ReplaceAll(name, "/", "_"), "-"), ".")
-	if format == sbom.FormatCycloneDX {
-		return base + ".cdx.json"
-	}
-	return base + ".spdx.json"
-}
+// sbomFileName is the document file for subject name, as attest names it under sbom/: one
+// name per subject (core.SBOMFileName is injective).
+func sbomFileName(name, format string) string { return core.SBOMFileName(name, format) }

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path"
-	"regexp"
 	"strings"
 	"time"
 )
@@ -73,7 +71,11 @@ func Attest(ctx context.Context, signer Signer, out *Output, req Request) (*Inde
 	if len(plans) == 0 {
 		return nil, ErrNothingToSign
 	}
-	if err := out.Check(fileNames(plans, docs)...); err != nil {
+	names, err := fileNames(plans, docs)
+	if err != nil {
+		return nil, err
+	}
+	if err := out.Check(names...); err != nil {
 		return nil, err
 	}
 	ix := &Index{MediaType: IndexMediaType, Tlog: req.Tlog}
@@ -125,7 +127,7 @@ func sbomDocuments(ctx context.Context, req Request) ([]document, error) {
 			if err != nil {
 				return nil, fmt.Errorf("SBOM of %q: %w", s.Name, err)
 			}
-			docs = append(docs, document{file: "sbom/" + safeName(s.Name) + sbomExt(f), subject: s, pred: p})
+			docs = append(docs, document{file: "sbom/" + SBOMFileName(s.Name, f), subject: s, pred: p})
 		}
 	}
 	return docs, nil
@@ -190,7 +192,12 @@ func byproducts(docs []document) []Subject {
 	return out
 }
 
-func fileNames(plans []planned, docs []document) []string {
+// ErrOutputCollision means two outputs of one run would share a file name.
+var ErrOutputCollision = errors.New("output file names collide")
+
+// fileNames lists the run's output files, refusing, before anything is signed, two that share a
+// name or differ only in letter case (one file on case-insensitive file systems).
+func fileNames(plans []planned, docs []document) ([]string, error) {
 	names := []string{IndexFile}
 	for _, p := range plans {
 		names = append(names, p.bundle)
@@ -198,35 +205,34 @@ func fileNames(plans []planned, docs []document) []string {
 	for _, d := range docs {
 		names = append(names, d.file)
 	}
-	return names
+	seen := make(map[string]string, len(names))
+	for _, n := range names {
+		k := strings.ToLower(n)
+		if prev, ok := seen[k]; ok {
+			return nil, fmt.Errorf("%w: %q and %q (subjects whose names differ only in letter case?)", ErrOutputCollision, prev, n)
+		}
+		seen[k] = n
+	}
+	return names, nil
 }
 
-// write puts documents, then bundles, then the index (last, so it only lists what exists).
+// write publishes documents, bundles and the index as one all-or-nothing update of the output
+// directory; the index records each bundle's sha256.
 func write(out *Output, ix *Index, plans []planned, docs []document) error {
+	files := make([]File, 0, len(docs)+len(plans)+1)
 	for _, d := range docs {
-		if _, err := out.Write(d.file, d.pred.JSON); err != nil {
-			return err
-		}
+		files = append(files, File{Name: d.file, Data: d.pred.JSON})
 	}
 	for _, p := range plans {
-		if _, err := out.Write(p.bundle, p.signed.JSON); err != nil {
-			return err
-		}
-		ix.add(IndexAttestation{Bundle: p.bundle, PredicateType: p.predType, SubjectCount: len(p.subjects),
-			Document: p.document, LogEntry: p.signed.LogEntry, Timestamps: p.signed.Timestamps}, p.subjects)
+		files = append(files, File{Name: p.bundle, Data: p.signed.JSON})
+		ix.add(IndexAttestation{Bundle: p.bundle, Digest: map[string]string{SHA256: sha256Hex(p.signed.JSON)},
+			PredicateType: p.predType, SubjectCount: len(p.subjects), Document: p.document,
+			LogEntry: p.signed.LogEntry, Timestamps: p.signed.Timestamps}, p.subjects)
 	}
 	b, err := json.MarshalIndent(ix, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding index: %w", err)
 	}
-	_, err = out.Write(IndexFile, append(b, '\n'))
-	return err
-}
-
-var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
-
-// safeName turns a subject name into a flat file name.
-func safeName(name string) string {
-	s := unsafeChars.ReplaceAllString(strings.ReplaceAll(path.Clean(name), "/", "_"), "-")
-	return strings.TrimLeft(s, ".")
+	files = append(files, File{Name: IndexFile, Data: append(b, '\n')})
+	return out.Publish(files)
 }

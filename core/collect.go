@@ -23,6 +23,15 @@ var (
 	ErrOutsideBase = errors.New("outside the base directory")
 	// ErrNoSubjects means the inputs named nothing to attest.
 	ErrNoSubjects = errors.New("no subjects")
+	// ErrConflictingSubject means one name was given two different digests of one algorithm.
+	ErrConflictingSubject = errors.New("conflicting digests")
+	// ErrNotRegular means a subject path is a FIFO, socket, device or other non-regular file.
+	ErrNotRegular = errors.New("not a regular file")
+	// ErrInOutputDir means a subject lies inside the output directory, whose contents are
+	// never subjects.
+	ErrInOutputDir = errors.New("inside the output directory")
+	// ErrChanged means a file was replaced between the walk and the open.
+	ErrChanged = errors.New("changed while being collected")
 )
 
 // Inputs names the build outputs to attest.
@@ -33,6 +42,8 @@ type Inputs struct {
 	ChecksumFiles []string
 	// Refs are NAME@ALG:HEX subjects given by digest.
 	Refs []string
+	// RefsFrom names, in errors, where Refs came from (default "--subject").
+	RefsFrom string
 }
 
 // Collector turns Inputs into digested Subjects relative to a base directory.
@@ -40,6 +51,7 @@ type Collector struct {
 	base    string
 	alg     string
 	workers int
+	outDir  string // absolute, symlinks resolved; empty when none
 }
 
 // CollectOption configures a Collector.
@@ -67,6 +79,32 @@ func WithWorkers(n int) CollectOption {
 	}
 }
 
+// WithOutputDir names the directory attest writes to: its contents, and the staging
+// directories beside it, are never subjects. A path or glob inside it is an error; a walked
+// directory that contains it skips it.
+func WithOutputDir(dir string) CollectOption {
+	return func(c *Collector) error {
+		abs := dir
+		if !filepath.IsAbs(abs) {
+			abs = filepath.Join(c.base, dir)
+		}
+		c.outDir = resolveExisting(filepath.Clean(abs))
+		return nil
+	}
+}
+
+// resolveExisting resolves symlinks in the longest existing prefix of the absolute path p.
+func resolveExisting(p string) string {
+	if real, err := filepath.EvalSymlinks(p); err == nil {
+		return real
+	}
+	parent := filepath.Dir(p)
+	if parent == p {
+		return p
+	}
+	return filepath.Join(resolveExisting(parent), filepath.Base(p))
+}
+
 // NewCollector returns a Collector whose subject names are relative to base.
 func NewCollector(base string, opts ...CollectOption) (*Collector, error) {
 	abs, err := filepath.Abs(base)
@@ -88,36 +126,128 @@ func NewCollector(base string, opts ...CollectOption) (*Collector, error) {
 // Base returns the absolute base directory subject names are relative to.
 func (c *Collector) Base() string { return c.base }
 
-// Collect resolves, digests and de-duplicates every input, in a stable order: files in
-// lexical order of their names, then checksum-file entries, then refs, each in input order.
+// Collect resolves, digests and merges every input, in a stable order: files in lexical order
+// of their names, then checksum-file entries, then refs, each in input order. A name given
+// twice with the same digests is one subject; a name given two different digests of one
+// algorithm is refused with ErrConflictingSubject, naming both sources. Nothing here uses
+// the network.
 func (c *Collector) Collect(ctx context.Context, in Inputs) ([]Subject, error) {
 	files, err := c.resolvePaths(in.Paths)
 	if err != nil {
 		return nil, err
 	}
-	subjects, err := DigestFiles(ctx, files, c.alg, c.workers)
-	if err != nil {
-		return nil, err
+	var items []sourced
+	for _, f := range files {
+		items = append(items, sourced{Subject: Subject{Name: f.Name, Path: f.Path}, from: "file " + QuoteName(f.Name)})
 	}
 	for _, f := range in.ChecksumFiles {
-		got, err := ReadChecksumFile(c.abs(f))
+		got, err := readChecksumEntries(c.abs(f))
 		if err != nil {
 			return nil, err
 		}
-		subjects = append(subjects, got...)
+		for _, e := range got {
+			items = append(items, sourced{Subject: e.Subject, from: fmt.Sprintf("%s:%d", f, e.Line)})
+		}
+	}
+	refsFrom := in.RefsFrom
+	if refsFrom == "" {
+		refsFrom = "--subject"
 	}
 	for _, r := range in.Refs {
 		s, err := ParseSubjectRef(r)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", refsFrom, err)
 		}
-		subjects = append(subjects, s)
+		if s.Name, err = NormalizeName(s.Name); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", refsFrom, QuoteName(r), err)
+		}
+		items = append(items, sourced{Subject: s, from: fmt.Sprintf("%s %s", refsFrom, QuoteName(r))})
 	}
-	subjects = Dedupe(subjects)
+	// Conflicts among given digests are found before any file is read; a file's digest is
+	// compared once computed.
+	if _, err := merge(items[len(files):], c.alg); err != nil {
+		return nil, err
+	}
+	root, err := os.OpenRoot(c.base)
+	if err != nil {
+		return nil, fmt.Errorf("base directory %q: %w", c.base, err)
+	}
+	defer root.Close()
+	digested, err := digestFiles(ctx, files, c.alg, c.workers, func(f FileRef) (*os.File, error) { return openInRoot(root, f) })
+	if err != nil {
+		return nil, err
+	}
+	for i := range digested {
+		items[i].Subject = digested[i]
+	}
+	subjects, err := merge(items, c.alg)
+	if err != nil {
+		return nil, err
+	}
 	if len(subjects) == 0 {
 		return nil, fmt.Errorf("%w: give files, directories, globs, a checksums file or NAME@sha256:HEX", ErrNoSubjects)
 	}
 	return subjects, nil
+}
+
+// sourced is a subject and where it came from, for conflict errors.
+type sourced struct {
+	Subject
+	from string
+}
+
+// merge folds subjects that share a name into one, refusing two different digests of one
+// algorithm, and a given digest of another algorithm than a file's (it cannot be checked).
+func merge(items []sourced, fileAlg string) ([]Subject, error) {
+	pos := make(map[string]int, len(items))
+	var out []Subject
+	type origin struct{ alg, from string }
+	var origins [][]origin
+	for _, it := range items {
+		i, seen := pos[it.Name]
+		if !seen {
+			pos[it.Name] = len(out)
+			d := make(map[string]string, len(it.Digest))
+			var o []origin
+			for a, h := range it.Digest {
+				d[a] = h
+				o = append(o, origin{a, it.from})
+			}
+			s := it.Subject
+			s.Digest = d
+			out = append(out, s)
+			origins = append(origins, o)
+			continue
+		}
+		cur := &out[i]
+		for a, h := range it.Digest {
+			if have, ok := cur.Digest[a]; ok {
+				if have != h {
+					first := ""
+					for _, o := range origins[i] {
+						if o.alg == a {
+							first = o.from
+						}
+					}
+					return nil, fmt.Errorf("subject %s: %w: %s gives %s:%s but %s gives %s:%s; "+
+						"one name must have one digest: remove the stale entry", QuoteName(it.Name), ErrConflictingSubject,
+						first, a, have, it.from, a, h)
+				}
+				continue
+			}
+			if cur.Path != "" || it.Path != "" {
+				return nil, fmt.Errorf("subject %s: %s gives a %s digest but the file is digested with %s, "+
+					"so they cannot be compared: give %s digests (or choose the digest algorithm %s)",
+					QuoteName(it.Name), it.from, a, fileAlg, fileAlg, a)
+			}
+			cur.Digest[a] = h
+			origins[i] = append(origins[i], origin{a, it.from})
+		}
+		if cur.Path == "" && it.Path != "" {
+			cur.Path = it.Path
+		}
+	}
+	return out, nil
 }
 
 func (c *Collector) abs(p string) string {
@@ -131,22 +261,20 @@ func (c *Collector) abs(p string) string {
 type FileRef struct {
 	Name string
 	Path string
+	// Info, when set, is the file as the walk saw it: the file opened for digesting must be
+	// the same one (os.SameFile), or the digest is refused with ErrChanged.
+	Info fs.FileInfo
 }
 
 // resolvePaths expands paths, directories and globs into regular files, sorted by name.
 func (c *Collector) resolvePaths(inputs []string) ([]FileRef, error) {
 	seen := map[string]bool{}
 	var out []FileRef
-	add := func(abs string) error {
-		name, err := c.name(abs)
-		if err != nil {
-			return err
+	add := func(f FileRef) {
+		if !seen[f.Name] {
+			seen[f.Name] = true
+			out = append(out, f)
 		}
-		if !seen[name] {
-			seen[name] = true
-			out = append(out, FileRef{Name: name, Path: abs})
-		}
-		return nil
 	}
 	for _, in := range inputs {
 		var err error
@@ -163,69 +291,110 @@ func (c *Collector) resolvePaths(inputs []string) ([]FileRef, error) {
 	return out, nil
 }
 
-// name returns the slash-separated path of abs relative to the base, refusing paths outside it.
+// name returns the slash-separated path of abs relative to the base, refusing paths outside it
+// and names holding control or bidirectional-override characters.
 func (c *Collector) name(abs string) (string, error) {
 	rel, err := filepath.Rel(c.base, abs)
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return "", fmt.Errorf("subject %q: %w %q; run signet from a directory that contains it", abs, ErrOutsideBase, c.base)
+		return "", fmt.Errorf("subject %s: %w %q; run signet from a directory that contains it", QuoteName(abs), ErrOutsideBase, c.base)
 	}
-	return filepath.ToSlash(rel), nil
+	name := filepath.ToSlash(rel)
+	if err := checkNameChars(name); err != nil {
+		return "", fmt.Errorf("subject path: %w", err)
+	}
+	return name, nil
+}
+
+// inOutput reports whether abs is the output directory or lies inside it.
+func (c *Collector) inOutput(abs string) bool {
+	if c.outDir == "" {
+		return false
+	}
+	rel, err := filepath.Rel(c.outDir, abs)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// skipDir reports whether a walked directory is the output directory or a staging directory.
+func (c *Collector) skipDir(abs string) bool {
+	return c.inOutput(abs) || IsStagingName(filepath.Base(abs))
+}
+
+// refuseInOutput refuses an input that names the output directory or something inside it.
+func (c *Collector) refuseInOutput(input, abs string) error {
+	if c.inOutput(resolveExisting(abs)) {
+		return fmt.Errorf("subject %s: %w %q, whose contents are never subjects; write attestations elsewhere (another output directory)",
+			QuoteName(input), ErrInOutputDir, c.outDir)
+	}
+	return nil
 }
 
 // checkLink refuses a symlink whose target leaves the base directory.
 func (c *Collector) checkLink(abs string) error {
 	real, err := filepath.EvalSymlinks(abs)
 	if err != nil {
-		return fmt.Errorf("resolving symlink %q: %w", abs, err)
+		return fmt.Errorf("resolving symlink %s: %w", QuoteName(abs), err)
 	}
 	if _, err := c.name(real); err != nil {
-		return fmt.Errorf("symlink %q points to %q, %w %q", abs, real, ErrOutsideBase, c.base)
+		return fmt.Errorf("symlink %s points to %s, %w %q", QuoteName(abs), QuoteName(real), ErrOutsideBase, c.base)
 	}
 	return nil
 }
 
-func (c *Collector) expandPath(p string, add func(string) error) error {
+func (c *Collector) expandPath(p string, add func(FileRef)) error {
 	abs := c.abs(p)
+	if err := c.refuseInOutput(p, abs); err != nil {
+		return err
+	}
 	li, err := os.Lstat(abs)
 	if err != nil {
-		return fmt.Errorf("subject path %q: %w", p, err)
+		return fmt.Errorf("subject path %s: %w", QuoteName(p), err)
 	}
-	if li.Mode()&fs.ModeSymlink != 0 {
-		if err := c.checkLink(abs); err != nil {
+	if li.IsDir() {
+		return c.walkDir(p, abs, add)
+	}
+	f, ok, err := c.file(abs, li)
+	if err != nil {
+		return err
+	}
+	if !ok { // a symlink to a directory inside the base, named directly, is walked
+		real, err := filepath.EvalSymlinks(abs)
+		if err != nil {
+			return fmt.Errorf("subject path %s: %w", QuoteName(p), err)
+		}
+		if err := c.refuseInOutput(p, real); err != nil {
 			return err
 		}
+		return c.walkDir(p, real, add)
 	}
-	fi, err := os.Stat(abs)
-	if err != nil {
-		return fmt.Errorf("subject path %q: %w", p, err)
-	}
-	switch {
-	case fi.IsDir():
-		return c.walkDir(p, abs, add)
-	case fi.Mode().IsRegular():
-		return add(abs)
-	default:
-		return fmt.Errorf("subject path %q: not a regular file or directory (mode %s)", p, fi.Mode())
-	}
+	add(f)
+	return nil
 }
 
-func (c *Collector) walkDir(p, dir string, add func(string) error) error {
+func (c *Collector) walkDir(p, dir string, add func(FileRef)) error {
 	n := 0
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
-			return fmt.Errorf("reading directory %q: %w", p, err)
+			return fmt.Errorf("reading directory %s: %w", QuoteName(p), err)
 		}
-		if ok, err := c.regular(path, d); !ok || err != nil {
+		if d.IsDir() {
+			if path != dir && c.skipDir(path) {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		f, ok, err := c.entry(path, d)
+		if !ok || err != nil {
 			return err // links to directories are not followed
 		}
 		n++
-		return add(path)
+		add(f)
+		return nil
 	})
 	if err != nil {
 		return err
 	}
 	if n == 0 {
-		return fmt.Errorf("subject directory %q: %w", p, ErrEmptyDir)
+		return fmt.Errorf("subject directory %s: %w", QuoteName(p), ErrEmptyDir)
 	}
 	return nil
 }
@@ -235,9 +404,12 @@ func hasMeta(p string) bool { return strings.ContainsAny(p, "*?[") }
 
 // expandGlob walks the longest literal prefix of pattern and adds every regular file whose
 // path matches. "**" matches any number of directories, including none.
-func (c *Collector) expandGlob(pattern string, add func(string) error) error {
+func (c *Collector) expandGlob(pattern string, add func(FileRef)) error {
 	root, rest, err := c.splitGlob(pattern)
 	if err != nil {
+		return err
+	}
+	if err := c.refuseInOutput(pattern, root); err != nil {
 		return err
 	}
 	n := 0
@@ -246,30 +418,32 @@ func (c *Collector) expandGlob(pattern string, add func(string) error) error {
 			if errors.Is(err, fs.ErrNotExist) && p == root {
 				return fs.SkipAll
 			}
-			return fmt.Errorf("subject glob %q: %w", pattern, err)
+			return fmt.Errorf("subject glob %s: %w", QuoteName(pattern), err)
 		}
 		rel, _ := filepath.Rel(root, p)
 		if rel == "." {
 			return nil
 		}
 		segs := strings.Split(filepath.ToSlash(rel), "/")
-		if d.IsDir() && !prefixCanMatch(rest, segs) {
-			return fs.SkipDir // nothing below can match: do not walk it
+		if d.IsDir() && (!prefixCanMatch(rest, segs) || c.skipDir(p)) {
+			return fs.SkipDir // nothing below can match, or nothing below is a subject
 		}
-		if !matchSegments(rest, segs) {
+		if d.IsDir() || !matchSegments(rest, segs) {
 			return nil
 		}
-		if ok, err := c.regular(p, d); !ok || err != nil {
+		f, ok, err := c.entry(p, d)
+		if !ok || err != nil {
 			return err
 		}
 		n++
-		return add(p)
+		add(f)
+		return nil
 	})
 	if err != nil {
 		return err
 	}
 	if n == 0 {
-		return fmt.Errorf("subject glob %q %w (relative to %q)", pattern, ErrNoMatch, c.base)
+		return fmt.Errorf("subject glob %s %w (relative to %q)", QuoteName(pattern), ErrNoMatch, c.base)
 	}
 	return nil
 }
@@ -289,17 +463,61 @@ func (c *Collector) splitGlob(pattern string) (root string, rest []string, err e
 	return filepath.FromSlash("/" + path.Join(segs[:i]...)), rest, nil
 }
 
-// regular reports whether the walked entry p is a regular file, following a symlink only when
-// its target stays inside the base directory (a link leaving it is an error).
-func (c *Collector) regular(p string, d fs.DirEntry) (bool, error) {
-	if d.Type()&fs.ModeSymlink == 0 {
-		return d.Type().IsRegular(), nil
+// entry turns a walked non-directory entry into a file to digest; ok is false for a symlink
+// to a directory (not followed).
+func (c *Collector) entry(p string, d fs.DirEntry) (FileRef, bool, error) {
+	li, err := d.Info()
+	if err != nil {
+		return FileRef{}, false, fmt.Errorf("subject %s: %w", QuoteName(p), err)
 	}
-	if err := c.checkLink(p); err != nil {
-		return false, err
+	return c.file(p, li)
+}
+
+// file checks one path found by a walk or named directly, with li its Lstat: a regular file,
+// or a symlink whose target stays inside the base and is a regular file. FIFOs, sockets and
+// devices are refused with ErrNotRegular, never skipped in silence.
+func (c *Collector) file(p string, li fs.FileInfo) (FileRef, bool, error) {
+	name, err := c.name(p)
+	if err != nil {
+		return FileRef{}, false, err
 	}
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular(), nil
+	info := li
+	if li.Mode()&fs.ModeSymlink != 0 {
+		if err := c.checkLink(p); err != nil {
+			return FileRef{}, false, err
+		}
+		if info, err = os.Stat(p); err != nil {
+			return FileRef{}, false, fmt.Errorf("subject %s: %w", QuoteName(name), err)
+		}
+		if info.IsDir() {
+			return FileRef{}, false, nil
+		}
+		if real, err := filepath.EvalSymlinks(p); err == nil && c.inOutput(real) {
+			return FileRef{}, false, fmt.Errorf("subject %s: symlink to %s, %w %q", QuoteName(name), QuoteName(real), ErrInOutputDir, c.outDir)
+		}
+	}
+	if !info.Mode().IsRegular() {
+		return FileRef{}, false, fmt.Errorf("subject %s: %w (%s); signet signs regular files only: remove it or name the files to sign",
+			QuoteName(name), ErrNotRegular, fileKind(info.Mode()))
+	}
+	return FileRef{Name: name, Path: p, Info: info}, true, nil
+}
+
+// fileKind names a non-regular file type for errors.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	case m&fs.ModeIrregular != 0:
+		return "an irregular file"
+	}
+	return "mode " + m.String()
 }
 
 // MatchPath reports whether the slash-separated path name matches pattern, in which "**" spans

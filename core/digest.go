@@ -9,6 +9,7 @@ import (
 	"hash"
 	"io"
 	"os"
+	"path/filepath"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -30,7 +31,14 @@ func newHash(alg string) (hash.Hash, error) {
 
 // DigestFiles digests files in parallel with at most workers at once, streaming each file
 // through a fixed buffer. The result keeps the order of files.
+// A file is opened without blocking (a FIFO cannot hang the run) and must be a regular file;
+// when FileRef.Info is set it must be that very file.
 func DigestFiles(ctx context.Context, files []FileRef, alg string, workers int) ([]Subject, error) {
+	return digestFiles(ctx, files, alg, workers, openPath)
+}
+
+// digestFiles is DigestFiles with the way files are opened given.
+func digestFiles(ctx context.Context, files []FileRef, alg string, workers int, open func(FileRef) (*os.File, error)) ([]Subject, error) {
 	if _, err := newHash(alg); err != nil {
 		return nil, err
 	}
@@ -57,7 +65,7 @@ func DigestFiles(ctx context.Context, files []FileRef, alg string, workers int) 
 			h, _ := newHash(alg)
 			for i := range jobs {
 				h.Reset()
-				if err := digestFile(ctx, files[i].Path, h, buf); err != nil {
+				if err := digestFile(ctx, files[i], open, h, buf); err != nil {
 					return err
 				}
 				out[i] = Subject{Name: files[i].Name, Path: files[i].Path,
@@ -72,24 +80,47 @@ func DigestFiles(ctx context.Context, files []FileRef, alg string, workers int) 
 	return out, nil
 }
 
-// digestFile streams path into h, checking ctx between reads.
-func digestFile(ctx context.Context, path string, h hash.Hash, buf []byte) error {
-	f, err := os.Open(path)
+// openPath opens f.Path, following symlinks (the caller named it), without blocking.
+func openPath(f FileRef) (*os.File, error) {
+	return os.OpenFile(f.Path, os.O_RDONLY|nonblock, 0)
+}
+
+// openInRoot opens f by its name inside root: no path component, symlinks included, can
+// leave the base directory, and the last one is opened with O_NOFOLLOW and O_NONBLOCK.
+func openInRoot(root *os.Root, f FileRef) (*os.File, error) {
+	return root.OpenFile(filepath.FromSlash(f.Name), os.O_RDONLY|nonblock|nofollow, 0)
+}
+
+// digestFile streams the file f into h, checking ctx between reads. The opened descriptor
+// must be a regular file and, when f.Info is set, the very file the walk saw.
+func digestFile(ctx context.Context, f FileRef, open func(FileRef) (*os.File, error), h hash.Hash, buf []byte) error {
+	shown := QuoteName(f.Path)
+	fd, err := open(f)
 	if err != nil {
-		return fmt.Errorf("reading subject %q: %w", path, err)
+		return fmt.Errorf("reading subject %s: %w", shown, err)
 	}
-	defer f.Close()
+	defer fd.Close()
+	fi, err := fd.Stat()
+	if err != nil {
+		return fmt.Errorf("reading subject %s: %w", shown, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("reading subject %s: %w (%s)", shown, ErrNotRegular, fileKind(fi.Mode()))
+	}
+	if f.Info != nil && !os.SameFile(f.Info, fi) {
+		return fmt.Errorf("reading subject %s: %w: it is no longer the file that was found; run again on a stable tree", shown, ErrChanged)
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		n, err := f.Read(buf)
+		n, err := fd.Read(buf)
 		h.Write(buf[:n])
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("reading subject %q: %w", path, err)
+			return fmt.Errorf("reading subject %s: %w", shown, err)
 		}
 	}
 }

@@ -31,12 +31,14 @@ type TlogDecision struct {
 
 // IndexAttestation is one bundle the run wrote.
 type IndexAttestation struct {
-	Bundle        string      `json:"bundle"`
-	PredicateType string      `json:"predicateType"`
-	SubjectCount  int         `json:"subjectCount"`
-	Document      string      `json:"document,omitempty"`
-	LogEntry      *LogEntry   `json:"logEntry,omitempty"`
-	Timestamps    []time.Time `json:"timestamps,omitempty"`
+	Bundle string `json:"bundle"`
+	// Digest is the bundle file's sha256, so a reader can tell it is this run's.
+	Digest        map[string]string `json:"digest,omitempty"`
+	PredicateType string            `json:"predicateType"`
+	SubjectCount  int               `json:"subjectCount"`
+	Document      string            `json:"document,omitempty"`
+	LogEntry      *LogEntry         `json:"logEntry,omitempty"`
+	Timestamps    []time.Time       `json:"timestamps,omitempty"`
 }
 
 // IndexSubject is one subject and the bundles that name it.

@@ -104,15 +104,15 @@ func TestOutputRefusesExisting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := out.Write("a.json", []byte("1")); err != nil {
+	if err := out.Publish([]core.File{{Name: "a.json", Data: []byte("1")}}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = out.Write("a.json", []byte("2"))
+	err = out.Publish([]core.File{{Name: "a.json", Data: []byte("2")}})
 	if !errors.Is(err, core.ErrExists) || !strings.Contains(err.Error(), "--force") {
 		t.Fatalf("second write: %v, want ErrExists naming --force", err)
 	}
 	forced, _ := core.NewOutput(dir, true)
-	if _, err := forced.Write("a.json", []byte("2")); err != nil {
+	if err := forced.Publish([]core.File{{Name: "a.json", Data: []byte("2")}}); err != nil {
 		t.Fatalf("forced write: %v", err)
 	}
 }
