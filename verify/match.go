@@ -3,6 +3,8 @@ package verify
 import (
 	"path"
 	"regexp"
+	"regexp/syntax"
+	"slices"
 	"strings"
 
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
@@ -277,6 +279,83 @@ func checkIssuerRegexp(expr string) error {
 			"begin ^SCHEME://HOST/ or ^SCHEME://HOST: with every character literal (escape the dots), or give {identity.issuer}", expr)
 	}
 	return nil
+}
+
+// checkSubjectRegexp insists that an identity regexp fixes who signed, as an exact identity
+// would: a URI SAN regexp must begin with SCHEME://HOST/OWNER/ literally (for Kubernetes,
+// https://kubernetes.io/namespaces/NAMESPACE/), an email SAN regexp must end with a literal
+// @DOMAIN. "^.*$", "^https://github\.com/.*$" and "^.*@.*$" are refused: with any issuer they
+// accept every signer it certifies. The regexp must be valid and anchored, as compileAnchored
+// insists.
+func checkSubjectRegexp(expr string) error {
+	if expr == "" {
+		return nil
+	}
+	if _, err := compileAnchored("{identity.identityRegexp}", expr); err != nil {
+		return err
+	}
+	prefix, complete := regexp.MustCompile(expr).LiteralPrefix()
+	if complete || uriOwnerFixed(prefix) || emailDomainFixed(expr) {
+		return nil
+	}
+	return policyErr(ErrInvalidPolicy, "{identity.identityRegexp} %q does not fix the signer: a URI identity must begin "+
+		`^SCHEME://HOST/OWNER/ with every character literal (^https://github\.com/ORG/.*$; Kubernetes: `+
+		`^https://kubernetes\.io/namespaces/NAMESPACE/.*$), an email identity must end with a literal @DOMAIN$ `+
+		`(^.*@example\.com$); or give {identity.identity}, {identity.github} or {identity.gitlab}`, expr)
+}
+
+// uriOwnerFixed reports whether a literal regexp prefix fixes SCHEME://HOST/OWNER/ (Kubernetes:
+// https://kubernetes.io/namespaces/NAMESPACE/).
+func uriOwnerFixed(prefix string) bool {
+	scheme, rest, ok := strings.Cut(prefix, "://")
+	if !ok || scheme == "" {
+		return false
+	}
+	segments := strings.Split(rest, "/") // HOST, OWNER, …, and what follows the last '/'
+	need := 2                            // HOST and OWNER, each closed by '/'
+	if segments[0] == "kubernetes.io" {
+		need = 3 // namespaces/NAMESPACE/
+	}
+	if len(segments) <= need || strings.ContainsAny(segments[0], "@?#") {
+		return false
+	}
+	for _, seg := range segments[:need] {
+		if seg == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// emailDomainFixed reports whether expr ends with a literal @DOMAIN (a domain with a dot)
+// before its final '$'.
+func emailDomainFixed(expr string) bool {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return false
+	}
+	re = re.Simplify()
+	if re.Op != syntax.OpConcat {
+		return false
+	}
+	subs := re.Sub
+	for len(subs) > 0 && (subs[len(subs)-1].Op == syntax.OpEndText || subs[len(subs)-1].Op == syntax.OpEndLine) {
+		subs = subs[:len(subs)-1]
+	}
+	var suffix []rune
+	for i := len(subs) - 1; i >= 0; i-- {
+		s := subs[i]
+		if s.Op != syntax.OpLiteral || s.Flags&syntax.FoldCase != 0 {
+			break
+		}
+		suffix = append(slices.Clone(s.Rune), suffix...)
+	}
+	at := strings.LastIndex(string(suffix), "@")
+	if at < 0 {
+		return false
+	}
+	domain := string(suffix)[at+1:]
+	return strings.Contains(domain, ".") && !strings.HasPrefix(domain, ".") && !strings.HasSuffix(domain, ".")
 }
 
 var (

@@ -294,6 +294,9 @@ func (p Policy) Compile(opts ...CompileOption) (*Compiled, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkSubjectRegexp(id.SubjectRegexp); err != nil {
+		return nil, err // the policy's own; a default identity is the caller's to vouch for
+	}
 	if cfg.defaults != nil {
 		id = id.withDefaults(*cfg.defaults)
 	}

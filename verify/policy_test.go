@@ -2,6 +2,7 @@ package verify
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -240,5 +241,56 @@ func TestCompileRef(t *testing.T) {
 		if want == "" && err == nil || want != "" && got != want {
 			t.Errorf("compileRef(%q) = %q, %v; want %q", in, got, err, want)
 		}
+	}
+}
+
+// TestCheckSubjectRegexp: an identity regexp must fix the signer as an exact identity would,
+// so that with any issuer it cannot accept every signer the issuer certifies.
+func TestCheckSubjectRegexp(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		expr string
+		ok   bool
+	}{
+		{`^https://github\.com/signet-ci/signet-demo/\.github/workflows/release\.yml@refs/tags/v.*$`, true},
+		{`^https://github\.com/signet-ci/.*$`, true},
+		{`^https://gitlab\.com/group/project//\.gitlab-ci\.yml@.*$`, true},
+		{`^https://kubernetes\.io/namespaces/prod/serviceaccounts/.*$`, true},
+		{`^.*@example\.com$`, true},
+		{`^[a-z]+@example\.com$`, true},
+		{`^alice@example\.com$`, true},
+		{`^.*$`, false},
+		{`^.+$`, false},
+		{`^https://.*$`, false},
+		{`^https://github\.com/.*$`, false},
+		{`^https://github\.com/signet-ci.*$`, false},          // signet-ci-evil
+		{`^https://github\.com//.*$`, false},                  // empty owner
+		{`^https://github.com/signet-ci/.*$`, false},          // '.' is a wildcard: the host is not literal
+		{`^https://kubernetes\.io/namespaces/.*$`, false},     // any namespace
+		{`^https://kubernetes\.io/namespaces/prod.*$`, false}, // prod-evil
+		{`^.*@.*$`, false},
+		{`^.*@.*\.com$`, false},
+		{`^.*example\.com$`, false},      // evilexample.com, and no '@'
+		{`^.*@example\.com|.*$`, false},  // alternation escapes the suffix
+		{`^(?i).*@example\.com$`, false}, // case-folded: not literal
+		{`^.*@example\.$`, false},
+		{`^https://github\.com/a/x$|^.*$`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			t.Parallel()
+			err := checkSubjectRegexp(tt.expr)
+			if (err == nil) != tt.ok {
+				t.Fatalf("checkSubjectRegexp(%q) = %v, want ok %v", tt.expr, err, tt.ok)
+			}
+			if err != nil && (!errors.Is(err, ErrInvalidPolicy) || !strings.Contains(err.Error(), "does not fix the signer")) {
+				t.Errorf("error %q: want ErrInvalidPolicy saying the signer is not fixed", err)
+			}
+			// Compile applies the rule to a policy's own regexp, with an exact issuer.
+			_, err = Policy{Identity: Identity{Issuer: GitHubIssuer, SubjectRegexp: tt.expr}}.Compile()
+			if (err == nil) != tt.ok {
+				t.Errorf("Compile with identity regexp %q = %v, want ok %v", tt.expr, err, tt.ok)
+			}
+		})
 	}
 }
