@@ -141,7 +141,7 @@ func (t *tree) debControl(r io.Reader) (paragraph, error) {
 		if path.Clean(h.Name) != "control" || h.Typeflag != tar.TypeReg {
 			continue
 		}
-		data, err := readMeta(tr, h.Size, t.s.cfg.maxMetadata, where+"/control")
+		data, err := readMeta(tr, h.Size, t.s.cfg.maxManifest, LimitManifestBytes, where+"/control")
 		if err != nil {
 			return nil, err
 		}

@@ -199,7 +199,8 @@ const maxIndexDepth = 4
 
 func (t *tree) walkIndex(ctx context.Context, idx v1.ImageIndex, depth int) ([]string, error) {
 	if depth > maxIndexDepth {
-		return nil, fmt.Errorf("%w: %s: image indexes nest more than %d deep", ErrLimit, t.displayName(), maxIndexDepth)
+		return nil, &LimitError{Limit: LimitIndexDepth, Max: maxIndexDepth, Where: t.displayName(),
+			Detail: fmt.Sprintf("image indexes nest more than %d deep", maxIndexDepth)}
 	}
 	im, err := idx.IndexManifest()
 	if err != nil {

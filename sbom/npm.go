@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"path"
 	"sort"
 	"strings"
@@ -82,19 +83,19 @@ func npmLicense(m npmManifest) (string, string) {
 func integrityHash(sri string) (alg, hexDigest string) {
 	for _, one := range strings.Fields(sri) {
 		a, b64, ok := strings.Cut(one, "-")
-		if !ok {
+		if !ok || len(b64) > 88 { // base64 of a SHA-512 is 88 characters
 			continue
 		}
 		raw, err := base64.StdEncoding.DecodeString(b64)
 		if err != nil {
 			continue
 		}
-		switch a {
-		case "sha512":
+		switch {
+		case a == "sha512" && len(raw) == 64:
 			return "SHA-512", hex.EncodeToString(raw)
-		case "sha256":
+		case a == "sha256" && len(raw) == 32:
 			return "SHA-256", hex.EncodeToString(raw)
-		case "sha1":
+		case a == "sha1" && len(raw) == 20:
 			alg, hexDigest = "SHA-1", hex.EncodeToString(raw)
 		}
 	}
@@ -200,12 +201,15 @@ type lockEntryV1 struct {
 	Dev          bool                   `json:"dev"`
 }
 
-// flattenV1 turns lockfile v1's nested dependencies into v2-style path keys.
-func flattenV1(prefix string, deps map[string]lockEntryV1, out map[string]lockEntry) {
+// flattenV1 turns lockfile v1's nested dependencies into v2-style path keys; it stops
+// descending at keys longer than maxKey (lockBounds then refuses the file).
+func flattenV1(prefix string, deps map[string]lockEntryV1, out map[string]lockEntry, maxKey int) {
 	for name, e := range deps {
 		key := prefix + "node_modules/" + name
 		out[key] = lockEntry{Version: e.Version, Integrity: e.Integrity, Dependencies: e.Requires, Dev: e.Dev}
-		flattenV1(key+"/", e.Dependencies, out)
+		if len(key) <= maxKey {
+			flattenV1(key+"/", e.Dependencies, out, maxKey)
+		}
 	}
 }
 
@@ -232,10 +236,14 @@ func (t *tree) catalogLock(f namedData) []string {
 	entries := l.Packages
 	if len(entries) == 0 && len(l.Dependencies) > 0 {
 		entries = map[string]lockEntry{}
-		flattenV1("", l.Dependencies, entries)
+		flattenV1("", l.Dependencies, entries, t.s.cfg.maxField)
 	}
 	loc := t.loc + f.name
-	dirs := map[string]string{}
+	if err := t.lockBounds(entries, loc); err != nil {
+		t.s.inv.fail(err)
+		return nil
+	}
+	dirs := make(map[string]string, len(entries))
 	for key, e := range entries {
 		name := lockName(key, e)
 		if key == "" || e.Link || e.Version == "" || name == "" {
@@ -262,6 +270,27 @@ func (t *tree) catalogLock(f namedData) []string {
 		}
 	}
 	return t.lockRoot(l, entries, dirs, loc)
+}
+
+// lockBounds refuses a lock file whose entry paths are over the field limit (they are file
+// names) or whose entries declare more dependency references in total than the document
+// may hold relationships, before any of them is resolved: resolving one reference costs a
+// map lookup per directory level of its path.
+func (t *tree) lockBounds(entries map[string]lockEntry, loc string) error {
+	where := t.s.inv.whereLoc(loc)
+	refs := 0
+	for key, e := range entries {
+		if len(key) > t.s.cfg.maxField {
+			return &LimitError{Limit: LimitFieldBytes, Max: int64(t.s.cfg.maxField), Where: where,
+				Detail: fmt.Sprintf("entry path %.64q… is %d bytes, over the %d-byte limit", key, len(key), t.s.cfg.maxField)}
+		}
+		refs += len(e.Dependencies) + len(e.DevDependencies) + len(e.OptionalDependencies) + len(e.PeerDependencies)
+	}
+	if refs > t.s.cfg.maxRelations {
+		return &LimitError{Limit: LimitRelations, Max: int64(t.s.cfg.maxRelations), Where: where,
+			Detail: fmt.Sprintf("entries declare %d dependencies, more than %d", refs, t.s.cfg.maxRelations)}
+	}
+	return nil
 }
 
 // lockRoot adds the project the lock belongs to and returns it, or, without a named and

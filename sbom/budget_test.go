@@ -1,0 +1,239 @@
+package sbom
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// bigName is a package.json under node_modules whose name is n bytes.
+func bigNameManifest(n int) entry {
+	return file("app/node_modules/x/package.json", `{"name":"`+strings.Repeat("n", n)+`","version":"1.0.0"}`)
+}
+
+// TestFieldLimits feeds inputs whose fields, files or totals exceed a limit and asserts a
+// *LimitError naming the limit, its value and the file inside the archive.
+func TestFieldLimits(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	lockOf := func(key string) string {
+		return `{"lockfileVersion":3,"packages":{"` + key + `":{"version":"1.0.0"}}}`
+	}
+	for _, tc := range []struct {
+		name    string
+		file    string
+		body    []byte
+		opts    []Option
+		limit   string
+		max     int64
+		where   string
+		message string
+	}{
+		{"package name", "app.tar.gz", compress(t, "gz", tarOf(t, bigNameManifest(5000))), nil,
+			LimitFieldBytes, 4096, "app.tar.gz!/app/node_modules/x/package.json", "package name is 5000 bytes, over the 4096-byte limit"},
+		{"version", "app.tar", tarOf(t, file("app/node_modules/x/package.json", `{"name":"x","version":"`+strings.Repeat("1", 4097)+`"}`)), nil,
+			LimitFieldBytes, 4096, "app.tar!/app/node_modules/x/package.json", "package version is 4097 bytes"},
+		{"description", "app.tar", tarOf(t, file("app/node_modules/x/package.json", `{"name":"x","version":"1","description":"`+strings.Repeat("d", 70000)+`"}`)), nil,
+			LimitTextBytes, 65536, "app.tar!/app/node_modules/x/package.json", "description is 70000 bytes"},
+		{"license text", "app.tar", tarOf(t, file("app/node_modules/x/package.json", `{"name":"x","version":"1","license":"`+strings.Repeat("L ", 40000)+`"}`)), nil,
+			LimitTextBytes, 65536, "app.tar!/app/node_modules/x/package.json", "license text is"},
+		{"supplier", "app.tar", tarOf(t, file("app/node_modules/x/package.json", `{"name":"x","version":"1","author":"`+strings.Repeat("a", 5000)+`"}`)), nil,
+			LimitFieldBytes, 4096, "app.tar!/app/node_modules/x/package.json", "supplier name is 5000 bytes"},
+		{"smaller field limit", "app.tar", tarOf(t, bigNameManifest(300)), []Option{WithMaxFieldBytes(256)},
+			LimitFieldBytes, 256, "app.tar!/app/node_modules/x/package.json", "package name is 300 bytes"},
+		{"dpkg version", "rootfs.tar", tarOf(t, file("var/lib/dpkg/status", "Package: p\nVersion: "+strings.Repeat("9", 5000)+"\n")), nil,
+			LimitFieldBytes, 4096, "rootfs.tar!/var/lib/dpkg/status", "package version is 5000 bytes"},
+		{"python summary", "py.zip", zipOf(t, file("x-1.dist-info/METADATA", pyMetadata("x", "1", "Summary: "+strings.Repeat("s", 70000)))), nil,
+			LimitTextBytes, 65536, "py.zip!/x-1.dist-info/METADATA", "description is 70000 bytes"},
+		{"pom version", "lib.jar", zipOf(t, file("META-INF/maven/g/a/pom.properties", "groupId=g\nartifactId=a\nversion="+strings.Repeat("v", 5000)+"\n")), nil,
+			LimitFieldBytes, 4096, "lib.jar", "package version is 5000 bytes"}, // the jar the pom.properties describes
+		{"rpm name", "big.rpm", rpmOf(t, cpioOf(), rpmTag{tag: rpmTagName, value: strings.Repeat("r", 5000)}, rpmTag{tag: rpmTagVersion, value: "1"}), nil,
+			LimitFieldBytes, 4096, "big.rpm", "package name is 5000 bytes"},
+		{"member name", "long.tar", tarOf(t, file(strings.Repeat("d/", 2100)+"f", "x")), nil,
+			LimitFieldBytes, 4096, "long.tar!/d/d/d", "member name is 4201 bytes"},
+		{"lock entry path", "package-lock.json", []byte(lockOf("node_modules/" + strings.Repeat("a", 4100))), nil,
+			LimitFieldBytes, 4096, "package-lock.json", "entry path"},
+		{"manifest file", "app.tar", tarOf(t, file("app/node_modules/x/package.json", `{"name":"x","version":"1","readme":"`+strings.Repeat("r", 5<<20)+`"}`)), nil,
+			LimitManifestBytes, 4 << 20, "app.tar!/app/node_modules/x/package.json", "metadata file is 5242918 bytes, larger than 4194304"},
+		{"manifest in zip, size undeclared", "app.zip", zipOf(t, file("app/node_modules/x/package.json", `{"name":"x","version":"1","readme":"`+strings.Repeat("r", 5<<20)+`"}`)), nil,
+			LimitManifestBytes, 4 << 20, "app.zip!/app/node_modules/x/package.json", "larger than 4194304"},
+		{"python headers", "py.tar", tarOf(t, file("x-1.dist-info/METADATA", "Name: x\nVersion: 1\nSummary: "+strings.Repeat("s", 5<<20)+"\n\nbody")), nil,
+			LimitManifestBytes, 4 << 20, "py.tar!/x-1.dist-info/METADATA", "metadata headers run past 4194304 bytes"},
+		{"packages", "app.tar", tarOf(t, nodeModules()...), []Option{WithMaxPackages(3)},
+			LimitPackages, 3, "app.tar!/app/node_modules/", "more than 3 packages"},
+		{"relationships", "app.tar", tarOf(t, nodeModules()...), []Option{WithMaxRelationships(2)},
+			LimitRelations, 2, "app.tar", "more than 2 relationships"},
+		{"lock references", "package-lock.json", []byte(npmLockV3), []Option{WithMaxRelationships(3)},
+			LimitRelations, 3, "package-lock.json", "entries declare 8 dependencies, more than 3"},
+		{"output", "package-lock.json", lockfile(20000), []Option{WithMaxOutputBytes(1 << 20), WithMaxTextBytes(1 << 10)},
+			LimitOutputBytes, 1 << 20, "package-lock.json", "the document would be at least"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := writeSubject(t, dir, tc.name+"-"+tc.file, tc.body)
+			s.Name = tc.file
+			g, err := NewGenerator(tc.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = g.SBOM(context.Background(), s, FormatCycloneDX)
+			var le *LimitError
+			if !errors.As(err, &le) || !errors.Is(err, ErrLimit) {
+				t.Fatalf("error %v; want a *LimitError", err)
+			}
+			if le.Limit != tc.limit || le.Max != tc.max || !strings.HasPrefix(le.Where, tc.where) || !strings.Contains(le.Detail, tc.message) {
+				t.Errorf("LimitError{Limit: %q, Max: %d, Where: %q, Detail: %q}; want %q, %d, %q…, containing %q",
+					le.Limit, le.Max, le.Where, le.Detail, tc.limit, tc.max, tc.where, tc.message)
+			}
+			for _, part := range []string{tc.limit, le.Where} {
+				if !strings.Contains(err.Error(), part) {
+					t.Errorf("message %q does not name %q", err, part)
+				}
+			}
+		})
+	}
+}
+
+// lockfile is a package-lock.json v3 of n entries, each depending on two others, the root
+// on every hundredth.
+func lockfile(n int) []byte {
+	var b strings.Builder
+	b.WriteString(`{"name":"big","version":"1.0.0","lockfileVersion":3,"packages":{"":{"name":"big","version":"1.0.0","dependencies":{`)
+	for i := 0; i < n; i += 100 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `"p%06d":"*"`, i)
+	}
+	b.WriteString(`}}`)
+	for i := range n {
+		fmt.Fprintf(&b, `,"node_modules/p%06d":{"version":"1.0.%d","license":"MIT","integrity":"sha512-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==","dependencies":{"p%06d":"*","p%06d":"*"}}`,
+			i, i, (i+1)%n, (i*7+3)%n)
+	}
+	b.WriteString(`}}`)
+	return []byte(b.String())
+}
+
+// TestTruncation asks for truncation: fields over their limits are cut, marked with the hash
+// of the whole value (two long names sharing a prefix stay two packages), counted in both
+// documents, and the documents stay valid (purls parse, schemas pass).
+func TestTruncation(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("n", 100_000)
+	s := writeSubject(t, t.TempDir(), "app.tar.gz", compress(t, "gz", tarOf(t,
+		file("app/node_modules/x/package.json", `{"name":"`+long+`a","version":"1.0.0","description":"`+strings.Repeat("d", 70000)+`"}`),
+		file("app/node_modules/y/package.json", `{"name":"`+long+`b","version":"1.0.0"}`),
+		file("app/node_modules/z/package.json", `{"name":"z","version":"1.0.0"}`),
+	)))
+	sp, _ := generate(t, s, WithTruncation(true))
+	if len(sp.purls) != 3 {
+		t.Fatalf("packages %v; want x, y and z", sp.purls)
+	}
+	for _, p := range sp.purls {
+		if len(p) > DefaultMaxFieldBytes {
+			t.Errorf("purl of %d bytes, over the field limit", len(p))
+		}
+	}
+	g, err := NewGenerator(WithTruncation(true), WithNow(func() time.Time { return fixedTime }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range Formats {
+		p, err := g.SBOM(context.Background(), s, format)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Comment  string `json:"comment"`
+			Packages []struct {
+				Name    string `json:"name"`
+				Summary string `json:"summary"`
+			} `json:"packages"`
+			Components []struct {
+				Name        string `json:"name"`
+				Description string `json:"description"`
+			} `json:"components"`
+			Metadata struct {
+				Properties []struct{ Name, Value string } `json:"properties"`
+			} `json:"metadata"`
+		}
+		if err := json.Unmarshal(p.JSON, &doc); err != nil {
+			t.Fatal(err)
+		}
+		var names, texts []string
+		for _, pk := range doc.Packages {
+			names, texts = append(names, pk.Name), append(texts, pk.Summary)
+		}
+		for _, c := range doc.Components {
+			names, texts = append(names, c.Name), append(texts, c.Description)
+		}
+		marked := 0
+		for _, n := range names {
+			if len(n) > DefaultMaxFieldBytes {
+				t.Errorf("%s: name of %d bytes", format, len(n))
+			}
+			if strings.Contains(n, "…(truncated sha256:") {
+				marked++
+			}
+		}
+		for _, d := range texts {
+			if len(d) > DefaultMaxTextBytes {
+				t.Errorf("%s: description of %d bytes", format, len(d))
+			}
+		}
+		if marked != 2 {
+			t.Errorf("%s: %d names marked truncated, want 2", format, marked)
+		}
+		want := "signet truncated 5 field(s)" // two names, their two purls and one description
+		switch format {
+		case FormatSPDX:
+			if !strings.Contains(doc.Comment, want) {
+				t.Errorf("SPDX comment %q; want it to say %q", doc.Comment, want)
+			}
+		default:
+			if len(doc.Metadata.Properties) == 0 || doc.Metadata.Properties[0] != (struct{ Name, Value string }{"signet:truncated-fields", "5"}) {
+				t.Errorf("CycloneDX metadata properties %v; want signet:truncated-fields=5", doc.Metadata.Properties)
+			}
+		}
+		if len(p.JSON) > 128<<10 { // untruncated, the names alone would take 600 KB
+			t.Errorf("%s document is %d bytes: truncation did not bound it", format, len(p.JSON))
+		}
+	}
+}
+
+// TestHugeMetadataBody reads only the header block of a METADATA whose description body is
+// larger than the manifest limit.
+func TestHugeMetadataBody(t *testing.T) {
+	t.Parallel()
+	body := pyMetadata("x", "1.0", "") + strings.Repeat("body\n", 2<<20)
+	s := writeSubject(t, t.TempDir(), "py.tar", tarOf(t, file("x-1.0.dist-info/METADATA", body)))
+	sp, _ := generate(t, s)
+	comparePurls(t, sp.purls, []string{"pkg:pypi/x@1.0"})
+}
+
+func TestLimitOptions(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		opt  Option
+	}{
+		{"field", WithMaxFieldBytes(255)},
+		{"text", WithMaxTextBytes(1023)},
+		{"packages", WithMaxPackages(0)},
+		{"relationships", WithMaxRelationships(0)},
+		{"output too small", WithMaxOutputBytes(1<<20 - 1)},
+		{"output unverifiable", WithMaxOutputBytes(MaxOutputBytes + 1)},
+		{"manifest", WithMaxManifestBytes(1024)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if _, err := NewGenerator(tc.opt); err == nil {
+				t.Errorf("NewGenerator accepted an invalid %s option", tc.name)
+			}
+		})
+	}
+}
