@@ -169,19 +169,9 @@ func (inv *inventory) whereLoc(loc string) string {
 func estimateSize(inv *inventory, format string) int64 {
 	var n int64
 	for _, p := range inv.pkgs {
-		n += int64(len(p.name) + len(p.version) + 2*len(p.purl) + len(p.description) + len(p.license) +
-			len(p.licenseText) + len(p.homepage) + 150)
-		if p.supplier != nil {
-			n += int64(len(p.supplier.name) + len(p.supplier.email))
-		}
-		for _, l := range p.locations {
+		n += pkgSize(p)
+		for _, l := range p.locations[min(1, len(p.locations)):] {
 			n += int64(len(l))
-		}
-		for k, v := range p.props {
-			n += int64(len(k) + len(v))
-		}
-		for _, h := range p.hashes {
-			n += int64(len(h))
 		}
 	}
 	perEdge := int64(80) // an SPDX relationship object
@@ -193,6 +183,26 @@ func estimateSize(inv *inventory, format string) int64 {
 	}
 	for _, f := range inv.files {
 		n += int64(2*len(f.path) + len(f.sha1) + len(f.sha256) + 100)
+	}
+	return n
+}
+
+// pkgSize is a low estimate of the bytes a package takes in either format (its first
+// location only: more are counted as they are added).
+func pkgSize(p *pkg) int64 {
+	n := int64(len(p.name) + len(p.version) + 2*len(p.purl) + len(p.description) + len(p.license) +
+		len(p.licenseText) + len(p.homepage) + 150)
+	if p.supplier != nil {
+		n += int64(len(p.supplier.name) + len(p.supplier.email))
+	}
+	if len(p.locations) > 0 {
+		n += int64(len(p.locations[0]))
+	}
+	for k, v := range p.props {
+		n += int64(len(k) + len(v))
+	}
+	for _, h := range p.hashes {
+		n += int64(len(h))
 	}
 	return n
 }

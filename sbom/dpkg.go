@@ -3,6 +3,7 @@ package sbom
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"regexp"
 	"strings"
 )
@@ -13,21 +14,31 @@ type paragraph map[string]string
 // parseControl splits deb822 text into paragraphs; continuation lines are joined with "\n".
 func parseControl(b []byte) []paragraph {
 	var out []paragraph
+	eachParagraph(b, func(p paragraph) bool {
+		out = append(out, p)
+		return true
+	})
+	return out
+}
+
+// eachParagraph calls fn with each paragraph of deb822 text in turn until fn returns false.
+func eachParagraph(b []byte, fn func(paragraph) bool) {
 	cur := map[string][]string{}
 	last := ""
+	more := true
 	flush := func() {
-		if len(cur) > 0 {
+		if len(cur) > 0 && more {
 			p := make(paragraph, len(cur))
 			for k, lines := range cur {
 				p[k] = strings.Join(lines, "\n")
 			}
-			out = append(out, p)
+			more = fn(p)
 		}
 		cur, last = map[string][]string{}, ""
 	}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	for sc.Scan() {
+	for more && sc.Scan() {
 		line := sc.Text()
 		switch {
 		case strings.TrimSpace(line) == "":
@@ -46,7 +57,6 @@ func parseControl(b []byte) []paragraph {
 		}
 	}
 	flush()
-	return out
 }
 
 // debNamespace is the purl namespace for Debian packages of distribution d.
@@ -84,11 +94,17 @@ func (t *tree) catalogDpkg(status [][]byte, d distro, copyright map[string][2]st
 	}
 	var paras []paragraph
 	for _, s := range status {
-		for _, p := range parseControl(s) {
+		eachParagraph(s, func(p paragraph) bool {
 			if p["Package"] != "" && installed(p["Status"]) {
 				paras = append(paras, p)
 			}
-		}
+			return len(paras) <= t.s.cfg.maxPackages
+		})
+	}
+	if len(paras) > t.s.cfg.maxPackages {
+		t.s.inv.fail(&LimitError{Limit: LimitPackages, Max: int64(t.s.cfg.maxPackages), Where: t.s.inv.whereLoc(t.loc + "var/lib/dpkg/status"),
+			Detail: fmt.Sprintf("lists more than %d installed packages", t.s.cfg.maxPackages)})
+		return nil
 	}
 	if t.dpkg == nil {
 		t.dpkg = map[string]string{}

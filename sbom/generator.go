@@ -247,7 +247,7 @@ func (t *tree) subjectFile(ctx context.Context, p string, f *os.File, size int64
 		return t.subjectCompressed(ctx, f, k)
 	}
 	if metaKind(path.Base(t.s.subject)) == metaNpmLock {
-		data, err := readMeta(f, -1, t.s.cfg.maxMetadata, LimitMetadataBytes, t.s.subject)
+		data, err := readMeta(f, size, t.s.cfg.maxMetadata, LimitMetadataBytes, t.s.subject)
 		if err != nil {
 			return nil, err
 		}

@@ -111,6 +111,10 @@ type inventory struct {
 	limits       fieldLimits
 	maxPackages  int
 	maxRelations int
+	// size is a running low estimate of the document's size; once it passes maxOutput the
+	// catalog stops growing (so memory stays in proportion to the output limit).
+	size      int64
+	maxOutput int64
 	// err is the first limit breached while cataloging (sticky, like bufio.Scanner's): once
 	// it is set, add and link do nothing and the walk stops at its next member.
 	err error
@@ -119,7 +123,7 @@ type inventory struct {
 func newInventory(primary *pkg, subject string, cfg *config) *inventory {
 	inv := &inventory{primary: primary, pkgs: map[string]*pkg{}, edges: map[edge]bool{}, subject: subject,
 		limits:      fieldLimits{maxField: cfg.maxField, maxText: cfg.maxText, truncate: cfg.truncate},
-		maxPackages: cfg.maxPackages, maxRelations: cfg.maxRelations}
+		maxPackages: cfg.maxPackages, maxRelations: cfg.maxRelations, maxOutput: cfg.maxOutput}
 	inv.pkgs[primary.key()] = primary
 	return inv
 }
@@ -150,10 +154,15 @@ func (inv *inventory) add(p *pkg) string {
 			return ""
 		}
 		inv.pkgs[k] = p
+		inv.grow(pkgSize(p))
 		return k
 	}
+	had := len(old.locations)
 	for _, l := range p.locations {
 		old.addLocation(l)
+	}
+	for _, l := range old.locations[had:] {
+		inv.grow(int64(len(l)))
 	}
 	if old.supplier == nil {
 		old.supplier = p.supplier
@@ -183,6 +192,15 @@ func (inv *inventory) link(from, to string, kind relKind) {
 		return
 	}
 	inv.edges[e] = true
+	inv.grow(int64(len(to) + 8))
+}
+
+// grow adds n bytes to the running estimate of the document's size.
+func (inv *inventory) grow(n int64) {
+	inv.size += n
+	if err := inv.checkOutput(inv.size, true, inv.maxOutput); err != nil {
+		inv.fail(err)
+	}
 }
 
 // sorted returns the packages other than the primary, ordered by purl.

@@ -1,6 +1,7 @@
 package sbom
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -229,8 +230,13 @@ func lockName(key string, e lockEntry) string {
 // paths it is installed at, edges resolved per path, the root project depending on its
 // direct dependencies.
 func (t *tree) catalogLock(f namedData) []string {
-	var l npmLock
-	if json.Unmarshal(f.data, &l) != nil {
+	loc := t.loc + f.name
+	l, ok, err := decodeLock(f.data, t.s.cfg.maxPackages, t.s.inv.whereLoc(loc))
+	if err != nil {
+		t.s.inv.fail(err)
+		return nil
+	}
+	if !ok {
 		return nil
 	}
 	entries := l.Packages
@@ -238,7 +244,6 @@ func (t *tree) catalogLock(f namedData) []string {
 		entries = map[string]lockEntry{}
 		flattenV1("", l.Dependencies, entries, t.s.cfg.maxField)
 	}
-	loc := t.loc + f.name
 	if err := t.lockBounds(entries, loc); err != nil {
 		t.s.inv.fail(err)
 		return nil
@@ -270,6 +275,78 @@ func (t *tree) catalogLock(f namedData) []string {
 		}
 	}
 	return t.lockRoot(l, entries, dirs, loc)
+}
+
+// decodeLock decodes a package-lock.json one "packages" entry at a time, so a lock file
+// with more entries than a document may hold packages is refused after max entries, not
+// after all of them are in memory. ok is false for a file that is not a lock file.
+func decodeLock(data []byte, max int, where string) (l npmLock, ok bool, err error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return l, false, nil
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return l, false, nil
+		}
+		var dst any
+		switch tok {
+		case "packages":
+			if !decodeLockEntries(dec, &l, max) {
+				return l, false, nil
+			}
+			if len(l.Packages) > max {
+				return l, false, &LimitError{Limit: LimitPackages, Max: int64(max), Where: where,
+					Detail: fmt.Sprintf("lists more than %d packages", max)}
+			}
+			continue
+		case "name":
+			dst = &l.Name
+		case "version":
+			dst = &l.Version
+		case "lockfileVersion":
+			dst = &l.LockfileVersion
+		case "dependencies":
+			dst = &l.Dependencies
+		default:
+			dst = &json.RawMessage{}
+		}
+		if dec.Decode(dst) != nil {
+			return l, false, nil
+		}
+	}
+	return l, true, nil
+}
+
+// decodeLockEntries decodes the "packages" object into l.Packages, stopping after one entry
+// more than a document could hold (decodeLock's caller checks how many there are).
+func decodeLockEntries(dec *json.Decoder, l *npmLock, max int) bool {
+	tok, err := dec.Token()
+	if err != nil || tok == nil {
+		return err == nil
+	}
+	if tok != json.Delim('{') {
+		return false
+	}
+	l.Packages = map[string]lockEntry{}
+	for dec.More() {
+		kt, err := dec.Token()
+		key, isKey := kt.(string)
+		if err != nil || !isKey {
+			return false
+		}
+		var e lockEntry
+		if dec.Decode(&e) != nil {
+			return false
+		}
+		l.Packages[key] = e
+		if len(l.Packages) > max {
+			return true
+		}
+	}
+	_, err = dec.Token()
+	return err == nil
 }
 
 // lockBounds refuses a lock file whose entry paths are over the field limit (they are file

@@ -26,8 +26,9 @@ const (
 	DefaultMaxFieldBytes = 4 << 10
 	// DefaultMaxTextBytes bounds a package's description and its license and copyright text.
 	DefaultMaxTextBytes = 64 << 10
-	// DefaultMaxPackages is the most packages one document may describe.
-	DefaultMaxPackages = 100_000
+	// DefaultMaxPackages is the most packages one document may describe (a document of 50,000
+	// packages is about 30 MB of CycloneDX, 45 MB of SPDX).
+	DefaultMaxPackages = 50_000
 	// DefaultMaxRelationships is the most relationships one document may hold.
 	DefaultMaxRelationships = 1_000_000
 	// DefaultMaxOutputBytes is the largest document written. A signed document travels
