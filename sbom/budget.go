@@ -164,8 +164,9 @@ func (inv *inventory) whereLoc(loc string) string {
 }
 
 // estimateSize is a low estimate of the size of inv's document in format: the bytes of its
-// values plus a little JSON around each. A document estimated over the output limit is
-// refused before it is built in memory.
+// values plus a little JSON around each (the fuzz targets check it never exceeds the
+// document). A document estimated over the output limit is refused before it is built in
+// memory.
 func estimateSize(inv *inventory, format string) int64 {
 	var n int64
 	for _, p := range inv.pkgs {
@@ -182,18 +183,20 @@ func estimateSize(inv *inventory, format string) int64 {
 		n += perEdge
 	}
 	for _, f := range inv.files {
-		n += int64(2*len(f.path) + len(f.sha1) + len(f.sha256) + 100)
+		n += int64(len(f.path) + len(f.sha1) + len(f.sha256) + 100)
 	}
 	return n
 }
 
-// pkgSize is a low estimate of the bytes a package takes in either format (its first
-// location only: more are counted as they are added).
+// pkgSize is a low estimate of the bytes a package takes in either format: each value it
+// counts appears at least once, escaped, in both (a homepage or email that is not valid is
+// left out of the documents, so neither is counted), and both spend more than 150 bytes of
+// JSON on any package. Only its first location is counted; more are counted as they are added.
 func pkgSize(p *pkg) int64 {
-	n := int64(len(p.name) + len(p.version) + 2*len(p.purl) + len(p.description) + len(p.license) +
-		len(p.licenseText) + len(p.homepage) + 150)
+	n := int64(len(p.name) + len(p.version) + len(p.purl) + len(p.description) + len(p.license) +
+		len(p.licenseText) + 150)
 	if p.supplier != nil {
-		n += int64(len(p.supplier.name) + len(p.supplier.email))
+		n += int64(len(p.supplier.name))
 	}
 	if len(p.locations) > 0 {
 		n += int64(len(p.locations[0]))

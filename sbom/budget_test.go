@@ -71,6 +71,8 @@ func TestFieldLimits(t *testing.T) {
 			LimitRelations, 3, "package-lock.json", "entries declare 8 dependencies, more than 3"},
 		{"output", "package-lock.json", lockfile(20000), []Option{WithMaxOutputBytes(1 << 20), WithMaxTextBytes(1 << 10)},
 			LimitOutputBytes, 1 << 20, "package-lock.json", "the document would be at least"},
+		{"output, estimated under, written over", "package-lock.json", lockfile(2000), []Option{WithMaxOutputBytes(1 << 20)},
+			LimitOutputBytes, 1 << 20, "package-lock.json", "the document is "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
