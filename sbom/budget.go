@@ -1,6 +1,7 @@
 package sbom
 
 import (
+	"bytes"
 	"fmt"
 	"path"
 	"strings"
@@ -208,6 +209,28 @@ func pkgSize(p *pkg) int64 {
 		n += int64(len(h))
 	}
 	return n
+}
+
+// signedSize bounds the size doc takes inside a signed in-toto statement, which core
+// re-encodes with encoding/json: compact (never larger), but with "<", ">" and "&" escaped
+// as six-byte \u sequences and U+2028 and U+2029 as six bytes instead of three. A document
+// full of "<" would otherwise pass the limit here and make a bundle six times larger.
+func signedSize(doc []byte) int64 {
+	n := int64(len(doc)) + 5*int64(bytes.Count(doc, []byte("<"))+bytes.Count(doc, []byte(">"))+bytes.Count(doc, []byte("&")))
+	return n + 3*int64(bytes.Count(doc, []byte("\u2028"))+bytes.Count(doc, []byte("\u2029")))
+}
+
+// checkWritten refuses a written document whose size, as written or as it will be signed,
+// exceeds the output limit.
+func (inv *inventory) checkWritten(doc []byte, max int64) error {
+	if err := inv.checkOutput(int64(len(doc)), false, max); err != nil {
+		return err
+	}
+	if n := signedSize(doc); n > max {
+		return &LimitError{Limit: LimitOutputBytes, Max: max, Where: inv.subject,
+			Detail: fmt.Sprintf("the document is %d bytes, %d once its \"<\", \">\" and \"&\" are escaped in the signed statement", len(doc), n)}
+	}
+	return nil
 }
 
 // checkOutput refuses a document estimated or found to exceed the output limit.

@@ -2,12 +2,16 @@ package sbom
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/signet-ci/signet/core"
+	"github.com/signet-ci/signet/verify"
 )
 
 // bigName is a package.json under node_modules whose name is n bytes.
@@ -53,6 +57,9 @@ func TestFieldLimits(t *testing.T) {
 			LimitFieldBytes, 4096, "lib.jar", "package version is 5000 bytes"}, // the jar the pom.properties describes
 		{"rpm name", "big.rpm", rpmOf(t, cpioOf(), rpmTag{tag: rpmTagName, value: strings.Repeat("r", 5000)}, rpmTag{tag: rpmTagVersion, value: "1"}), nil,
 			LimitFieldBytes, 4096, "big.rpm", "package name is 5000 bytes"},
+		{"go module path", "go.tar", tarOf(t, fileBytes("bin/app", append([]byte("\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00"),
+			buildInfoBlob("go1.26.8", "path\tx/cmd\nmod\tx\t(devel)\t\ndep\texample.com/"+strings.Repeat("m", 5000)+"\tv1.0.0\th1:x=\n")...))), nil,
+			LimitFieldBytes, 4096, "go.tar!/bin/app", "package name is 5012 bytes"},
 		{"member name", "long.tar", tarOf(t, file(strings.Repeat("d/", 2100)+"f", "x")), nil,
 			LimitFieldBytes, 4096, "long.tar!/d/d/d", "member name is 4201 bytes"},
 		{"lock entry path", "package-lock.json", []byte(lockOf("node_modules/" + strings.Repeat("a", 4100))), nil,
@@ -73,6 +80,8 @@ func TestFieldLimits(t *testing.T) {
 			LimitOutputBytes, 1 << 20, "package-lock.json", "the document would be at least"},
 		{"output, estimated under, written over", "package-lock.json", lockfile(2000), []Option{WithMaxOutputBytes(1 << 20)},
 			LimitOutputBytes, 1 << 20, "package-lock.json", "the document is "},
+		{"output, over once escaped for signing", "angle.tar", tarOf(t, angleManifests(12)...), []Option{WithMaxOutputBytes(1 << 20)},
+			LimitOutputBytes, 1 << 20, "angle.tar", "once its \"<\", \">\" and \"&\" are escaped in the signed statement"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -98,6 +107,17 @@ func TestFieldLimits(t *testing.T) {
 			}
 		})
 	}
+}
+
+// angleManifests are n package.json files whose descriptions are 60,000 "<" each: 720 KB of
+// document, six times that once HTML-escaped in a signed statement.
+func angleManifests(n int) []entry {
+	var out []entry
+	for i := range n {
+		out = append(out, file(fmt.Sprintf("node_modules/p%d/package.json", i),
+			fmt.Sprintf(`{"name":"p%d","version":"1.0.0","description":"%s"}`, i, strings.Repeat("<", 60000))))
+	}
+	return out
 }
 
 // lockfile is a package-lock.json v3 of n entries, each depending on two others, the root
@@ -237,5 +257,43 @@ func TestLimitOptions(t *testing.T) {
 				t.Errorf("NewGenerator accepted an invalid %s option", tc.name)
 			}
 		})
+	}
+}
+
+// TestSignedDocumentStaysVerifiable checks that the output limit bounds the signed form:
+// the statement core builds around a document (re-encoded, HTML-escaped) is no larger than
+// signedSize says, and a document at MaxOutputBytes, base64-encoded in a DSSE envelope with
+// room for the certificate, timestamps and log entries, fits in a bundle signet verify reads.
+func TestSignedDocumentStaysVerifiable(t *testing.T) {
+	t.Parallel()
+	s := writeSubject(t, t.TempDir(), "odd.tar", tarOf(t,
+		file("node_modules/a/package.json", `{"name":"a","version":"1.0.0","description":"<script>&amp; \u2028\u2029 \u0001 ünï `+
+			strings.Repeat("<&>\u2028", 1000)+`","author":"A <a@example.org>"}`),
+		file("node_modules/b/package.json", `{"name":"b<>&","version":"1.0.0&","license":"MIT AND <x>"}`)))
+	g, err := NewGenerator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range Formats {
+		p, err := g.SBOM(context.Background(), s, format)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sts, err := core.Statements([]core.Subject{s}, p, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const envelope = 1 << 10 // _type, predicateType, the subject
+		if got, bound := int64(len(sts[0])), signedSize(p.JSON)+envelope; got > bound || got <= int64(len(p.JSON))+envelope {
+			// the second condition keeps the test honest: the fixture must grow when signed
+			t.Errorf("%s: statement of %d bytes, over the bound %d the output limit is checked against", format, got, bound)
+		}
+	}
+	const material = 1 << 20 // certificate chain, timestamps, log entries, JSON around them
+	for _, limit := range []int64{DefaultMaxOutputBytes, MaxOutputBytes} {
+		statement := limit + 1<<10
+		if bundle := base64.StdEncoding.EncodedLen(int(statement)) + material; int64(bundle) > verify.MaxBundleSize {
+			t.Errorf("a %d-byte document makes a bundle of up to %d bytes, over verify.MaxBundleSize %d", limit, bundle, verify.MaxBundleSize)
+		}
 	}
 }

@@ -88,7 +88,7 @@ func (g *Generator) SBOM(ctx context.Context, s core.Subject, format string) (co
 	if err != nil {
 		return core.Predicate{}, fmt.Errorf("writing %s SBOM of %q: %w", format, s.Name, err)
 	}
-	if err := inv.checkOutput(int64(len(doc)), false, g.cfg.maxOutput); err != nil {
+	if err := inv.checkWritten(doc, g.cfg.maxOutput); err != nil {
 		return core.Predicate{}, err
 	}
 	return core.Predicate{Type: typ, JSON: doc}, nil

@@ -141,6 +141,7 @@ func (inv *inventory) add(p *pkg) string {
 	if inv.err != nil {
 		return ""
 	}
+	truncated := inv.limits.truncated
 	if err := inv.admit(p); err != nil {
 		inv.fail(err)
 		return ""
@@ -157,6 +158,7 @@ func (inv *inventory) add(p *pkg) string {
 		inv.grow(pkgSize(p))
 		return k
 	}
+	inv.limits.truncated = truncated // the same package again: its fields were counted once
 	had := len(old.locations)
 	for _, l := range p.locations {
 		old.addLocation(l)
