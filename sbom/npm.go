@@ -320,7 +320,7 @@ func decodeLock(data []byte, max int, where string) (l npmLock, ok bool, err err
 }
 
 // decodeLockEntries decodes the "packages" object into l.Packages, stopping after one entry
-// more than a document could hold (decodeLock's caller checks how many there are).
+// more than max (decodeLock then refuses the file).
 func decodeLockEntries(dec *json.Decoder, l *npmLock, max int) bool {
 	tok, err := dec.Token()
 	if err != nil || tok == nil {

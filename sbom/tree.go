@@ -138,7 +138,7 @@ func (t *tree) memberNameSize(name string) error {
 	if len(name) <= lim.maxField || lim.truncate {
 		return nil
 	}
-	return &LimitError{Limit: LimitFieldBytes, Max: int64(lim.maxField), Where: t.where(name[:256] + "…"),
+	return &LimitError{Limit: LimitFieldBytes, Max: int64(lim.maxField), Where: t.where(strings.ToValidUTF8(name[:256], "") + "…"),
 		Detail: fmt.Sprintf("member name is %d bytes, over the %d-byte limit", len(name), lim.maxField)}
 }
 
@@ -320,12 +320,9 @@ func (t *tree) readMetaFile(k metaKindT, r io.Reader, size int64, where string) 
 // readMeta reads a file of at most max bytes (the limit named limit); size (when known,
 // else -1) sizes the buffer, and a size over max is refused without reading.
 func readMeta(r io.Reader, size, max int64, limit, where string) ([]byte, error) {
-	tooBig := func(n int64) error {
-		return &LimitError{Limit: limit, Max: max, Where: where,
-			Detail: fmt.Sprintf("metadata file is %d bytes, larger than %d", n, max)}
-	}
 	if size > max {
-		return nil, tooBig(size)
+		return nil, &LimitError{Limit: limit, Max: max, Where: where,
+			Detail: fmt.Sprintf("metadata file is %d bytes, larger than %d", size, max)}
 	}
 	var buf bytes.Buffer
 	if size > 0 {
@@ -336,7 +333,8 @@ func readMeta(r io.Reader, size, max int64, limit, where string) ([]byte, error)
 		return nil, fmt.Errorf("reading %s: %w", where, err)
 	}
 	if n > max {
-		return nil, tooBig(n)
+		return nil, &LimitError{Limit: limit, Max: max, Where: where,
+			Detail: fmt.Sprintf("metadata file is larger than %d bytes", max)}
 	}
 	return buf.Bytes(), nil
 }
