@@ -24,6 +24,7 @@ func bigNameManifest(n int) entry {
 func TestFieldLimits(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
+	pad5M := strings.Repeat("p", 5<<20) // past the 4 MiB limit on files describing one package or image
 	lockOf := func(key string) string {
 		return `{"lockfileVersion":3,"packages":{"` + key + `":{"version":"1.0.0"}}}`
 	}
@@ -60,6 +61,16 @@ func TestFieldLimits(t *testing.T) {
 		{"go module path", "go.tar", tarOf(t, fileBytes("bin/app", append([]byte("\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00"),
 			buildInfoBlob("go1.26.8", "path\tx/cmd\nmod\tx\t(devel)\t\ndep\texample.com/"+strings.Repeat("m", 5000)+"\tv1.0.0\th1:x=\n")...))), nil,
 			LimitFieldBytes, 4096, "go.tar!/bin/app", "package name is 5012 bytes"},
+		{"docker-archive manifest", "docker.tar", tarOf(t, file("manifest.json", `[{"Config":"c.json","RepoTags":["x:1"],"Layers":[],"Pad":"`+pad5M+`"}]`)), nil,
+			LimitManifestBytes, 4 << 20, "docker.tar!/manifest.json", "image metadata file is 5242941 bytes"},
+		{"docker-archive config", "docker.tar", tarOf(t, file("manifest.json", `[{"Config":"c.json","RepoTags":["x:1"],"Layers":[]}]`), file("c.json", `{"pad":"`+pad5M+`"}`)), nil,
+			LimitManifestBytes, 4 << 20, "docker.tar!/c.json", "image metadata file is"},
+		{"OCI index", "oci.tar", tarOf(t, file("oci-layout", `{"imageLayoutVersion":"1.0.0"}`), file("index.json", `{"schemaVersion":2,"pad":"`+pad5M+`"}`)), nil,
+			LimitManifestBytes, 4 << 20, "oci.tar!/index.json", "image metadata file is"},
+		{"OCI manifest", "oci.tar", tarOf(t, file("oci-layout", `{"imageLayoutVersion":"1.0.0"}`),
+			file("index.json", `{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:`+strings.Repeat("ab", 32)+`","size":5242890}]}`),
+			file("blobs/sha256/"+strings.Repeat("ab", 32), `{"pad":"`+pad5M+`"}`)), nil,
+			LimitManifestBytes, 4 << 20, "oci.tar!/blobs/sha256/abab", "image metadata file is"},
 		{"member name", "long.tar", tarOf(t, file(strings.Repeat("d/", 2100)+"f", "x")), nil,
 			LimitFieldBytes, 4096, "long.tar!/d/d/d", "member name is 4201 bytes"},
 		{"lock entry path", "package-lock.json", []byte(lockOf("node_modules/" + strings.Repeat("a", 4100))), nil,

@@ -37,6 +37,11 @@ type tree struct {
 	meta    metadata
 	jar     bool              // a jar: its pom.properties describe the jar itself
 	dpkg    map[string]string // installed Debian package name → key
+	// tarSizes are the sizes of the regular files of an image tarball, by name; ociDir is the
+	// OCI layout being read. Both let image metadata be bounded before go-containerregistry
+	// reads it whole.
+	tarSizes map[string]int64
+	ociDir   string
 }
 
 func (s *scan) root() *tree {
