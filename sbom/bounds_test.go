@@ -132,6 +132,18 @@ func TestHostileBounds(t *testing.T) {
 			limit: LimitRelations, where: "package-lock.json"},
 		{name: "150k dpkg packages", file: "rootfs.tar.gz", build: manyDpkg(150_000),
 			limit: LimitPackages, where: "rootfs.tar.gz!/var/lib/dpkg/status"},
+		{name: "apk database of 3M packages", file: "alpine.tar.gz", build: streamed("lib/apk/db/installed", 3_000_000, func(i int) string {
+			return fmt.Sprintf("P:p%d\nV:1\n\n", i)
+		}), limit: LimitPackages, where: "alpine.tar.gz!/lib/apk/db/installed"},
+		{name: "dpkg Depends of 8M commas", file: "commas.tar.gz", build: streamed("var/lib/dpkg/status", 1, func(int) string {
+			return "Package: p\nVersion: 1\nDepends: " + strings.Repeat(",", 8<<20) + "\n"
+		}), maxBytes: 16 << 10},
+		{name: "MANIFEST.MF of 1.3M continuation lines", file: "app.tar.gz", build: streamed("app.jar", 1, func(int) string {
+			return string(zipOf(t, file("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\nImplementation-Version: 1"+strings.Repeat("\n 0", 1_300_000)+"\n")))
+		}), limit: LimitFieldBytes, where: "app.tar.gz!/app.jar"},
+		{name: "METADATA of 1.3M continuation lines", file: "py.tar.gz", build: streamed("x-1.dist-info/METADATA", 1, func(int) string {
+			return "Name: x\nVersion: 1\nSummary: s" + strings.Repeat("\n s", 1_300_000) + "\n\nbody"
+		}), limit: LimitTextBytes, where: "py.tar.gz!/x-1.dist-info/METADATA"},
 		{name: "zip bomb", file: "bomb.zip", build: zipBomb, limit: LimitExpandedBytes, where: "bomb.zip"},
 		{name: "gzip of 256 MiB zeros", file: "zeros.tar.gz", build: gzipBomb, maxBytes: 16 << 10},
 		{name: "nested zips", file: "deep.zip", build: writeTo(nestedZips(t, 10)), limit: LimitDepth,
@@ -240,6 +252,17 @@ func fanOutLock(n int) []byte {
 	}
 	b.WriteString(`}}}}`)
 	return b.Bytes()
+}
+
+// streamed writes a tar.gz holding one file name made of the n parts part(0), part(1) ….
+func streamed(name string, n int, part func(int) string) func(testing.TB, string) {
+	return func(t testing.TB, p string) {
+		var b bytes.Buffer
+		for i := range n {
+			b.WriteString(part(i))
+		}
+		streamTarGz(t, p, name, int64(b.Len()), &b)
+	}
 }
 
 // deepLockV1 writes a lockfile v1 whose dependencies nest depth deep.

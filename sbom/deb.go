@@ -145,10 +145,15 @@ func (t *tree) debControl(r io.Reader) (paragraph, error) {
 		if err != nil {
 			return nil, err
 		}
-		if ps := parseControl(data); len(ps) > 0 {
-			return ps[0], nil
+		var control paragraph
+		eachParagraph(data, func(p paragraph) bool {
+			control = p
+			return false // the first paragraph describes the package
+		})
+		if control == nil {
+			return nil, fmt.Errorf("reading %s: empty control file", where)
 		}
-		return nil, fmt.Errorf("reading %s: empty control file", where)
+		return control, nil
 	}
 }
 
