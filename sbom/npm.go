@@ -115,6 +115,15 @@ func (t *tree) catalogNpm(files []npmInstalled) map[string]string {
 	out := map[string]string{}
 	dirs := map[string]string{}
 	deps := map[string][]string{}
+	refs := 0
+	for _, f := range files {
+		// resolving a reference costs a lookup per directory level: bound them before any
+		if refs += len(f.manifest.Dependencies) + len(f.manifest.OptionalDependencies) + len(f.manifest.PeerDependencies); refs > t.s.cfg.maxRelations {
+			t.s.inv.fail(&LimitError{Limit: LimitRelations, Max: int64(t.s.cfg.maxRelations), Where: t.s.inv.whereLoc(t.loc + f.name),
+				Detail: fmt.Sprintf("installed packages declare more than %d dependencies", t.s.cfg.maxRelations)})
+			return nil
+		}
+	}
 	for _, f := range files {
 		m := f.manifest
 		p := &pkg{name: m.Name, version: m.Version, purl: npmPurl(m.Name, m.Version), typ: typeLibrary,
