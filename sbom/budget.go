@@ -49,31 +49,30 @@ func (f *fieldLimits) check(v *string, field, limit string, max int, where strin
 	return nil
 }
 
+// fieldCheck is one field of a package to check: text fields have the text limit.
+type fieldCheck struct {
+	v     *string
+	field string
+	text  bool
+}
+
 // admit checks every field of p against the field and text limits, truncating fields when
-// asked (the purl is then rebuilt from truncated parts, so it still parses).
+// asked (the purl is then rebuilt from truncated parts, so it still parses, and a license
+// expression cut short, no longer an expression, becomes license text).
 func (inv *inventory) admit(p *pkg) error {
 	f := &inv.limits
 	where := inv.where(p)
-	checks := []struct {
-		v     *string
-		field string
-		text  bool
-	}{
+	if f.truncate && len(p.license) > f.maxText && p.licenseText == "" {
+		p.license, p.licenseText = "", p.license
+	}
+	checks := []fieldCheck{
 		{&p.name, "package name", false}, {&p.version, "package version", false}, {&p.homepage, "homepage", false},
 		{&p.description, "description", true}, {&p.license, "license expression", true}, {&p.licenseText, "license text", true},
 	}
 	if p.supplier != nil {
 		s := *p.supplier // suppliers may be shared between packages: check a copy
 		p.supplier = &s
-		checks = append(checks, struct {
-			v     *string
-			field string
-			text  bool
-		}{&s.name, "supplier name", false}, struct {
-			v     *string
-			field string
-			text  bool
-		}{&s.email, "supplier email", false})
+		checks = append(checks, fieldCheck{&s.name, "supplier name", false}, fieldCheck{&s.email, "supplier email", false})
 	}
 	for _, c := range checks {
 		limit, max := LimitFieldBytes, f.maxField

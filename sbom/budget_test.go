@@ -310,3 +310,29 @@ func TestSignedDocumentStaysVerifiable(t *testing.T) {
 		}
 	}
 }
+
+// TestTruncatedLicenseExpression truncates a valid license expression over the text limit:
+// cut short it is no longer an expression, so it is written as license text and both
+// documents stay valid.
+func TestTruncatedLicenseExpression(t *testing.T) {
+	t.Parallel()
+	expr := strings.Repeat("MIT OR ", 200) + "MIT" // 1,403 bytes
+	s := writeSubject(t, t.TempDir(), "lic.tar", tarOf(t,
+		file("node_modules/x/package.json", `{"name":"x","version":"1.0.0","license":"`+expr+`"}`)))
+	if e, _ := license(expr); e == "" {
+		t.Fatalf("fixture: %q is not a valid expression", expr)
+	}
+	sp, _ := generate(t, s, WithTruncation(true), WithMaxTextBytes(1<<10))
+	comparePurls(t, sp.purls, []string{"pkg:npm/x@1.0.0"})
+	g, err := NewGenerator(WithTruncation(true), WithMaxTextBytes(1<<10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := g.SBOM(context.Background(), s, FormatCycloneDX)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(p.JSON), `"name": "MIT OR MIT OR`) || !strings.Contains(string(p.JSON), "…(truncated sha256:") {
+		t.Errorf("the truncated expression is not written as a marked license name:\n%s", p.JSON)
+	}
+}
