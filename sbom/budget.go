@@ -145,6 +145,18 @@ func truncatedNote(n int) string {
 	return fmt.Sprintf("signet truncated %d field(s) over their size limits; each ends with \"…(truncated sha256:HASH)\", HASH the first 12 hex digits of the whole value's SHA-256", n)
 }
 
+// fileStem is the base name of the file at location loc (an archive member chain) without
+// extension ext, or "unnamed" when nothing is left.
+func fileStem(loc, ext string) string {
+	if i := strings.LastIndex(loc, "!/"); i >= 0 {
+		loc = loc[i+2:]
+	}
+	if s := strings.TrimSuffix(path.Base(loc), ext); s != "" && s != "." && s != "/" {
+		return s
+	}
+	return "unnamed"
+}
+
 // where names the file a package was found in: the subject, then the archive members.
 func (inv *inventory) where(p *pkg) string {
 	if p == nil || len(p.locations) == 0 {

@@ -336,3 +336,25 @@ func TestTruncatedLicenseExpression(t *testing.T) {
 		t.Errorf("the truncated expression is not written as a marked license name:\n%s", p.JSON)
 	}
 }
+
+// TestNamelessPackageFiles catalogs an rpm without a Name tag and a .deb whose control file
+// has no Package field (found by FuzzRPM: their purls did not parse): each is named after
+// its file, and both documents stay valid.
+func TestNamelessPackageFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		body []byte
+		want string
+	}{
+		{"tool-1.0-1.x86_64.rpm", rpmOf(t, cpioOf(), rpmTag{tag: rpmTagVersion, value: "1.0"}), "pkg:rpm/tool-1.0-1.x86_64@1.0"},
+		{"tool_1.0-1_amd64.deb", debOf(t, "Version: 1.0-1\nArchitecture: amd64\n", tarOf(t), "gz"), "pkg:deb/debian/tool@1.0-1?arch=amd64"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			sp, _ := generate(t, writeSubject(t, dir, tc.name, tc.body))
+			comparePurls(t, sp.purls, []string{tc.want})
+		})
+	}
+}

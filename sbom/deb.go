@@ -40,6 +40,9 @@ func (t *tree) walkDeb(ctx context.Context, r io.Reader) ([]string, error) {
 	if control == nil {
 		return inside, nil // an ar archive that is not a Debian package
 	}
+	if control["Package"] == "" { // a package needs a name: the file's (name_version_arch.deb)
+		control["Package"] = strings.SplitN(fileStem(t.selfLocation(), ".deb"), "_", 2)[0]
+	}
 	dp := debPackage(control, distro{}, t.selfLocation())
 	if l, ok := t.meta.copyright[control["Package"]]; ok {
 		dp.license, dp.licenseText = l[0], l[1]

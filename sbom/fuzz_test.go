@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	packageurl "github.com/package-url/packageurl-go"
 
 	"github.com/signet-ci/signet/core"
 )
@@ -24,8 +25,9 @@ import (
 // The fuzz targets run every reader with small limits, with and without truncation, and
 // check what must hold whatever the input: no panic, every catalogued field within its
 // limit, no more packages or relationships than allowed, a limit error naming the subject,
-// and, when cataloging succeeds, two valid JSON documents no smaller than the size
-// estimate that guards the output limit. Seeds come from the fixture builders.
+// every purl parsing and every license expression valid, and, when cataloging succeeds, two
+// valid JSON documents no smaller than the size estimate that guards the output limit.
+// Seeds come from the fixture builders.
 
 // fuzzOptions are the small limits of the fuzz targets.
 func fuzzOptions(truncate bool) []Option {
@@ -96,6 +98,12 @@ func checkFuzzed(t *testing.T, inv *inventory, cfg *config, err error) {
 			if len(v) > cfg.maxText {
 				t.Errorf("package %.80q: a text of %d bytes, over the %d-byte text limit", p.purl, len(v), cfg.maxText)
 			}
+		}
+		if _, perr := packageurl.FromString(p.purl); perr != nil {
+			t.Errorf("purl %.80q does not parse: %v", p.purl, perr)
+		}
+		if e, _ := license(p.license); p.license != "" && e != p.license {
+			t.Errorf("package %.80q: license expression %.80q is not a valid expression", p.purl, p.license)
 		}
 	}
 	if err != nil {

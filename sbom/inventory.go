@@ -138,7 +138,7 @@ func (inv *inventory) fail(err error) {
 // add records p, merging it into an earlier package with the same purl; it returns the key,
 // or "" once a limit is breached (p's own fields, or the number of packages).
 func (inv *inventory) add(p *pkg) string {
-	if inv.err != nil {
+	if inv.err != nil || p.name == "" { // a package without a name has no valid purl
 		return ""
 	}
 	truncated := inv.limits.truncated

@@ -122,7 +122,7 @@ func jarFromManifest(jar *pkg, mf map[string]string, stem string) *pkg {
 	if m := jarVersionRe.FindStringSubmatch(stem); m != nil {
 		name, version = m[1], firstNonEmpty(version, m[2])
 	}
-	name = firstNonEmpty(name, stem)
+	name = firstNonEmpty(name, stem, "unnamed")
 	group := mf["Implementation-Vendor-Id"]
 	if group == name {
 		group = ""

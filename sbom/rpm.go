@@ -125,6 +125,9 @@ func (t *tree) walkRPM(ctx context.Context, r io.Reader) ([]string, error) {
 		return nil, err
 	}
 	inside := t.finish()
+	if h[rpmTagName] == "" { // a package needs a name: the file's, as rpm names files
+		h[rpmTagName] = fileStem(t.selfLocation(), ".rpm")
+	}
 	k := t.s.inv.add(rpmPackage(h, t.selfLocation()))
 	for _, c := range inside {
 		t.s.inv.link(k, c, relContains)
