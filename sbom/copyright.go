@@ -32,13 +32,14 @@ func debCopyrightLicense(b []byte) (expr, text string) {
 	}
 	seen := map[string]bool{}
 	var names []string
-	for _, p := range parseControl(b) {
+	eachParagraph(b, func(p paragraph) bool {
 		v := strings.TrimSpace(strings.SplitN(p["License"], "\n", 2)[0])
 		if v != "" && !seen[v] {
 			seen[v] = true
 			names = append(names, v)
 		}
-	}
+		return true
+	})
 	if len(names) == 0 {
 		return "", ""
 	}

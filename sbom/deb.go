@@ -40,6 +40,9 @@ func (t *tree) walkDeb(ctx context.Context, r io.Reader) ([]string, error) {
 	if control == nil {
 		return inside, nil // an ar archive that is not a Debian package
 	}
+	if control["Package"] == "" { // a package needs a name: the file's (name_version_arch.deb)
+		control["Package"] = strings.SplitN(fileStem(t.selfLocation(), ".deb"), "_", 2)[0]
+	}
 	dp := debPackage(control, distro{}, t.selfLocation())
 	if l, ok := t.meta.copyright[control["Package"]]; ok {
 		dp.license, dp.licenseText = l[0], l[1]
@@ -141,14 +144,19 @@ func (t *tree) debControl(r io.Reader) (paragraph, error) {
 		if path.Clean(h.Name) != "control" || h.Typeflag != tar.TypeReg {
 			continue
 		}
-		data, err := readMeta(tr, h.Size, t.s.cfg.maxMetadata, where+"/control")
+		data, err := readMeta(tr, h.Size, t.s.cfg.maxManifest, LimitManifestBytes, where+"/control")
 		if err != nil {
 			return nil, err
 		}
-		if ps := parseControl(data); len(ps) > 0 {
-			return ps[0], nil
+		var control paragraph
+		eachParagraph(data, func(p paragraph) bool {
+			control = p
+			return false // the first paragraph describes the package
+		})
+		if control == nil {
+			return nil, fmt.Errorf("reading %s: empty control file", where)
 		}
-		return nil, fmt.Errorf("reading %s: empty control file", where)
+		return control, nil
 	}
 }
 

@@ -12,6 +12,16 @@
 //
 // Archives are read as streams and never extracted to disk (an OCI archive's blobs are the
 // one exception, copied by digest name into a private temporary directory); a name that
-// escapes the archive root, a link pointing out of it, or a limit exceeded is refused with an
-// error that names the archive, the member and the limit.
+// escapes the archive root or a link pointing out of it is refused with an error that names
+// the archive and the member.
+//
+// Everything read is bounded, so hostile input costs bounded memory and time: archive depth,
+// members and expanded bytes; the size of each metadata file (a database or lock file, or a
+// file describing one package); each field of a package (names, versions, purls, suppliers,
+// file names; descriptions and license text); the number of packages and relationships; and
+// the document itself, which is refused before it is built when its estimate is over the
+// limit (by default 64 MiB, so that a signed document stays within what signet verify
+// reads). A breach is a *LimitError naming the limit and the file inside the archive
+// ("app.tar.gz!/node_modules/x/package.json"); with WithTruncation an oversized field is
+// cut and marked instead, and the document says how many were.
 package sbom

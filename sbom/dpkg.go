@@ -3,6 +3,7 @@ package sbom
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"regexp"
 	"strings"
 )
@@ -10,24 +11,25 @@ import (
 // paragraph is one stanza of a Debian control file (or of an apk database).
 type paragraph map[string]string
 
-// parseControl splits deb822 text into paragraphs; continuation lines are joined with "\n".
-func parseControl(b []byte) []paragraph {
-	var out []paragraph
+// eachParagraph calls fn with each paragraph of deb822 text in turn until fn returns false;
+// continuation lines are joined with "\n". Only one paragraph is in memory at a time.
+func eachParagraph(b []byte, fn func(paragraph) bool) {
 	cur := map[string][]string{}
 	last := ""
+	more := true
 	flush := func() {
-		if len(cur) > 0 {
+		if len(cur) > 0 && more {
 			p := make(paragraph, len(cur))
 			for k, lines := range cur {
 				p[k] = strings.Join(lines, "\n")
 			}
-			out = append(out, p)
+			more = fn(p)
 		}
 		cur, last = map[string][]string{}, ""
 	}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	for sc.Scan() {
+	for more && sc.Scan() {
 		line := sc.Text()
 		switch {
 		case strings.TrimSpace(line) == "":
@@ -46,7 +48,6 @@ func parseControl(b []byte) []paragraph {
 		}
 	}
 	flush()
-	return out
 }
 
 // debNamespace is the purl namespace for Debian packages of distribution d.
@@ -84,11 +85,17 @@ func (t *tree) catalogDpkg(status [][]byte, d distro, copyright map[string][2]st
 	}
 	var paras []paragraph
 	for _, s := range status {
-		for _, p := range parseControl(s) {
+		eachParagraph(s, func(p paragraph) bool {
 			if p["Package"] != "" && installed(p["Status"]) {
 				paras = append(paras, p)
 			}
-		}
+			return len(paras) <= t.s.cfg.maxPackages
+		})
+	}
+	if len(paras) > t.s.cfg.maxPackages {
+		t.s.inv.fail(&LimitError{Limit: LimitPackages, Max: int64(t.s.cfg.maxPackages), Where: t.s.inv.whereLoc(t.loc + "var/lib/dpkg/status"),
+			Detail: fmt.Sprintf("lists more than %d installed packages", t.s.cfg.maxPackages)})
+		return nil
 	}
 	if t.dpkg == nil {
 		t.dpkg = map[string]string{}
@@ -133,9 +140,9 @@ var depDecor = regexp.MustCompile(`\([^)]*\)|\[[^\]]*\]|<[^>]*>`)
 // depNames parses "a (>= 1), b | c:any" into alternatives groups of bare names.
 func depNames(s string) [][]string {
 	var out [][]string
-	for _, group := range strings.Split(s, ",") {
+	for group := range strings.SplitSeq(s, ",") {
 		var alts []string
-		for _, alt := range strings.Split(group, "|") {
+		for alt := range strings.SplitSeq(group, "|") {
 			n := strings.TrimSpace(depDecor.ReplaceAllString(alt, ""))
 			n = strings.SplitN(n, ":", 2)[0]
 			if n != "" {
@@ -169,7 +176,7 @@ func dpkgOwners(lists map[string][]byte) map[string]string {
 	}
 	owners := map[string]string{}
 	for name, data := range lists {
-		for _, line := range strings.Split(string(data), "\n") {
+		for line := range strings.Lines(string(data)) {
 			if line = strings.TrimSpace(line); line != "" && line != "/." {
 				owners[line] = name
 			}
@@ -187,7 +194,12 @@ func (t *tree) catalogApk(db []byte, d distro) []string {
 	if len(db) == 0 {
 		return nil
 	}
-	paras := parseApk(db)
+	paras := parseApk(db, t.s.cfg.maxPackages)
+	if len(paras) > t.s.cfg.maxPackages {
+		t.s.inv.fail(&LimitError{Limit: LimitPackages, Max: int64(t.s.cfg.maxPackages), Where: t.s.inv.whereLoc(t.loc + "lib/apk/db/installed"),
+			Detail: fmt.Sprintf("lists more than %d installed packages", t.s.cfg.maxPackages)})
+		return nil
+	}
 	byName, provides := map[string]string{}, map[string]string{}
 	var found []string
 	for _, p := range paras {
@@ -217,13 +229,19 @@ func apkName(s string) string {
 	return s
 }
 
-func parseApk(b []byte) []paragraph {
+// parseApk splits an apk installed database into its packages' paragraphs; it stops after
+// max+1 of them (the caller refuses a database with more packages than a document may hold).
+func parseApk(b []byte, max int) []paragraph {
 	var out []paragraph
 	cur := paragraph{}
-	for _, line := range strings.Split(string(b), "\n") {
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimSuffix(line, "\n")
 		if strings.TrimSpace(line) == "" {
 			if cur["P"] != "" {
 				out = append(out, cur)
+				if len(out) > max {
+					return out
+				}
 			}
 			cur = paragraph{}
 			continue

@@ -75,6 +75,9 @@ func (g *Generator) SBOM(ctx context.Context, s core.Subject, format string) (co
 	if err != nil {
 		return core.Predicate{}, err
 	}
+	if err := inv.checkOutput(estimateSize(inv, format), true, g.cfg.maxOutput); err != nil {
+		return core.Predicate{}, err
+	}
 	var doc []byte
 	switch format {
 	case FormatSPDX:
@@ -84,6 +87,9 @@ func (g *Generator) SBOM(ctx context.Context, s core.Subject, format string) (co
 	}
 	if err != nil {
 		return core.Predicate{}, fmt.Errorf("writing %s SBOM of %q: %w", format, s.Name, err)
+	}
+	if err := inv.checkWritten(doc, g.cfg.maxOutput); err != nil {
+		return core.Predicate{}, err
 	}
 	return core.Predicate{Type: typ, JSON: doc}, nil
 }
@@ -126,9 +132,12 @@ func (g *Generator) catalog(ctx context.Context, s core.Subject) (*inventory, er
 	}
 	sc := &scan{subject: s.Name, cfg: &g.cfg, budget: &budget{max: g.cfg.maxExpanded}}
 	primary := primaryPackage(s, digest)
-	sc.inv = newInventory(primary)
+	sc.inv = newInventory(primary, s.Name, &g.cfg)
 	root := sc.root()
 	keys, err := root.subject(ctx, s.Path, info.IsDir(), primary)
+	if sc.inv.err != nil {
+		return nil, sc.inv.err // the first limit breached; err, if any, follows from it
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -136,6 +145,9 @@ func (g *Generator) catalog(ctx context.Context, s core.Subject) (*inventory, er
 		sc.inv.link(primary.key(), k, relContains)
 	}
 	sc.inv.finish()
+	if sc.inv.err != nil {
+		return nil, sc.inv.err
+	}
 	return sc.inv, nil
 }
 
@@ -235,7 +247,7 @@ func (t *tree) subjectFile(ctx context.Context, p string, f *os.File, size int64
 		return t.subjectCompressed(ctx, f, k)
 	}
 	if metaKind(path.Base(t.s.subject)) == metaNpmLock {
-		data, err := readMeta(f, -1, t.s.cfg.maxMetadata, t.s.subject)
+		data, err := readMeta(f, size, t.s.cfg.maxMetadata, LimitMetadataBytes, t.s.subject)
 		if err != nil {
 			return nil, err
 		}

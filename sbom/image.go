@@ -41,22 +41,49 @@ func (t *tree) tarImageFormat(p string) (imageFormat, error) {
 	}
 	defer f.Close()
 	tr := tar.NewReader(&seekBuffer{f: f, br: bufio.NewReaderSize(f, 64<<10)})
+	t.tarSizes = map[string]int64{}
+	format := notImage
 	for n := 0; n <= t.s.cfg.maxMembers; n++ {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
-			return notImage, nil
+			return format, nil
 		}
 		if err != nil {
 			return notImage, fmt.Errorf("reading tar %s: %w", t.displayName(), err)
 		}
-		switch strings.TrimPrefix(h.Name, "./") {
-		case "manifest.json":
-			return dockerArchive, nil
-		case "oci-layout":
-			return ociArchive, nil
+		name := strings.TrimPrefix(h.Name, "./")
+		if h.Typeflag == tar.TypeReg {
+			t.tarSizes[name] = h.Size
+		}
+		switch {
+		case format != notImage:
+		case name == "manifest.json":
+			format = dockerArchive
+		case name == "oci-layout":
+			format = ociArchive
 		}
 	}
-	return notImage, nil // the walk itself reports the member limit
+	return format, nil // the walk itself reports the member limit
+}
+
+// imageMetadata refuses an image manifest, index or configuration of size bytes at name
+// over max-manifest-bytes: go-containerregistry reads them whole.
+func (t *tree) imageMetadata(name string, size int64) error {
+	if max := t.s.cfg.maxManifest; size > max {
+		return &LimitError{Limit: LimitManifestBytes, Max: max, Where: t.where(name),
+			Detail: fmt.Sprintf("image metadata file is %d bytes, larger than %d", size, max)}
+	}
+	return nil
+}
+
+// ociBlob bounds the OCI layout blob h, a manifest, index or configuration about to be read.
+func (t *tree) ociBlob(h v1.Hash) error {
+	name := "blobs/" + h.Algorithm + "/" + h.Hex
+	info, err := os.Stat(filepath.Join(t.ociDir, filepath.FromSlash(name)))
+	if err != nil {
+		return nil // go-containerregistry reports the missing blob
+	}
+	return t.imageMetadata(name, info.Size())
 }
 
 // seekBuffer buffers reads of a file and still lets archive/tar seek over member contents.
@@ -94,12 +121,18 @@ func (s *seekBuffer) Seek(offset int64, whence int) (int64, error) {
 // walkDockerArchive catalogs every image of a docker-archive (docker save) tarball.
 func (t *tree) walkDockerArchive(ctx context.Context, p string) ([]string, error) {
 	opener := func() (io.ReadCloser, error) { return os.Open(p) }
+	if err := t.imageMetadata("manifest.json", t.tarSizes["manifest.json"]); err != nil {
+		return nil, err
+	}
 	m, err := tarball.LoadManifest(opener)
 	if err != nil || len(m) == 0 || m[0].Config == "" {
 		return nil, errNotImage // a manifest.json that is not docker's: a plain tarball
 	}
 	var keys []string
 	for i, d := range m {
+		if err := t.imageMetadata(d.Config, t.tarSizes[strings.TrimPrefix(d.Config, "./")]); err != nil {
+			return nil, err
+		}
 		var tag *name.Tag
 		ref := fmt.Sprintf("image-%d", i+1)
 		if len(d.RepoTags) > 0 {
@@ -184,9 +217,14 @@ func (t *tree) ociMember(dir string, h *tar.Header, r io.Reader) error {
 
 // walkOCILayout catalogs every image an OCI image layout directory indexes.
 func (t *tree) walkOCILayout(ctx context.Context, dir string) ([]string, error) {
-	if _, err := os.Stat(filepath.Join(dir, "index.json")); err != nil {
+	info, err := os.Stat(filepath.Join(dir, "index.json"))
+	if err != nil {
 		return nil, errNotImage
 	}
+	if err := t.imageMetadata("index.json", info.Size()); err != nil {
+		return nil, err
+	}
+	t.ociDir = dir
 	idx, err := layout.ImageIndexFromPath(dir)
 	if err != nil {
 		return nil, fmt.Errorf("reading OCI layout %s: %w", t.displayName(), err)
@@ -199,7 +237,8 @@ const maxIndexDepth = 4
 
 func (t *tree) walkIndex(ctx context.Context, idx v1.ImageIndex, depth int) ([]string, error) {
 	if depth > maxIndexDepth {
-		return nil, fmt.Errorf("%w: %s: image indexes nest more than %d deep", ErrLimit, t.displayName(), maxIndexDepth)
+		return nil, &LimitError{Limit: LimitIndexDepth, Max: maxIndexDepth, Where: t.displayName(),
+			Detail: fmt.Sprintf("image indexes nest more than %d deep", maxIndexDepth)}
 	}
 	im, err := idx.IndexManifest()
 	if err != nil {
@@ -208,6 +247,11 @@ func (t *tree) walkIndex(ctx context.Context, idx v1.ImageIndex, depth int) ([]s
 	var keys []string
 	for _, d := range im.Manifests {
 		var ks []string
+		if d.MediaType.IsIndex() || d.MediaType.IsImage() {
+			if err := t.ociBlob(d.Digest); err != nil {
+				return nil, err
+			}
+		}
 		if d.MediaType.IsIndex() {
 			sub, err := idx.ImageIndex(d.Digest)
 			if err != nil {
@@ -242,6 +286,15 @@ func (t *tree) image(ctx context.Context, img v1.Image, ref string) (string, err
 		return "", err
 	}
 	c.rooted = true
+	if t.ociDir != "" {
+		m, err := img.Manifest()
+		if err != nil {
+			return "", fmt.Errorf("reading image %s: %w", c.displayName(), err)
+		}
+		if err := t.ociBlob(m.Config.Digest); err != nil {
+			return "", err
+		}
+	}
 	rc := mutate.Extract(img)
 	defer rc.Close()
 	if err := c.walkTar(ctx, &meter{r: rc, b: t.s.budget, archive: c.displayName()}); err != nil {

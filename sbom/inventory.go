@@ -1,6 +1,7 @@
 package sbom
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 )
@@ -36,6 +37,7 @@ type pkg struct {
 	homepage    string
 	description string
 	locations   []string
+	locSet      map[string]bool   // the locations, once there are many (keeps addLocation constant-time)
 	hashes      map[string]string // algorithm ("SHA-256", "SHA-1") → lower-case hex
 	props       map[string]string
 }
@@ -45,6 +47,19 @@ func (p *pkg) key() string { return p.purl }
 
 func (p *pkg) addLocation(loc string) {
 	if loc == "" {
+		return
+	}
+	if p.locSet == nil && len(p.locations) >= 8 {
+		p.locSet = make(map[string]bool, 2*len(p.locations))
+		for _, l := range p.locations {
+			p.locSet[l] = true
+		}
+	}
+	if p.locSet != nil {
+		if !p.locSet[loc] {
+			p.locSet[loc] = true
+			p.locations = append(p.locations, loc)
+		}
 		return
 	}
 	for _, l := range p.locations {
@@ -91,24 +106,65 @@ type inventory struct {
 	pkgs    map[string]*pkg
 	edges   map[edge]bool
 	files   []fileEntry
+
+	subject      string // the subject's name, first in every message
+	limits       fieldLimits
+	maxPackages  int
+	maxRelations int
+	// size is a running low estimate of the document's size; once it passes maxOutput the
+	// catalog stops growing (so memory stays in proportion to the output limit).
+	size      int64
+	maxOutput int64
+	// err is the first limit breached while cataloging (sticky, like bufio.Scanner's): once
+	// it is set, add and link do nothing and the walk stops at its next member.
+	err error
 }
 
-func newInventory(primary *pkg) *inventory {
-	inv := &inventory{primary: primary, pkgs: map[string]*pkg{}, edges: map[edge]bool{}}
+func newInventory(primary *pkg, subject string, cfg *config) *inventory {
+	inv := &inventory{primary: primary, pkgs: map[string]*pkg{}, edges: map[edge]bool{}, subject: subject,
+		limits:      fieldLimits{maxField: cfg.maxField, maxText: cfg.maxText, truncate: cfg.truncate},
+		maxPackages: cfg.maxPackages, maxRelations: cfg.maxRelations, maxOutput: cfg.maxOutput}
 	inv.pkgs[primary.key()] = primary
 	return inv
 }
 
-// add records p, merging it into an earlier package with the same purl; it returns the key.
+// fail records the first error; later ones are consequences of it.
+func (inv *inventory) fail(err error) {
+	if inv.err == nil {
+		inv.err = err
+	}
+}
+
+// add records p, merging it into an earlier package with the same purl; it returns the key,
+// or "" once a limit is breached (p's own fields, or the number of packages).
 func (inv *inventory) add(p *pkg) string {
+	if inv.err != nil || p.name == "" { // a package without a name has no valid purl
+		return ""
+	}
+	truncated := inv.limits.truncated
+	if err := inv.admit(p); err != nil {
+		inv.fail(err)
+		return ""
+	}
 	k := p.key()
 	old, ok := inv.pkgs[k]
 	if !ok {
+		if len(inv.pkgs) >= inv.maxPackages+1 { // the primary package is not counted
+			inv.fail(&LimitError{Limit: LimitPackages, Max: int64(inv.maxPackages), Where: inv.where(p),
+				Detail: fmt.Sprintf("more than %d packages", inv.maxPackages)})
+			return ""
+		}
 		inv.pkgs[k] = p
+		inv.grow(pkgSize(p))
 		return k
 	}
+	inv.limits.truncated = truncated // the same package again: its fields were counted once
+	had := len(old.locations)
 	for _, l := range p.locations {
 		old.addLocation(l)
+	}
+	for _, l := range old.locations[had:] {
+		inv.grow(int64(len(l)))
 	}
 	if old.supplier == nil {
 		old.supplier = p.supplier
@@ -125,10 +181,28 @@ func (inv *inventory) add(p *pkg) string {
 }
 
 func (inv *inventory) link(from, to string, kind relKind) {
-	if from == "" || to == "" || from == to {
+	if from == "" || to == "" || from == to || inv.err != nil {
 		return
 	}
-	inv.edges[edge{from: from, to: to, kind: kind}] = true
+	e := edge{from: from, to: to, kind: kind}
+	if inv.edges[e] {
+		return
+	}
+	if len(inv.edges) >= inv.maxRelations {
+		inv.fail(&LimitError{Limit: LimitRelations, Max: int64(inv.maxRelations), Where: inv.where(inv.pkgs[from]),
+			Detail: fmt.Sprintf("more than %d relationships", inv.maxRelations)})
+		return
+	}
+	inv.edges[e] = true
+	inv.grow(int64(len(to) + 8))
+}
+
+// grow adds n bytes to the running estimate of the document's size.
+func (inv *inventory) grow(n int64) {
+	inv.size += n
+	if err := inv.checkOutput(inv.size, true, inv.maxOutput); err != nil {
+		inv.fail(err)
+	}
 }
 
 // sorted returns the packages other than the primary, ordered by purl.

@@ -28,22 +28,28 @@ func parseProperties(b []byte) map[string]string {
 	return out
 }
 
-// parseManifest reads the main section of a MANIFEST.MF (continuation lines start with a space).
+// parseManifest reads the main section of a MANIFEST.MF (continuation lines start with a
+// space; they are collected and joined once, so a value of many short lines costs linear time).
 func parseManifest(b []byte) map[string]string {
-	out := map[string]string{}
+	parts := map[string][]string{}
 	last := ""
-	for _, line := range strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n") {
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
 		if line == "" {
 			break
 		}
 		if line[0] == ' ' && last != "" {
-			out[last] += line[1:]
+			parts[last] = append(parts[last], line[1:])
 			continue
 		}
 		if k, v, ok := strings.Cut(line, ":"); ok {
 			last = strings.TrimSpace(k)
-			out[last] = strings.TrimSpace(v)
+			parts[last] = []string{strings.TrimSpace(v)}
 		}
+	}
+	out := make(map[string]string, len(parts))
+	for k, v := range parts {
+		out[k] = strings.Join(v, "")
 	}
 	return out
 }
@@ -116,7 +122,7 @@ func jarFromManifest(jar *pkg, mf map[string]string, stem string) *pkg {
 	if m := jarVersionRe.FindStringSubmatch(stem); m != nil {
 		name, version = m[1], firstNonEmpty(version, m[2])
 	}
-	name = firstNonEmpty(name, stem)
+	name = firstNonEmpty(name, stem, "unnamed")
 	group := mf["Implementation-Vendor-Id"]
 	if group == name {
 		group = ""

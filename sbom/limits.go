@@ -17,8 +17,8 @@ type budget struct {
 func (b *budget) spend(n int64, archive string) error {
 	b.used += n
 	if b.used > b.max {
-		return fmt.Errorf("%w: %s: expands past %d bytes in total (a decompression bomb?); raise the limit with --max-expanded-bytes",
-			ErrLimit, archive, b.max)
+		return &LimitError{Limit: LimitExpandedBytes, Max: b.max, Where: archive,
+			Detail: fmt.Sprintf("expands past %d bytes in total (a decompression bomb?)", b.max)}
 	}
 	return nil
 }

@@ -51,10 +51,7 @@ func (m *metadata) add(k metaKindT, name string, data []byte) {
 		}
 	case metaNpmLock:
 		m.locks = append(m.locks, namedData{name, data})
-	case metaPython:
-		if i := bytes.Index(data, []byte("\n\n")); i >= 0 {
-			data = append([]byte(nil), data[:i+1]...) // the headers; the description body is not read
-		}
+	case metaPython: // the headers only (readHeaderBlock)
 		m.python = append(m.python, namedData{name, data})
 	case metaPomProperties:
 		m.poms = append(m.poms, namedData{name, data})

@@ -1,9 +1,11 @@
 package sbom
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"path"
 	"sort"
 	"strings"
@@ -82,19 +84,19 @@ func npmLicense(m npmManifest) (string, string) {
 func integrityHash(sri string) (alg, hexDigest string) {
 	for _, one := range strings.Fields(sri) {
 		a, b64, ok := strings.Cut(one, "-")
-		if !ok {
+		if !ok || len(b64) > 88 { // base64 of a SHA-512 is 88 characters
 			continue
 		}
 		raw, err := base64.StdEncoding.DecodeString(b64)
 		if err != nil {
 			continue
 		}
-		switch a {
-		case "sha512":
+		switch {
+		case a == "sha512" && len(raw) == 64:
 			return "SHA-512", hex.EncodeToString(raw)
-		case "sha256":
+		case a == "sha256" && len(raw) == 32:
 			return "SHA-256", hex.EncodeToString(raw)
-		case "sha1":
+		case a == "sha1" && len(raw) == 20:
 			alg, hexDigest = "SHA-1", hex.EncodeToString(raw)
 		}
 	}
@@ -113,6 +115,15 @@ func (t *tree) catalogNpm(files []npmInstalled) map[string]string {
 	out := map[string]string{}
 	dirs := map[string]string{}
 	deps := map[string][]string{}
+	refs := 0
+	for _, f := range files {
+		// resolving a reference costs a lookup per directory level: bound them before any
+		if refs += len(f.manifest.Dependencies) + len(f.manifest.OptionalDependencies) + len(f.manifest.PeerDependencies); refs > t.s.cfg.maxRelations {
+			t.s.inv.fail(&LimitError{Limit: LimitRelations, Max: int64(t.s.cfg.maxRelations), Where: t.s.inv.whereLoc(t.loc + f.name),
+				Detail: fmt.Sprintf("installed packages declare more than %d dependencies", t.s.cfg.maxRelations)})
+			return nil
+		}
+	}
 	for _, f := range files {
 		m := f.manifest
 		p := &pkg{name: m.Name, version: m.Version, purl: npmPurl(m.Name, m.Version), typ: typeLibrary,
@@ -200,12 +211,15 @@ type lockEntryV1 struct {
 	Dev          bool                   `json:"dev"`
 }
 
-// flattenV1 turns lockfile v1's nested dependencies into v2-style path keys.
-func flattenV1(prefix string, deps map[string]lockEntryV1, out map[string]lockEntry) {
+// flattenV1 turns lockfile v1's nested dependencies into v2-style path keys; it stops
+// descending at keys longer than maxKey (lockBounds then refuses the file).
+func flattenV1(prefix string, deps map[string]lockEntryV1, out map[string]lockEntry, maxKey int) {
 	for name, e := range deps {
 		key := prefix + "node_modules/" + name
 		out[key] = lockEntry{Version: e.Version, Integrity: e.Integrity, Dependencies: e.Requires, Dev: e.Dev}
-		flattenV1(key+"/", e.Dependencies, out)
+		if len(key) <= maxKey {
+			flattenV1(key+"/", e.Dependencies, out, maxKey)
+		}
 	}
 }
 
@@ -225,17 +239,25 @@ func lockName(key string, e lockEntry) string {
 // paths it is installed at, edges resolved per path, the root project depending on its
 // direct dependencies.
 func (t *tree) catalogLock(f namedData) []string {
-	var l npmLock
-	if json.Unmarshal(f.data, &l) != nil {
+	loc := t.loc + f.name
+	l, ok, err := decodeLock(f.data, t.s.cfg.maxPackages, t.s.inv.whereLoc(loc))
+	if err != nil {
+		t.s.inv.fail(err)
+		return nil
+	}
+	if !ok {
 		return nil
 	}
 	entries := l.Packages
 	if len(entries) == 0 && len(l.Dependencies) > 0 {
 		entries = map[string]lockEntry{}
-		flattenV1("", l.Dependencies, entries)
+		flattenV1("", l.Dependencies, entries, t.s.cfg.maxField)
 	}
-	loc := t.loc + f.name
-	dirs := map[string]string{}
+	if err := t.lockBounds(entries, loc); err != nil {
+		t.s.inv.fail(err)
+		return nil
+	}
+	dirs := make(map[string]string, len(entries))
 	for key, e := range entries {
 		name := lockName(key, e)
 		if key == "" || e.Link || e.Version == "" || name == "" {
@@ -262,6 +284,99 @@ func (t *tree) catalogLock(f namedData) []string {
 		}
 	}
 	return t.lockRoot(l, entries, dirs, loc)
+}
+
+// decodeLock decodes a package-lock.json one "packages" entry at a time, so a lock file
+// with more entries than a document may hold packages is refused after max entries, not
+// after all of them are in memory. ok is false for a file that is not a lock file.
+func decodeLock(data []byte, max int, where string) (l npmLock, ok bool, err error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return l, false, nil
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return l, false, nil
+		}
+		var dst any
+		switch tok {
+		case "packages":
+			if !decodeLockEntries(dec, &l, max) {
+				return l, false, nil
+			}
+			if len(l.Packages) > max {
+				return l, false, &LimitError{Limit: LimitPackages, Max: int64(max), Where: where,
+					Detail: fmt.Sprintf("lists more than %d packages", max)}
+			}
+			continue
+		case "name":
+			dst = &l.Name
+		case "version":
+			dst = &l.Version
+		case "lockfileVersion":
+			dst = &l.LockfileVersion
+		case "dependencies":
+			dst = &l.Dependencies
+		default:
+			dst = &json.RawMessage{}
+		}
+		if dec.Decode(dst) != nil {
+			return l, false, nil
+		}
+	}
+	return l, true, nil
+}
+
+// decodeLockEntries decodes the "packages" object into l.Packages, stopping after one entry
+// more than max (decodeLock then refuses the file).
+func decodeLockEntries(dec *json.Decoder, l *npmLock, max int) bool {
+	tok, err := dec.Token()
+	if err != nil || tok == nil {
+		return err == nil
+	}
+	if tok != json.Delim('{') {
+		return false
+	}
+	l.Packages = map[string]lockEntry{}
+	for dec.More() {
+		kt, err := dec.Token()
+		key, isKey := kt.(string)
+		if err != nil || !isKey {
+			return false
+		}
+		var e lockEntry
+		if dec.Decode(&e) != nil {
+			return false
+		}
+		l.Packages[key] = e
+		if len(l.Packages) > max {
+			return true
+		}
+	}
+	_, err = dec.Token()
+	return err == nil
+}
+
+// lockBounds refuses a lock file whose entry paths are over the field limit (they are file
+// names) or whose entries declare more dependency references in total than the document
+// may hold relationships, before any of them is resolved: resolving one reference costs a
+// map lookup per directory level of its path.
+func (t *tree) lockBounds(entries map[string]lockEntry, loc string) error {
+	where := t.s.inv.whereLoc(loc)
+	refs := 0
+	for key, e := range entries {
+		if len(key) > t.s.cfg.maxField {
+			return &LimitError{Limit: LimitFieldBytes, Max: int64(t.s.cfg.maxField), Where: where,
+				Detail: fmt.Sprintf("entry path %.64q… is %d bytes, over the %d-byte limit", key, len(key), t.s.cfg.maxField)}
+		}
+		refs += len(e.Dependencies) + len(e.DevDependencies) + len(e.OptionalDependencies) + len(e.PeerDependencies)
+	}
+	if refs > t.s.cfg.maxRelations {
+		return &LimitError{Limit: LimitRelations, Max: int64(t.s.cfg.maxRelations), Where: where,
+			Detail: fmt.Sprintf("entries declare %d dependencies, more than %d", refs, t.s.cfg.maxRelations)}
+	}
+	return nil
 }
 
 // lockRoot adds the project the lock belongs to and returns it, or, without a named and

@@ -17,10 +17,19 @@ func (m pyMeta) get(k string) string {
 	return ""
 }
 
-// parsePyMeta reads the header block of a core-metadata file.
+// parsePyMeta reads the header block of a core-metadata file. Continuation lines are
+// collected and joined once, so a header of many short lines costs linear time.
 func parsePyMeta(b []byte) pyMeta {
 	m := pyMeta{}
+	var cont []string // continuation lines of the last header's last value
 	last := ""
+	flush := func() {
+		if len(cont) > 0 {
+			v := m[last]
+			v[len(v)-1] += "\n" + strings.Join(cont, "\n")
+			cont = cont[:0]
+		}
+	}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 64<<10), 4<<20)
 	for sc.Scan() {
@@ -29,17 +38,18 @@ func parsePyMeta(b []byte) pyMeta {
 			break // the description body follows
 		}
 		if (line[0] == ' ' || line[0] == '\t') && last != "" {
-			v := m[last]
-			v[len(v)-1] += "\n" + strings.TrimSpace(line)
+			cont = append(cont, strings.TrimSpace(line))
 			continue
 		}
 		k, v, ok := strings.Cut(line, ":")
 		if !ok {
 			continue
 		}
+		flush()
 		last = k
 		m[k] = append(m[k], strings.TrimSpace(v))
 	}
+	flush()
 	return m
 }
 

@@ -46,7 +46,7 @@ var rpmHeaderMagic = []byte{0x8e, 0xad, 0xe8, 0x01}
 type rpmHeader map[int]string
 
 // readRPMHeader reads one header structure: magic, index entries, then the data store.
-func readRPMHeader(r io.Reader, maxData int64) (rpmHeader, int64, error) {
+func readRPMHeader(r io.Reader, maxData int64, where string) (rpmHeader, int64, error) {
 	var pre [16]byte
 	if _, err := io.ReadFull(r, pre[:]); err != nil {
 		return nil, 0, fmt.Errorf("reading rpm header: %w", err)
@@ -55,8 +55,13 @@ func readRPMHeader(r io.Reader, maxData int64) (rpmHeader, int64, error) {
 		return nil, 0, errors.New("bad rpm header magic")
 	}
 	n, size := binary.BigEndian.Uint32(pre[8:]), binary.BigEndian.Uint32(pre[12:])
-	if n > rpmMaxEntries || int64(size) > maxData {
-		return nil, 0, fmt.Errorf("%w: rpm header of %d entries and %d bytes", ErrLimit, n, size)
+	if n > rpmMaxEntries {
+		return nil, 0, &LimitError{Limit: LimitMetadataBytes, Max: maxData, Where: where,
+			Detail: fmt.Sprintf("rpm header declares %d entries, more than %d", n, rpmMaxEntries)}
+	}
+	if int64(size) > maxData {
+		return nil, 0, &LimitError{Limit: LimitMetadataBytes, Max: maxData, Where: where,
+			Detail: fmt.Sprintf("rpm header declares %d bytes of data", size)}
 	}
 	index := make([]byte, 16*int(n))
 	data := make([]byte, size)
@@ -104,14 +109,14 @@ func (t *tree) walkRPM(ctx context.Context, r io.Reader) ([]string, error) {
 	if _, err := br.Discard(rpmLeadLen); err != nil {
 		return nil, fmt.Errorf("reading rpm %s: %w", t.displayName(), err)
 	}
-	_, n, err := readRPMHeader(br, t.s.cfg.maxMetadata)
+	_, n, err := readRPMHeader(br, t.s.cfg.maxMetadata, t.displayName())
 	if err != nil {
 		return nil, fmt.Errorf("reading rpm %s: signature: %w", t.displayName(), err)
 	}
 	if pad := (8 - n%8) % 8; pad > 0 {
 		br.Discard(int(pad))
 	}
-	h, _, err := readRPMHeader(br, t.s.cfg.maxMetadata)
+	h, _, err := readRPMHeader(br, t.s.cfg.maxMetadata, t.displayName())
 	if err != nil {
 		return nil, fmt.Errorf("reading rpm %s: %w", t.displayName(), err)
 	}
@@ -120,6 +125,9 @@ func (t *tree) walkRPM(ctx context.Context, r io.Reader) ([]string, error) {
 		return nil, err
 	}
 	inside := t.finish()
+	if h[rpmTagName] == "" { // a package needs a name: the file's, as rpm names files
+		h[rpmTagName] = fileStem(t.selfLocation(), ".rpm")
+	}
 	k := t.s.inv.add(rpmPackage(h, t.selfLocation()))
 	for _, c := range inside {
 		t.s.inv.link(k, c, relContains)

@@ -33,6 +33,9 @@ func generate(t *testing.T, s core.Subject, opts ...Option) (view, view) {
 			t.Errorf("%s predicate type %q, want %q", f, p.Type, want)
 		}
 		views[i] = checkSBOM(t, f, p.JSON)
+		if est := estimateSize(g.last.inv, f); est > int64(len(p.JSON)) {
+			t.Errorf("%s: size estimate %d is over the document's %d bytes (it must be low)", f, est, len(p.JSON))
+		}
 		if views[i].primarySHA256 != s.Digest[core.SHA256] {
 			t.Errorf("%s primary sha256 %q, want the subject's %q", f, views[i].primarySHA256, s.Digest[core.SHA256])
 		}

@@ -38,6 +38,9 @@ func encodeSPDX(inv *inventory, cfg *config, s core.Subject) ([]byte, error) {
 			Created:  created,
 		},
 	}
+	if n := inv.limits.truncated; n > 0 {
+		doc.DocumentComment = truncatedNote(n)
+	}
 	ids := spdxIDs(inv)
 	doc.Packages = append(doc.Packages, spdxPackage(inv.primary, ids))
 	for _, p := range inv.sorted() {

@@ -37,6 +37,11 @@ type tree struct {
 	meta    metadata
 	jar     bool              // a jar: its pom.properties describe the jar itself
 	dpkg    map[string]string // installed Debian package name → key
+	// tarSizes are the sizes of the regular files of an image tarball, by name; ociDir is the
+	// OCI layout being read. Both let image metadata be bounded before go-containerregistry
+	// reads it whole.
+	tarSizes map[string]int64
+	ociDir   string
 }
 
 func (s *scan) root() *tree {
@@ -47,18 +52,22 @@ func (s *scan) root() *tree {
 func (t *tree) child(name string) (*tree, error) {
 	c := &tree{s: t.s, name: t.loc + name, loc: t.loc + name + "!/", depth: t.depth + 1}
 	if c.depth > t.s.cfg.maxDepth {
-		return nil, fmt.Errorf("%w: %s: archives nest more than %d deep; raise the limit with --max-depth",
-			ErrLimit, c.displayName(), t.s.cfg.maxDepth)
+		return nil, &LimitError{Limit: LimitDepth, Max: int64(t.s.cfg.maxDepth), Where: c.displayName(),
+			Detail: fmt.Sprintf("archives nest more than %d deep", t.s.cfg.maxDepth)}
 	}
 	return c, nil
 }
 
-// count counts one member against the member limit.
+// count counts one member against the member limit; it also stops the walk once the
+// catalog has breached a limit.
 func (t *tree) count() error {
+	if err := t.s.inv.err; err != nil {
+		return err
+	}
 	t.members++
 	if t.members > t.s.cfg.maxMembers {
-		return fmt.Errorf("%w: %s: more than %d members; raise the limit with --max-members",
-			ErrLimit, t.displayName(), t.s.cfg.maxMembers)
+		return &LimitError{Limit: LimitMembers, Max: int64(t.s.cfg.maxMembers), Where: t.displayName(),
+			Detail: fmt.Sprintf("more than %d members", t.s.cfg.maxMembers)}
 	}
 	return nil
 }
@@ -87,6 +96,9 @@ func (t *tree) link(name, target string) error {
 	if err := t.count(); err != nil {
 		return err
 	}
+	if err := t.memberNameSize(name); err != nil {
+		return err
+	}
 	return linkTarget(t.displayName(), name, target, t.rooted)
 }
 
@@ -97,6 +109,9 @@ func (t *tree) file(ctx context.Context, name string, size int64, r io.Reader) e
 		return err
 	}
 	if err := t.count(); err != nil {
+		return err
+	}
+	if err := t.memberNameSize(name); err != nil {
 		return err
 	}
 	var dg *fileDigest
@@ -113,14 +128,29 @@ func (t *tree) file(ctx context.Context, name string, size int64, r io.Reader) e
 	if _, err := io.Copy(io.Discard, r); err != nil {
 		return fmt.Errorf("reading %s: %w", t.where(name), err)
 	}
-	t.s.inv.files = append(t.s.inv.files, dg.entry(t.loc+name))
+	e := dg.entry(t.loc + name)
+	if err := t.s.inv.limits.check(&e.path, "file name", LimitTextBytes, t.s.inv.limits.maxText, t.where(name)); err != nil {
+		return err
+	}
+	t.s.inv.files = append(t.s.inv.files, e)
 	return nil
+}
+
+// memberNameSize refuses a member name over the field limit (file names are fields); with
+// truncation on the walk goes on and the name is truncated where the document records it.
+func (t *tree) memberNameSize(name string) error {
+	lim := &t.s.inv.limits
+	if len(name) <= lim.maxField || lim.truncate {
+		return nil
+	}
+	return &LimitError{Limit: LimitFieldBytes, Max: int64(lim.maxField), Where: t.where(strings.ToValidUTF8(name[:256], "") + "…"),
+		Detail: fmt.Sprintf("member name is %d bytes, over the %d-byte limit", len(name), lim.maxField)}
 }
 
 // content dispatches a file by its name, then by its first bytes.
 func (t *tree) content(ctx context.Context, name string, size int64, r io.Reader) error {
 	if kind := metaKind(name); kind != metaNone {
-		data, err := readMeta(r, size, t.s.cfg.maxMetadata, t.where(name))
+		data, err := t.readMetaFile(kind, r, size, t.where(name))
 		if err != nil {
 			return err
 		}
@@ -277,10 +307,30 @@ func isNodeModule(dir string) bool {
 	return strings.HasPrefix(path.Base(parent), "@") && path.Base(path.Dir(parent)) == "node_modules"
 }
 
-// readMeta reads a metadata file of at most max bytes; size (when known, else -1) sizes the buffer.
-func readMeta(r io.Reader, size, max int64, where string) ([]byte, error) {
+// readMetaFile reads a metadata file of kind k within its limit: a database or lock file
+// within max-metadata-bytes, a file describing one package within max-manifest-bytes. A
+// declared size over the limit is refused before anything is read; otherwise at most one
+// byte past the limit is read. Of a Python METADATA only the header block is kept, and it
+// alone must fit.
+func (t *tree) readMetaFile(k metaKindT, r io.Reader, size int64, where string) ([]byte, error) {
+	switch k {
+	case metaDpkgStatus, metaDpkgList, metaApk, metaNpmLock:
+		return readMeta(r, size, t.s.cfg.maxMetadata, LimitMetadataBytes, where)
+	case metaPython:
+		return readHeaderBlock(r, t.s.cfg.maxManifest, where)
+	}
+	return readMeta(r, size, t.s.cfg.maxManifest, LimitManifestBytes, where)
+}
+
+// readMeta reads a file of at most max bytes (the limit named limit); size (when known,
+// else -1) sizes the buffer, and a size over max is refused without reading.
+func readMeta(r io.Reader, size, max int64, limit, where string) ([]byte, error) {
+	if size > max {
+		return nil, &LimitError{Limit: limit, Max: max, Where: where,
+			Detail: fmt.Sprintf("metadata file is %d bytes, larger than %d", size, max)}
+	}
 	var buf bytes.Buffer
-	if size > 0 && size <= max {
+	if size > 0 {
 		buf.Grow(int(size) + bytes.MinRead)
 	}
 	n, err := io.Copy(&buf, io.LimitReader(r, max+1))
@@ -288,9 +338,35 @@ func readMeta(r io.Reader, size, max int64, where string) ([]byte, error) {
 		return nil, fmt.Errorf("reading %s: %w", where, err)
 	}
 	if n > max {
-		return nil, fmt.Errorf("%w: %s: metadata file larger than %d bytes", ErrLimit, where, max)
+		return nil, &LimitError{Limit: limit, Max: max, Where: where,
+			Detail: fmt.Sprintf("metadata file is larger than %d bytes", max)}
 	}
 	return buf.Bytes(), nil
+}
+
+// readHeaderBlock reads a core-metadata file (RFC 822 headers, a blank line, then a
+// description body that is never read) and returns its headers, which must fit in limit bytes.
+func readHeaderBlock(r io.Reader, limit int64, where string) ([]byte, error) {
+	var buf bytes.Buffer
+	chunk := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(chunk)
+		from := max(0, buf.Len()-1) // a blank line may straddle two reads
+		buf.Write(chunk[:n])
+		if i := bytes.Index(buf.Bytes()[from:], []byte("\n\n")); i >= 0 && int64(from+i) < limit {
+			return append([]byte(nil), buf.Bytes()[:from+i+1]...), nil
+		}
+		if int64(buf.Len()) > limit {
+			return nil, &LimitError{Limit: LimitManifestBytes, Max: limit, Where: where,
+				Detail: fmt.Sprintf("metadata headers run past %d bytes", limit)}
+		}
+		if errors.Is(err, io.EOF) {
+			return buf.Bytes(), nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", where, err)
+		}
+	}
 }
 
 // fileDigest computes the SHA-1 and SHA-256 of a file listed with file digests on.

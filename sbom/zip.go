@@ -73,16 +73,16 @@ func spool(r io.Reader, size int64, dir, where string) (io.ReaderAt, int64, func
 // coordinates before its nested jars), then everything else, in name order.
 func (t *tree) walkZip(ctx context.Context, ra io.ReaderAt, size int64) error {
 	if n, ok := zipEntryCount(ra, size); ok && n > t.s.cfg.maxMembers {
-		return fmt.Errorf("%w: %s: declares %d members, more than %d; raise the limit with --max-members",
-			ErrLimit, t.displayName(), n, t.s.cfg.maxMembers)
+		return &LimitError{Limit: LimitMembers, Max: int64(t.s.cfg.maxMembers), Where: t.displayName(),
+			Detail: fmt.Sprintf("declares %d members, more than %d", n, t.s.cfg.maxMembers)}
 	}
 	zr, err := zip.NewReader(ra, size)
 	if err != nil {
 		return fmt.Errorf("reading zip %s: %w", t.displayName(), err)
 	}
 	if len(zr.File) > t.s.cfg.maxMembers {
-		return fmt.Errorf("%w: %s: holds %d members, more than %d; raise the limit with --max-members",
-			ErrLimit, t.displayName(), len(zr.File), t.s.cfg.maxMembers)
+		return &LimitError{Limit: LimitMembers, Max: int64(t.s.cfg.maxMembers), Where: t.displayName(),
+			Detail: fmt.Sprintf("holds %d members, more than %d", len(zr.File), t.s.cfg.maxMembers)}
 	}
 	if err := t.zipDeclared(zr); err != nil {
 		return err
@@ -115,8 +115,8 @@ func (t *tree) zipDeclared(zr *zip.Reader) error {
 		total += f.UncompressedSize64
 	}
 	if total > uint64(t.s.budget.max-t.s.budget.used) {
-		return fmt.Errorf("%w: %s: members declare %d bytes expanded, over the %d-byte limit (a zip bomb?); raise the limit with --max-expanded-bytes",
-			ErrLimit, t.displayName(), total, t.s.budget.max)
+		return &LimitError{Limit: LimitExpandedBytes, Max: t.s.budget.max, Where: t.displayName(),
+			Detail: fmt.Sprintf("members declare %d bytes expanded, over the %d-byte limit (a zip bomb?)", total, t.s.budget.max)}
 	}
 	return t.s.budget.spend(int64(total), t.displayName())
 }
