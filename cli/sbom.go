@@ -23,6 +23,7 @@ type sbomConfig struct {
 	maxDepth    int
 	maxMembers  int
 	maxExpanded int64
+	truncate    bool
 }
 
 func newSBOMCmd(env Env) *cobra.Command {
@@ -55,6 +56,7 @@ run's provenance.`,
 	f.IntVar(&cfg.maxDepth, "max-depth", sbom.DefaultMaxDepth, "how deeply archives may nest")
 	f.IntVar(&cfg.maxMembers, "max-members", sbom.DefaultMaxMembers, "most members one archive or image filesystem may hold")
 	f.Int64Var(&cfg.maxExpanded, "max-expanded-bytes", sbom.DefaultMaxExpandedBytes, "most bytes the archives of one PATH may expand to")
+	f.BoolVar(&cfg.truncate, "truncate-fields", false, "cut a name, version, license or other field over its size limit and mark it \"…(truncated sha256:HASH)\" instead of failing")
 	return cmd
 }
 
@@ -66,7 +68,8 @@ func runSBOM(ctx context.Context, env Env, cfg sbomConfig, args []string) error 
 		return errors.New("several PATHs write several documents: give --output DIR")
 	}
 	gen, err := sbom.NewGenerator(sbom.WithFileDigests(cfg.fileDigests), sbom.WithMaxDepth(cfg.maxDepth),
-		sbom.WithMaxMembers(cfg.maxMembers), sbom.WithMaxExpandedBytes(cfg.maxExpanded), sbom.WithToolVersion(version()))
+		sbom.WithMaxMembers(cfg.maxMembers), sbom.WithMaxExpandedBytes(cfg.maxExpanded), sbom.WithToolVersion(version()),
+		sbom.WithTruncation(cfg.truncate))
 	if err != nil {
 		return err
 	}
@@ -87,7 +90,7 @@ func runSBOM(ctx context.Context, env Env, cfg sbomConfig, args []string) error 
 		}
 		p, err := gen.SBOM(ctx, s, cfg.format)
 		if err != nil {
-			return err
+			return withLimitHint(err)
 		}
 		if err := writeSBOM(env, cfg, len(args) > 1, s.Name, p.JSON); err != nil {
 			return err
@@ -145,3 +148,19 @@ func writeSBOM(env Env, cfg sbomConfig, many bool, name string, doc []byte) erro
 // sbomFileName is the document file for subject name, as attest names it under sbom/: one
 // name per subject (core.SBOMFileName is injective).
 func sbomFileName(name, format string) string { return core.SBOMFileName(name, format) }
+
+// withLimitHint adds to an SBOM limit error the flag of `signet sbom` that raises the limit, or
+// says that the limit is fixed.
+func withLimitHint(err error) error {
+	var le *sbom.LimitError
+	if !errors.As(err, &le) {
+		return err
+	}
+	switch le.Limit {
+	case sbom.LimitDepth, sbom.LimitMembers, sbom.LimitExpandedBytes:
+		return fmt.Errorf("%w; raise it with --%s if this input is trusted", err, le.Limit)
+	case sbom.LimitFieldBytes, sbom.LimitTextBytes:
+		return fmt.Errorf("%w; --truncate-fields cuts such fields and marks them instead", err)
+	}
+	return fmt.Errorf("%w; this limit is fixed", err)
+}

@@ -128,3 +128,62 @@ func TestSBOMCommandErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestSBOMCommandLimits: a limit error of `signet sbom` names the flag that raises it, or the
+// --truncate-fields that cuts a field instead, and only flags that exist.
+func TestSBOMCommandLimits(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	body := []byte(`{"name":"` + strings.Repeat("n", 10<<10) + `","version":"1.0.0"}`)
+	if err := tw.WriteHeader(&tar.Header{Name: "app/node_modules/x/package.json", Mode: 0o644, Size: int64(len(body))}); err != nil {
+		t.Fatal(err)
+	}
+	tw.Write(body)
+	tw.Close()
+	if err := os.WriteFile(filepath.Join(dir, "long.tar"), buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	buf.Reset()
+	tw = tar.NewWriter(&buf)
+	for _, n := range []string{"a", "b", "c"} {
+		if err := tw.WriteHeader(&tar.Header{Name: n, Mode: 0o644}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tw.Close()
+	if err := os.WriteFile(filepath.Join(dir, "three.tar"), buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string // in stderr on failure, in the document on success
+		ok   bool
+	}{
+		{"field over its limit", []string{"sbom", "long.tar"},
+			[]string{"long.tar!/app/node_modules/x/package.json", "max-field-bytes", "--truncate-fields cuts such fields"}, false},
+		{"field truncated on request", []string{"sbom", "long.tar", "--truncate-fields"}, []string{"(truncated sha256:"}, true},
+		{"members within the limit", []string{"sbom", "three.tar", "--max-members", "3"}, []string{`"spdxVersion"`}, true},
+		{"members over a lowered limit", []string{"sbom", "three.tar", "--max-members", "2"},
+			[]string{"three.tar", "max-members", "raise it with --max-members"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			out, stderr, code := run(t, dir, nil, tc.args...)
+			if (code == 0) != tc.ok {
+				t.Fatalf("exit %d, stderr %q; want success %v", code, stderr, tc.ok)
+			}
+			text := stderr
+			if tc.ok {
+				text = out
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("output %.300q does not say %q", text, w)
+				}
+			}
+		})
+	}
+}
