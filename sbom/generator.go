@@ -122,11 +122,18 @@ func (g *Generator) catalog(ctx context.Context, s core.Subject) (*inventory, er
 	if s.Path == "" {
 		return nil, fmt.Errorf("SBOM of %q: subject has no file to catalog (given by digest only)", s.Name)
 	}
-	info, err := os.Stat(s.Path)
+	info, err := os.Lstat(s.Path)
 	if err != nil {
 		return nil, fmt.Errorf("SBOM of %q: %w", s.Name, err)
 	}
-	digest, err := subjectDigest(ctx, s, info.IsDir())
+	var file *os.File
+	if !info.IsDir() {
+		if file, err = openSubject(ctx, s); err != nil {
+			return nil, err
+		}
+		defer file.Close()
+	}
+	digest, err := subjectDigest(ctx, s, file)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +141,7 @@ func (g *Generator) catalog(ctx context.Context, s core.Subject) (*inventory, er
 	primary := primaryPackage(s, digest)
 	sc.inv = newInventory(primary, s.Name, &g.cfg)
 	root := sc.root()
-	keys, err := root.subject(ctx, s.Path, info.IsDir(), primary)
+	keys, err := root.subject(ctx, s.Path, file, primary)
 	if sc.inv.err != nil {
 		return nil, sc.inv.err // the first limit breached; err, if any, follows from it
 	}
@@ -151,29 +158,87 @@ func (g *Generator) catalog(ctx context.Context, s core.Subject) (*inventory, er
 	return sc.inv, nil
 }
 
-// subjectDigest returns the subject's sha256, computing it for a file when it is missing.
-// An OCI layout directory is identified by the sha256 of its index.json.
-func subjectDigest(ctx context.Context, s core.Subject, dir bool) (string, error) {
-	if d := s.Digest[core.SHA256]; d != "" {
-		return strings.ToLower(d), nil
-	}
-	p := s.Path
-	if dir {
-		p = filepath.Join(s.Path, "index.json")
-	}
-	f, err := os.Open(p)
+// ErrSubjectChanged is returned when a subject file's content no longer has the digest the
+// subject was given: the SBOM would describe other bytes than the ones signed.
+var ErrSubjectChanged = errors.New("subject file changed since it was digested")
+
+// openSubject opens the file of subject s without blocking on a FIFO, insists that it is a
+// regular file and, when s has a sha256,
+// that the opened file's content has it: whatever happens to the path after the check, the
+// SBOM describes the bytes that are signed. The file is returned at offset 0.
+func openSubject(ctx context.Context, s core.Subject) (*os.File, error) {
+	f, err := os.OpenFile(s.Path, openFlags, 0)
 	if err != nil {
-		return "", fmt.Errorf("%w: %q: %w", ErrNoDigest, s.Name, err)
+		return nil, fmt.Errorf("SBOM of %q: %w", s.Name, err)
 	}
-	defer f.Close()
+	info, err := f.Stat()
+	if err == nil && !info.Mode().IsRegular() {
+		err = fmt.Errorf("%q is a %v, not a regular file", s.Path, info.Mode().Type())
+	}
+	if err == nil {
+		err = checkDigest(ctx, f, s)
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("SBOM of %q: %w", s.Name, err)
+	}
+	return f, nil
+}
+
+// checkDigest compares the sha256 of f's content with the subject's, when it has one, and
+// rewinds f.
+func checkDigest(ctx context.Context, f *os.File, s core.Subject) error {
+	want := strings.ToLower(s.Digest[core.SHA256])
+	if want == "" {
+		return nil
+	}
+	got, err := sha256Of(ctx, f)
+	if err != nil {
+		return fmt.Errorf("digesting %q: %w", s.Path, err)
+	}
+	if got != want {
+		return fmt.Errorf("%w: %q has sha256:%s, the subject sha256:%s", ErrSubjectChanged, s.Path, got, want)
+	}
+	_, err = f.Seek(0, io.SeekStart)
+	return err
+}
+
+func sha256Of(ctx context.Context, r io.Reader) (string, error) {
 	h := sha256.New()
-	if _, err := io.Copy(h, &ctxReader{ctx: ctx, r: f}); err != nil {
-		return "", fmt.Errorf("digesting %q: %w", p, err)
+	if _, err := io.Copy(h, &ctxReader{ctx: ctx, r: r}); err != nil {
+		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// ctxReader stops reading once ctx is done.
+// subjectDigest returns the subject's sha256, computing it from the opened file when it is
+// missing. An OCI layout directory (file is nil) is identified by the sha256 of its index.json.
+func subjectDigest(ctx context.Context, s core.Subject, file *os.File) (string, error) {
+	if d := s.Digest[core.SHA256]; d != "" {
+		return strings.ToLower(d), nil
+	}
+	var r io.Reader = file
+	if file == nil {
+		p := filepath.Join(s.Path, "index.json")
+		f, err := os.Open(p)
+		if err != nil {
+			return "", fmt.Errorf("%w: %q: %w", ErrNoDigest, s.Name, err)
+		}
+		defer f.Close()
+		r = f
+	}
+	d, err := sha256Of(ctx, r)
+	if err != nil {
+		return "", fmt.Errorf("digesting %q: %w", s.Path, err)
+	}
+	if file != nil {
+		if _, err := file.Seek(0, io.SeekStart); err != nil {
+			return "", fmt.Errorf("digesting %q: %w", s.Path, err)
+		}
+	}
+	return d, nil
+}
+
 type ctxReader struct {
 	ctx context.Context
 	r   io.Reader
@@ -199,19 +264,14 @@ func primaryPackage(s core.Subject, digest string) *pkg {
 }
 
 // subject dispatches the subject file (or directory) at p by its content.
-func (t *tree) subject(ctx context.Context, p string, dir bool, primary *pkg) ([]string, error) {
-	if dir {
+func (t *tree) subject(ctx context.Context, p string, f *os.File, primary *pkg) ([]string, error) {
+	if f == nil {
 		if _, err := os.Stat(filepath.Join(p, "oci-layout")); err != nil {
 			return nil, fmt.Errorf("SBOM of %q: a directory must be an OCI image layout (no oci-layout file found)", t.s.subject)
 		}
 		primary.typ = typeContainer
 		return t.walkOCILayout(ctx, p)
 	}
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, fmt.Errorf("SBOM of %q: %w", t.s.subject, err)
-	}
-	defer f.Close()
 	info, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("SBOM of %q: %w", t.s.subject, err)
@@ -228,7 +288,7 @@ func (t *tree) subjectFile(ctx context.Context, p string, f *os.File, size int64
 	switch k {
 	case kindExecutable:
 		primary.typ = typeApplication
-		bi, err := readBuildInfo(p)
+		bi, err := readBuildInfo(f, p)
 		if err != nil || bi == nil {
 			return nil, err
 		}
@@ -242,7 +302,7 @@ func (t *tree) subjectFile(ctx context.Context, p string, f *os.File, size int64
 	case kindRPM:
 		return t.walkRPM(ctx, f)
 	case kindTar:
-		return t.subjectTar(ctx, p, f, primary)
+		return t.subjectTar(ctx, f, size, primary)
 	case kindGzip, kindZstd, kindXz, kindBzip2:
 		return t.subjectCompressed(ctx, f, k)
 	}
@@ -275,17 +335,18 @@ func (t *tree) subjectCompressed(ctx context.Context, f *os.File, k kind) ([]str
 	return t.finish(), nil
 }
 
-func (t *tree) subjectTar(ctx context.Context, p string, f *os.File, primary *pkg) ([]string, error) {
-	format, err := t.tarImageFormat(p)
+func (t *tree) subjectTar(ctx context.Context, f *os.File, size int64, primary *pkg) ([]string, error) {
+	src := io.NewSectionReader(f, 0, size)
+	format, err := t.tarImageFormat(src)
 	if err != nil {
 		return nil, err
 	}
 	var keys []string
 	switch format {
 	case dockerArchive:
-		keys, err = t.walkDockerArchive(ctx, p)
+		keys, err = t.walkDockerArchive(ctx, src)
 	case ociArchive:
-		keys, err = t.walkOCIArchive(ctx, p)
+		keys, err = t.walkOCIArchive(ctx, src)
 	}
 	if format != notImage && !errors.Is(err, errNotImage) {
 		if err == nil {

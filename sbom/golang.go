@@ -139,8 +139,8 @@ func uvarintString(b []byte) (s string, rest []byte, more bool) {
 
 // readBuildInfo reads the build information of the executable at p; nil when it is not a
 // Go program.
-func readBuildInfo(p string) (*debug.BuildInfo, error) {
-	bi, err := buildinfo.ReadFile(p)
+func readBuildInfo(f io.ReaderAt, p string) (*debug.BuildInfo, error) {
+	bi, err := buildinfo.Read(f)
 	if err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, fmt.Errorf("reading Go build information of %q: %w", p, err)

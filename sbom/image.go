@@ -34,12 +34,7 @@ const (
 
 // tarImageFormat reads only the member headers of the tar at p (seeking over contents) to
 // tell a docker-archive (manifest.json) or an OCI archive (oci-layout) from a plain tarball.
-func (t *tree) tarImageFormat(p string) (imageFormat, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return notImage, fmt.Errorf("reading %q: %w", p, err)
-	}
-	defer f.Close()
+func (t *tree) tarImageFormat(f *io.SectionReader) (imageFormat, error) {
 	tr := tar.NewReader(&seekBuffer{f: f, br: bufio.NewReaderSize(f, 64<<10)})
 	t.tarSizes = map[string]int64{}
 	format := notImage
@@ -88,7 +83,7 @@ func (t *tree) ociBlob(h v1.Hash) error {
 
 // seekBuffer buffers reads of a file and still lets archive/tar seek over member contents.
 type seekBuffer struct {
-	f   *os.File
+	f   io.ReadSeeker
 	br  *bufio.Reader
 	pos int64 // offset in f of the next byte br returns
 }
@@ -119,8 +114,8 @@ func (s *seekBuffer) Seek(offset int64, whence int) (int64, error) {
 }
 
 // walkDockerArchive catalogs every image of a docker-archive (docker save) tarball.
-func (t *tree) walkDockerArchive(ctx context.Context, p string) ([]string, error) {
-	opener := func() (io.ReadCloser, error) { return os.Open(p) }
+func (t *tree) walkDockerArchive(ctx context.Context, f *io.SectionReader) ([]string, error) {
+	opener := func() (io.ReadCloser, error) { return io.NopCloser(io.NewSectionReader(f, 0, f.Size())), nil }
 	if err := t.imageMetadata("manifest.json", t.tarSizes["manifest.json"]); err != nil {
 		return nil, err
 	}
@@ -161,18 +156,13 @@ var blobName = regexp.MustCompile(`^blobs/[a-z0-9]+/[a-f0-9]{32,128}$`)
 
 // walkOCIArchive copies an OCI archive's index and blobs (by digest name only) into a
 // private temporary directory and catalogs it as an OCI layout.
-func (t *tree) walkOCIArchive(ctx context.Context, p string) ([]string, error) {
+func (t *tree) walkOCIArchive(ctx context.Context, f *io.SectionReader) ([]string, error) {
 	dir, err := os.MkdirTemp(t.s.cfg.tempDir, "signet-oci-*")
 	if err != nil {
 		return nil, fmt.Errorf("unpacking OCI archive %s: %w", t.displayName(), err)
 	}
 	defer os.RemoveAll(dir)
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, fmt.Errorf("reading %q: %w", p, err)
-	}
-	defer f.Close()
-	tr := tar.NewReader(f)
+	tr := tar.NewReader(io.NewSectionReader(f, 0, f.Size()))
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {

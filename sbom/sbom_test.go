@@ -151,7 +151,7 @@ func TestImages(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			if tc.s.Digest == nil {
-				d, err := subjectDigest(context.Background(), tc.s, true)
+				d, err := subjectDigest(context.Background(), tc.s, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
