@@ -1,5 +1,5 @@
 // Package checkout gives tests the files of the signet checkout: its root, files read from
-// it, the shared JSON schemas next to it, and a signet binary built from it.
+// it, the JSON schemas under testdata/schemas, and a signet binary built from it.
 package checkout
 
 import (

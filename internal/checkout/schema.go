@@ -11,8 +11,9 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-// SchemaDir is where the shared schemas live, relative to the repository root.
-const SchemaDir = "../shared/schemas"
+// SchemaDir is where the JSON schemas the tests validate against live, relative to the
+// repository root (copies of upstream files; testdata/schemas/README.md says where from).
+const SchemaDir = "testdata/schemas"
 
 // compiled caches one compilation per schema file for the test process.
 var compiled sync.Map // file → func() (*jsonschema.Schema, error)
