@@ -185,7 +185,7 @@ func detailLines(a *Result) [][2]string {
 		if src := source(s.SourceRepository, s.SourceRef, s.SourceDigest); src != "" {
 			out = append(out, [2]string{"source", src})
 		} else if p := a.Provenance; p != nil && p.Describe() != "" {
-			out = append(out, [2]string{"source", p.Describe() + " (signed provenance)"})
+			out = append(out, [2]string{"source", p.Describe() + " (the signer's own claim in its provenance: the certificate binds no source)"})
 		}
 		if s.RunInvocation != "" {
 			out = append(out, [2]string{"run", s.RunInvocation})

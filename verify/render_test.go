@@ -78,3 +78,34 @@ func TestParseFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestSourceWithoutCertificateSource: a signer whose certificate binds no source (email,
+// Kubernetes) has its provenance's source shown as its own claim, never as the certificate's.
+func TestSourceWithoutCertificateSource(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		signer Signer
+		want   string
+	}{
+		{"kubernetes", Signer{Issuer: "https://kubernetes.default.svc", Identity: KubernetesSubject("ci", "builder")},
+			"https://github.com/org/repo @ refs/heads/main (the signer's own claim in its provenance: the certificate binds no source)"},
+		{"github", Signer{Issuer: GitHubIssuer, Identity: "https://github.com/org/repo/.github/workflows/r.yml@refs/heads/main",
+			SourceRepository: "https://github.com/org/repo", SourceRef: "refs/heads/main"}, "https://github.com/org/repo @ refs/heads/main"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a := &Result{Verified: true, Signer: &tc.signer,
+				Provenance: &Facts{SourceRepo: "https://github.com/org/repo", Ref: "refs/heads/main"}}
+			var got string
+			for _, l := range detailLines(a) {
+				if l[0] == "source" {
+					got = l[1]
+				}
+			}
+			if got != tc.want {
+				t.Errorf("source line %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
