@@ -46,7 +46,7 @@ func (m *metadata) add(k metaKindT, name string, data []byte) {
 		}
 	case metaNpmManifest:
 		var mf npmManifest // parsed now: a package.json may carry a whole README
-		if json.Unmarshal(data, &mf) == nil && mf.Name != "" && mf.Version != "" {
+		if json.Unmarshal(data, &mf) == nil && validNpmName(mf.Name) && mf.Version != "" {
 			m.npm = append(m.npm, npmInstalled{name, mf})
 		}
 	case metaNpmLock:

@@ -36,6 +36,16 @@ type npmInstalled struct {
 	manifest npmManifest
 }
 
+// validNpmName reports whether name can name an npm package in a purl: not empty, and a
+// scoped name "@SCOPE/NAME" has both parts ("@scope/" names nothing).
+func validNpmName(name string) bool {
+	if !strings.HasPrefix(name, "@") {
+		return name != ""
+	}
+	scope, n, ok := strings.Cut(name[1:], "/")
+	return ok && scope != "" && n != ""
+}
+
 // npmPurl is the purl of an npm package name ("@scope/name" puts the scope in the namespace).
 func npmPurl(name, version string) string {
 	ns, n := "", name
@@ -260,7 +270,7 @@ func (t *tree) catalogLock(f namedData) []string {
 	dirs := make(map[string]string, len(entries))
 	for key, e := range entries {
 		name := lockName(key, e)
-		if key == "" || e.Link || e.Version == "" || name == "" {
+		if key == "" || e.Link || e.Version == "" || !validNpmName(name) {
 			continue
 		}
 		p := &pkg{name: name, version: e.Version, purl: npmPurl(name, e.Version), typ: typeLibrary,
@@ -384,7 +394,7 @@ func (t *tree) lockBounds(entries map[string]lockEntry, loc string) error {
 func (t *tree) lockRoot(l npmLock, entries map[string]lockEntry, dirs map[string]string, loc string) []string {
 	root := entries[""]
 	name, version := firstNonEmpty(root.Name, l.Name), firstNonEmpty(root.Version, l.Version)
-	if name == "" || version == "" {
+	if !validNpmName(name) || version == "" {
 		var top []string
 		for key, k := range dirs {
 			if strings.Count(key, "node_modules/") == 1 && strings.HasPrefix(key, "node_modules/") {
