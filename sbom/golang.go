@@ -164,6 +164,9 @@ func (t *tree) catalogGo(b goBinary) string {
 		inv.link(mainKey, inv.add(std), relDependsOn)
 	}
 	for _, d := range bi.Deps {
+		if d == nil || cleanModPath(d.Path) == "" || d.Replace != nil && cleanModPath(d.Replace.Path) == "" {
+			continue // names no module: nothing a purl can identify
+		}
 		inv.link(mainKey, inv.add(goModule(d, t.loc+b.path)), relDependsOn)
 	}
 	return mainKey
@@ -171,7 +174,7 @@ func (t *tree) catalogGo(b goBinary) string {
 
 func goMain(b goBinary, loc string) *pkg {
 	bi := b.info
-	mod := bi.Main.Path
+	mod := cleanModPath(bi.Main.Path)
 	version := bi.Main.Version
 	if version == "" {
 		version = "(devel)"
@@ -202,8 +205,14 @@ func goMain(b goBinary, loc string) *pkg {
 
 // goPurl is the purl of a module path; a path without a slash has no namespace.
 func goPurl(modPath, version string) string {
-	ns, name := path.Split(modPath)
+	ns, name := path.Split(cleanModPath(modPath))
 	return purl("golang", strings.TrimSuffix(ns, "/"), name, version, "")
+}
+
+// cleanModPath drops the empty elements of a module path as build information records it
+// ("example.com//x/" is example.com/x); "" when nothing is left, which names no module.
+func cleanModPath(p string) string {
+	return strings.Trim(path.Clean("/"+p), "/")
 }
 
 func goModule(d *debug.Module, loc string) *pkg {
