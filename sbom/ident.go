@@ -9,8 +9,26 @@ import (
 	packageurl "github.com/package-url/packageurl-go"
 )
 
-// purl renders a package URL; qualifiers are given as name, value pairs.
+// purl renders a package URL; qualifiers are given as name, value pairs. What it returns
+// always parses: input that makes no valid purl of its type (a name that is empty once its
+// scope or path is split off) becomes a generic purl naming the whole input.
 func purl(typ, namespace, name, version, subpath string, qualifiers ...string) string {
+	s := renderPurl(typ, namespace, name, version, subpath, qualifiers...)
+	if _, err := packageurl.FromString(s); err == nil {
+		return s
+	}
+	whole := strings.Trim(namespace+"/"+name, "/")
+	if whole == "" {
+		whole = "unnamed"
+	}
+	s = renderPurl("generic", "", whole, version, "")
+	if _, err := packageurl.FromString(s); err == nil {
+		return s
+	}
+	return renderPurl("generic", "", "unnamed", "", "")
+}
+
+func renderPurl(typ, namespace, name, version, subpath string, qualifiers ...string) string {
 	var q packageurl.Qualifiers
 	for i := 0; i+1 < len(qualifiers); i += 2 {
 		if qualifiers[i+1] != "" {
