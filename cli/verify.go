@@ -117,7 +117,7 @@ func addVerifyFlags(f *pflag.FlagSet, cfg *verifyConfig) {
 	f.StringVar(&id.Issuer, "certificate-oidc-issuer", "", "OIDC issuer the certificate must name, exact")
 	f.StringVar(&id.IssuerRegexp, "certificate-oidc-issuer-regexp", "", "regular expression ^...$ the whole OIDC issuer must match; its scheme and host must be literal")
 	f.StringVar(&id.Subject, "certificate-identity", "", "identity (certificate SAN) the certificate must name, exact")
-	f.StringVar(&id.SubjectRegexp, "certificate-identity-regexp", "", "regular expression ^...$ the whole identity (certificate SAN) must match")
+	f.StringVar(&id.SubjectRegexp, "certificate-identity-regexp", "", "regular expression ^...$ the whole identity (certificate SAN) must match; it must fix the owner (^https://github\\.com/ORG/.*$) or the email domain (^.*@example\\.com$)")
 	f.StringVar(&id.SourceRepository, "source-repository", "", "source repository URI the certificate must name (https://github.com/OWNER/REPO), exact or glob after OWNER/")
 	f.StringVar(&id.SourceRef, "source-ref", "", "source ref the certificate must name: a full ref (refs/tags/v*) or a branch name (main = refs/heads/main); glob")
 	f.StringVar(&id.SourceDigest, "source-digest", "", "source commit the certificate must name")
