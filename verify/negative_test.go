@@ -1,13 +1,7 @@
 package verify_test
 
 import (
-	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"encoding/base64"
-	"encoding/pem"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -185,22 +179,7 @@ func negativeCases() []negCase {
 }
 
 // keySigner signs with a fresh ECDSA key (signet attest --key), timestamped by the local TSA.
-func keySigner(t *testing.T) core.Signer {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := sigstore.NewKeySigner(context.Background(), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), local(t).mat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
+func keySigner(t *testing.T) core.Signer { return newKeySigner(t) }
 
 // TestNegativeMatrix refuses every case, each with its own one-line reason.
 func TestNegativeMatrix(t *testing.T) {
