@@ -14,6 +14,7 @@ import (
 
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/signet-ci/signet/ci"
 	"github.com/signet-ci/signet/core"
 )
 
@@ -50,6 +51,33 @@ func (a *Adapter) TokenSource(opts ...TokenOption) (*TokenSource, error) {
 	return NewTokenSource(a.getenv, append([]TokenOption{WithMask(a.gha.AddMask)}, opts...)...)
 }
 
+// Plan reads the step's inputs into the run's plan: the workspace, the subjects and settings
+// the inputs give, and the runner's ID token (whose absence is reported only if no other
+// identity is chosen).
+func (a *Adapter) Plan(context.Context) (ci.Plan, error) {
+	r, err := a.Request()
+	if err != nil {
+		return ci.Plan{}, err
+	}
+	p := ci.Plan{Dir: r.Workspace, Subjects: r.Subjects, TokenFrom: "the runner's ID token",
+		Settings: ci.Settings{SBOMFormats: r.SBOMFormats, PredicateType: r.PredicateType, PredicatePath: r.PredicatePath,
+			Sigstore: r.Sigstore, OutputDir: r.OutputDir, MaxSubjects: r.MaxSubjects, PrivateRepoTlog: r.PrivateRepoTlog}}
+	if ts, err := a.TokenSource(); err != nil {
+		p.Token = noToken{err}
+	} else {
+		p.Token = ts
+	}
+	return p, nil
+}
+
+// noToken is the runner's token when the job may not request one: its error says why.
+type noToken struct{ err error }
+
+func (n noToken) Token(context.Context) (string, error) { return "", n.err }
+
+// Check accepts every run: the outputs and the summary carry any number of subjects.
+func (a *Adapter) Check([]core.Subject) error { return nil }
+
 // Result is a finished attest run, as Publish reports it.
 type Result struct {
 	Index *core.Index
@@ -61,7 +89,11 @@ type Result struct {
 
 // Publish writes the step outputs to $GITHUB_OUTPUT and, unless show-summary is false, the job
 // summary to $GITHUB_STEP_SUMMARY. Paths are reported relative to the workspace.
-func (a *Adapter) Publish(ctx context.Context, res Result) error {
+func (a *Adapter) Publish(ctx context.Context, out ci.Outcome) error {
+	return a.publish(ctx, Result{Index: out.Index, OutputDir: out.OutputDir, Sigstore: out.Sigstore})
+}
+
+func (a *Adapter) publish(ctx context.Context, res Result) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/signet-ci/signet/ci"
 	"github.com/signet-ci/signet/core"
 	"github.com/signet-ci/signet/provenance"
 )
@@ -39,8 +40,11 @@ type attestConfig struct {
 	PredFile        string
 	PrivateTlog     bool
 	Tekton          provenance.TektonParams
-	// Tokens, when set, supplies the identity token (platform adapters); it wins over Token/TokenFile.
-	Tokens core.TokenSource
+	// PlatformToken is the CI platform's own identity token, the last place the identity may
+	// come from (see session.identity).
+	PlatformToken core.TokenSource
+	// PlatformTokenFrom names the platform's token in errors.
+	PlatformTokenFrom string
 	// platformAuto records that the platform was detected, not chosen: a CI-shaped token then
 	// decides it, since the token is signed and the environment is not.
 	platformAuto bool
@@ -48,9 +52,27 @@ type attestConfig struct {
 
 // attestResult is what an attest run produced, for the command's report and adapters' outputs.
 type attestResult struct {
-	Index     *core.Index
+	Index *core.Index
+	// Dir is the base directory subject names are relative to, absolute.
+	Dir       string
 	OutputDir string
 	Subjects  []core.Subject
+	// Sigstore is the Sigstore used: "public", "local", or an absolute directory.
+	Sigstore string
+}
+
+// sigstoreUsed names the --sigstore value as an outcome reports it.
+func sigstoreUsed(flag string) string {
+	switch flag {
+	case "", "public":
+		return "public"
+	case "local":
+		return "local"
+	}
+	if abs, err := filepath.Abs(flag); err == nil {
+		return abs
+	}
+	return flag
 }
 
 func newAttestCmd(env Env) *cobra.Command {
@@ -106,28 +128,38 @@ func attestOnPlatform(ctx context.Context, env Env, cfg attestConfig, format str
 	}
 	cfg.platformAuto = cfg.Platform == "auto" || cfg.Platform == ""
 	cfg.Platform = string(platform)
-	hook := hookFor(env, platform)
-	fail := func(err error) error {
-		if hook != nil {
-			hook.Fail(err)
+	ad := adapterFor(env, platform)
+	if ad == nil {
+		res, err := runAttest(ctx, env, cfg, nil)
+		if err != nil {
+			return err
 		}
+		return reportAttest(env.Stdout, format, res)
+	}
+	res, err := attestWith(ctx, env, cfg, ad)
+	if err != nil {
+		ad.Fail(err)
 		return err
 	}
-	if hook != nil {
-		if err := hook.Prepare(ctx, &cfg); err != nil {
-			return fail(err)
-		}
-	}
-	res, err := runAttest(ctx, env, cfg)
-	if err != nil {
-		return fail(err)
-	}
-	if hook != nil {
-		if err := hook.Publish(ctx, res); err != nil {
-			return fail(err)
-		}
-	}
 	return reportAttest(env.Stdout, format, res)
+}
+
+// attestWith runs attest as the adapter's platform describes it and publishes the outcome.
+func attestWith(ctx context.Context, env Env, cfg attestConfig, ad adapter) (*attestResult, error) {
+	plan, err := ad.Plan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg.apply(plan)
+	res, err := runAttest(ctx, env, cfg, ad.Check)
+	if err != nil {
+		return nil, err
+	}
+	out := ci.Outcome{Index: res.Index, Dir: res.Dir, OutputDir: res.OutputDir, Subjects: res.Subjects, Sigstore: res.Sigstore}
+	if err := ad.Publish(ctx, out); err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 // resolvePlatform maps --platform (auto detects from the environment) to a provenance platform.
@@ -148,7 +180,8 @@ func resolvePlatform(env Env, flag string) (provenance.Platform, error) {
 }
 
 // runAttest is the one attest flow behind the command and every platform adapter.
-func runAttest(ctx context.Context, env Env, cfg attestConfig) (*attestResult, error) {
+// check, when not nil, may refuse the digested subjects before anything is signed.
+func runAttest(ctx context.Context, env Env, cfg attestConfig, check func([]core.Subject) error) (*attestResult, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -173,6 +206,11 @@ func runAttest(ctx context.Context, env Env, cfg attestConfig) (*attestResult, e
 	if err != nil {
 		return nil, err
 	}
+	if check != nil {
+		if err := check(subjects); err != nil {
+			return nil, err
+		}
+	}
 	out, err := core.NewOutput(outDir, cfg.Force)
 	if err != nil {
 		return nil, fmt.Errorf("--output-dir %q: %w", cfg.OutputDir, err)
@@ -194,7 +232,7 @@ func runAttest(ctx context.Context, env Env, cfg attestConfig) (*attestResult, e
 	if err != nil {
 		return nil, err
 	}
-	return &attestResult{Index: ix, OutputDir: outDir, Subjects: subjects}, nil
+	return &attestResult{Index: ix, Dir: col.Base(), OutputDir: outDir, Subjects: subjects, Sigstore: sigstoreUsed(cfg.Sigstore)}, nil
 }
 
 // checkOutputDir refuses an output directory that is, or contains, the base directory: a run
@@ -229,11 +267,11 @@ func (c *attestConfig) validate() error {
 	if c.MaxSubjects < 1 {
 		return fmt.Errorf("--max-subjects %d: expected a positive number", c.MaxSubjects)
 	}
-	for _, f := range c.SBOMFormats {
-		if f != "spdx-json" && f != "cyclonedx-json" {
-			return fmt.Errorf("--sbom %q: expected spdx-json or cyclonedx-json", f)
-		}
+	formats, err := core.CheckSBOMFormats(c.SBOMFormats)
+	if err != nil {
+		return fmt.Errorf("--sbom: %w", err)
 	}
+	c.SBOMFormats = formats
 	if (c.PredType == "") != (c.PredFile == "") {
 		return errors.New("--predicate-type and --predicate go together: give both or neither")
 	}

@@ -138,10 +138,13 @@ func printProvenance(ctx context.Context, env Env, cfg attestConfig) error {
 		return err
 	}
 	cfg.Platform = string(platform)
-	if hook := hookFor(env, platform); hook != nil {
-		if err := hook.Prepare(ctx, &cfg); err != nil {
+	if ad := adapterFor(env, platform); ad != nil {
+		plan, err := ad.Plan(ctx)
+		if err != nil {
+			ad.Fail(err)
 			return err
 		}
+		cfg.apply(plan)
 	}
 	var claims *provenance.Claims
 	if platform != provenance.Local {

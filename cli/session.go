@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 
+	"github.com/signet-ci/signet/ci"
 	"github.com/signet-ci/signet/core"
 	"github.com/signet-ci/signet/core/sigstore"
 	"github.com/signet-ci/signet/provenance"
@@ -106,22 +107,26 @@ func (s *session) keySigner(ctx context.Context, cfg attestConfig) error {
 
 // hasToken reports whether a token source was given, without reading it.
 func hasToken(env Env, cfg attestConfig) bool {
-	return cfg.Tokens != nil || cfg.Token != "" || cfg.TokenFile != "" || env.Getenv("SIGSTORE_ID_TOKEN") != ""
+	return cfg.Token != "" || cfg.TokenFile != "" || env.Getenv("SIGSTORE_ID_TOKEN") != "" || cfg.PlatformToken != nil
 }
 
-// identity picks the token source and verifies the token's claims when provenance needs them.
+// identity picks the token source by the one rule of every platform, and verifies the token's
+// claims when provenance needs them. The first that applies wins: --identity-token,
+// --identity-token-file, SIGSTORE_ID_TOKEN, the embedded Sigstore (--sigstore local, whose
+// Fulcio trusts only its own issuer), the platform's own token. (--key, before all of them,
+// needs no token.) Every token is checked before use (ci.Checked).
 func (s *session) identity(ctx context.Context, env Env, cfg attestConfig) error {
 	switch {
-	case cfg.Tokens != nil:
-		s.tokens = cfg.Tokens
 	case cfg.Token != "":
-		s.tokens = sigstore.StaticToken(cfg.Token)
+		s.tokens = ci.Checked(sigstore.StaticToken(cfg.Token), "--identity-token")
 	case cfg.TokenFile != "":
-		s.tokens = sigstore.FileToken(cfg.TokenFile)
+		s.tokens = ci.Checked(sigstore.FileToken(cfg.TokenFile), fmt.Sprintf("--identity-token-file %q", cfg.TokenFile))
 	case env.Getenv("SIGSTORE_ID_TOKEN") != "":
-		s.tokens = sigstore.StaticToken(env.Getenv("SIGSTORE_ID_TOKEN"))
+		s.tokens = ci.Checked(sigstore.StaticToken(env.Getenv("SIGSTORE_ID_TOKEN")), "SIGSTORE_ID_TOKEN")
 	case s.local != nil:
 		s.tokens = s.local
+	case cfg.PlatformToken != nil:
+		s.tokens = ci.Checked(cfg.PlatformToken, cfg.PlatformTokenFrom)
 	default:
 		return errNoToken
 	}

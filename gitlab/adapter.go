@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/signet-ci/signet/ci"
 	"github.com/signet-ci/signet/core"
 	"github.com/signet-ci/signet/provenance"
 )
@@ -79,9 +80,26 @@ func (a *Adapter) Prepare(ctx context.Context, req Request) (Plan, error) {
 	return plan, errors.Join(errs...)
 }
 
+// Plan reads the job's variables and the component's inputs into the run's plan: the project
+// directory, the subjects and settings the inputs give. The job's ID token is
+// SIGSTORE_ID_TOKEN, which the command reads itself.
+func (a *Adapter) Plan(ctx context.Context) (ci.Plan, error) {
+	p, err := a.Prepare(ctx, Request{OwnIdentity: true})
+	if err != nil {
+		return ci.Plan{}, err
+	}
+	s := p.Settings
+	return ci.Plan{Dir: p.Dir, Subjects: p.Inputs, Settings: ci.Settings{SBOMFormats: s.SBOMFormats, Sigstore: s.Sigstore,
+		OutputDir: s.OutputDir, MaxSubjects: s.MaxSubjects, PrivateRepoTlog: s.PrivateRepoTlog}}, nil
+}
+
+// Check accepts every run: the dotenv report names one bundle whatever the subjects.
+func (a *Adapter) Check([]core.Subject) error { return nil }
+
 // Publish writes the summary to the job log, then the dotenv report to $SIGNET_DOTENV and the
 // annotations report to $SIGNET_ANNOTATIONS when those are set (relative to CI_PROJECT_DIR).
-func (a *Adapter) Publish(ctx context.Context, run Run) error {
+func (a *Adapter) Publish(ctx context.Context, out ci.Outcome) error {
+	run := Run{Index: out.Index, OutputDir: out.OutputDir}
 	if err := ctx.Err(); err != nil {
 		return err
 	}

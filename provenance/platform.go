@@ -16,6 +16,9 @@ const (
 	Tekton Platform = "tekton"
 )
 
+// GitHubIssuer is the OIDC issuer of GitHub Actions ID tokens on github.com.
+const GitHubIssuer = "https://token.actions.githubusercontent.com"
+
 // PlatformEnv is the environment variable that, when set to a platform name, overrides
 // detection (signet's Tekton Task sets SIGNET_PLATFORM=tekton).
 const PlatformEnv = "SIGNET_PLATFORM"

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 
+	"github.com/signet-ci/signet/ci"
 	"github.com/signet-ci/signet/core"
 	"github.com/signet-ci/signet/provenance"
 )
@@ -72,6 +73,30 @@ func (a *Adapter) Prepare(ctx context.Context, req Request) (Plan, error) {
 	return plan, errors.Join(errs...)
 }
 
+// Plan reads the step's environment into the run's plan: the source workspace, the subjects
+// the params give, the projected token file and what the TaskRun says about itself.
+func (a *Adapter) Plan(context.Context) (ci.Plan, error) {
+	step, err := ReadStep(a.getenv)
+	a.step = step
+	if err != nil {
+		return ci.Plan{}, err
+	}
+	return ci.Plan{Dir: step.Workspace, Subjects: core.Inputs{Paths: step.SubjectPaths, ChecksumFiles: step.ChecksumFiles},
+		Token: NewTokenFile(step.TokenFile), TokenFrom: fmt.Sprintf("the token file %q", step.TokenFile), TaskRun: step.TaskRun}, nil
+}
+
+// Check notes which subjects are container images and refuses, before anything is signed,
+// a run whose IMAGES result alone would overflow the termination message.
+func (a *Adapter) Check(subjects []core.Subject) error {
+	var refs []string
+	for _, s := range subjects {
+		if s.Path == "" && s.Digest[core.SHA256] != "" {
+			refs = append(refs, s.Name+"@sha256:"+s.Digest[core.SHA256])
+		}
+	}
+	return a.noteImages(refs)
+}
+
 // nothingToSign fails when no param or argument names a subject.
 func nothingToSign(in core.Inputs) error {
 	if len(in.Paths)+len(in.ChecksumFiles)+len(in.Refs) > 0 {
@@ -103,7 +128,8 @@ func (a *Adapter) noteImages(refs []string) error {
 }
 
 // Publish writes the run's results. Outside a Task (no results directory) it only notes that.
-func (a *Adapter) Publish(_ context.Context, run Run) error {
+func (a *Adapter) Publish(_ context.Context, out ci.Outcome) error {
+	run := Run{Index: out.Index, OutputDir: out.OutputDir, Subjects: out.Subjects}
 	if a.step.Results == nil {
 		fmt.Fprintf(a.log, "tekton: no results directory (%s is missing and no $(results.*.path) was passed): results not written\n", DefaultResultsDir)
 		return nil

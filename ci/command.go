@@ -1,0 +1,142 @@
+package ci
+
+import (
+	"strings"
+
+	"github.com/signet-ci/signet/provenance"
+)
+
+// TrustedRootJSONL is the file the printed commands put a private Sigstore's trusted root in:
+// one JSON line, which both gh attestation verify --custom-trusted-root (JSON Lines, one root
+// a line) and cosign --trusted-root read.
+const TrustedRootJSONL = "trusted_root.jsonl"
+
+// Command is a command line a report prints for a user to copy: a program, its arguments, and
+// flags kept with their values so a layout can break lines between them.
+type Command struct {
+	groups [][]string
+}
+
+// NewCommand starts a command with its program and subcommands, such as "signet", "verify".
+func NewCommand(words ...string) *Command { return &Command{groups: [][]string{words}} }
+
+// Add appends one group of words that belong together, such as a flag and its value.
+func (c *Command) Add(words ...string) *Command {
+	c.groups = append(c.groups, words)
+	return c
+}
+
+// Argv returns the command's words unquoted, as a program receives them.
+func (c *Command) Argv() []string {
+	var out []string
+	for _, g := range c.groups {
+		out = append(out, g...)
+	}
+	return out
+}
+
+// String returns the command on one line, every word quoted for a POSIX shell.
+func (c *Command) String() string { return c.Lines(" ") }
+
+// Lines returns the command with its groups joined by sep, such as " \\\n  " for one flag a
+// line, every word quoted for a POSIX shell.
+func (c *Command) Lines(sep string) string {
+	parts := make([]string, len(c.groups))
+	for i, g := range c.groups {
+		q := make([]string, len(g))
+		for j, w := range g {
+			q[j] = ShellQuote(w)
+		}
+		parts[i] = strings.Join(q, " ")
+	}
+	return strings.Join(parts, sep)
+}
+
+// ShellQuote quotes s for a POSIX shell unless it is made only of characters no shell
+// interprets: letters, digits and -_./:@+, (and = after the first character, as zsh expands a
+// leading =). It is the one quoting rule of every command signet prints.
+func ShellQuote(s string) string {
+	safe := s != "" && s[0] != '=' && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@+,=", r))
+	}) < 0
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// private reports whether the run used a Sigstore other than the public-good instance.
+func (o Outcome) private() bool { return o.Sigstore != "" && o.Sigstore != "public" }
+
+// sigstoreArg is the --sigstore value a verifier passes: "local", or the directory relative to
+// the workspace.
+func (o Outcome) sigstoreArg() string {
+	if o.Sigstore == "local" {
+		return "local"
+	}
+	return o.Rel(o.Sigstore)
+}
+
+// VerifyCommand is the signet verify command for the run: its Sigstore, the index, the exact
+// signer identity, and at most max artifacts; more is how many were left out.
+func (o Outcome) VerifyCommand(max int) (cmd *Command, more int) {
+	cmd = NewCommand("signet", "verify")
+	if o.private() {
+		cmd.Add("--sigstore", o.sigstoreArg())
+	}
+	cmd.Add("--index", o.IndexPath())
+	o.addIdentity(cmd, "--certificate-identity", "--certificate-oidc-issuer")
+	arts := o.Artifacts()
+	if len(arts) > max {
+		arts, more = arts[:max], len(arts)-max
+	}
+	for _, a := range arts {
+		cmd.Add(a.Arg)
+	}
+	return cmd, more
+}
+
+// addIdentity adds the signer's exact certificate identity and issuer, when the run was
+// keyless.
+func (o Outcome) addIdentity(cmd *Command, identity, issuer string) {
+	if id := o.Index.Signer; id != nil && id.Issuer != "" {
+		cmd.Add(identity, id.Subject).Add(issuer, id.Issuer)
+	}
+}
+
+// TrustedRootCommand writes the private Sigstore's trusted root to TrustedRootJSONL for gh and
+// cosign; ok is false for the public-good instance, which both know.
+func (o Outcome) TrustedRootCommand() (cmd *Command, ok bool) {
+	if !o.private() {
+		return nil, false
+	}
+	return NewCommand("signet", "sigstore", "trusted-root").Add("--sigstore", o.sigstoreArg()).Add("--output", TrustedRootJSONL), true
+}
+
+// GhCommand is the gh attestation verify command for file and its provenance bundle (both
+// relative to the workspace), signed in the GitHub repository repo (OWNER/REPO).
+func (o Outcome) GhCommand(file, bundle, repo string) *Command {
+	cmd := NewCommand("gh", "attestation", "verify", file).Add("--bundle", bundle).Add("--repo", repo)
+	if id := o.Index.Signer; id != nil && id.Issuer != "" && id.Issuer != provenance.GitHubIssuer {
+		cmd.Add("--cert-oidc-issuer", id.Issuer)
+	}
+	if o.private() {
+		cmd.Add("--custom-trusted-root", TrustedRootJSONL)
+	}
+	return cmd
+}
+
+// CosignCommand is the cosign verify-blob-attestation command for file and its provenance
+// bundle (both relative to the workspace).
+func (o Outcome) CosignCommand(file, bundle string) *Command {
+	cmd := NewCommand("cosign", "verify-blob-attestation").Add("--bundle", bundle).Add("--type", ProvenanceType)
+	o.addIdentity(cmd, "--certificate-identity", "--certificate-oidc-issuer")
+	if o.private() {
+		cmd.Add("--trusted-root", TrustedRootJSONL)
+	}
+	cmd.Add("--use-signed-timestamps")
+	if !o.Index.Tlog.Used {
+		cmd.Add("--insecure-ignore-tlog")
+	}
+	return cmd.Add(file)
+}

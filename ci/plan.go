@@ -1,0 +1,58 @@
+package ci
+
+import (
+	"github.com/signet-ci/signet/core"
+	"github.com/signet-ci/signet/provenance"
+)
+
+// Plan is an attest run as a CI platform's inputs and environment describe it. Zero fields
+// were not given and leave the command line's values alone.
+type Plan struct {
+	// Dir is the platform's workspace, absolute: subjects, checksum files and the output
+	// directory resolve against it. "" keeps the working directory.
+	Dir string
+	// Subjects are the subjects the platform's inputs name; they add to the command line's.
+	Subjects core.Inputs
+	// Settings are the platform's other inputs; given ones win over the command line's flags.
+	Settings Settings
+	// Token is the platform's own identity token. It is used only when neither the command
+	// line nor SIGSTORE_ID_TOKEN chose the identity; nil when the platform has none.
+	Token core.TokenSource
+	// TokenFrom names the platform's token in errors ("the runner's ID token"); the command
+	// checks every token it uses with ci.Checked under this name.
+	TokenFrom string
+	// TaskRun is what a Tekton TaskRun says about itself, for the provenance; zero elsewhere.
+	TaskRun provenance.TektonParams
+}
+
+// Settings are the run settings a CI platform's inputs may give. Zero fields were not given.
+type Settings struct {
+	// SBOMFormats are checked SBOM format names (core.CheckSBOMFormats).
+	SBOMFormats []string
+	// PredicateType and PredicatePath (absolute) name a custom predicate to sign too.
+	PredicateType, PredicatePath string
+	// Sigstore is "public", or an absolute directory holding trusted_root.json and
+	// signing_config.json.
+	Sigstore string
+	// OutputDir is the directory for bundles, SBOMs and the index, absolute or relative to
+	// the Plan's Dir.
+	OutputDir string
+	// MaxSubjects is the number of subjects per statement.
+	MaxSubjects int
+	// PrivateRepoTlog logs attestations of private and internal repositories too.
+	PrivateRepoTlog bool
+}
+
+// Outcome is a finished attest run, as every adapter publishes it.
+type Outcome struct {
+	// Index is what the run wrote; its bundle names are relative to OutputDir.
+	Index *core.Index
+	// Dir is the workspace the subjects' names are relative to, absolute ("" when unknown).
+	Dir string
+	// OutputDir is the absolute directory holding the bundles and the index.
+	OutputDir string
+	// Subjects are the run's subjects in index order.
+	Subjects []core.Subject
+	// Sigstore is the Sigstore the run used: "public", "local", or an absolute directory.
+	Sigstore string
+}
