@@ -110,26 +110,18 @@ func hasToken(env Env, cfg attestConfig) bool {
 	return cfg.Token != "" || cfg.TokenFile != "" || env.Getenv("SIGSTORE_ID_TOKEN") != "" || cfg.PlatformToken != nil
 }
 
-// identity picks the token source by the one rule of every platform, and verifies the token's
-// claims when provenance needs them. The first that applies wins: --identity-token,
-// --identity-token-file, SIGSTORE_ID_TOKEN, the embedded Sigstore (--sigstore local, whose
-// Fulcio trusts only its own issuer), the platform's own token. (--key, before all of them,
-// needs no token.) Every token is checked before use (ci.Checked).
+// identity picks the token source by the one identity rule (chooseToken) and verifies the
+// token's claims, from which the provenance takes every platform fact.
 func (s *session) identity(ctx context.Context, env Env, cfg attestConfig) error {
-	switch {
-	case cfg.Token != "":
-		s.tokens = ci.Checked(sigstore.StaticToken(cfg.Token), "--identity-token")
-	case cfg.TokenFile != "":
-		s.tokens = ci.Checked(sigstore.FileToken(cfg.TokenFile), fmt.Sprintf("--identity-token-file %q", cfg.TokenFile))
-	case env.Getenv("SIGSTORE_ID_TOKEN") != "":
-		s.tokens = ci.Checked(sigstore.StaticToken(env.Getenv("SIGSTORE_ID_TOKEN")), "SIGSTORE_ID_TOKEN")
-	case s.local != nil:
-		s.tokens = s.local
-	case cfg.PlatformToken != nil:
-		s.tokens = ci.Checked(cfg.PlatformToken, cfg.PlatformTokenFrom)
-	default:
-		return errNoToken
+	var local core.TokenSource
+	if s.local != nil {
+		local = s.local
 	}
+	src, err := chooseToken(env, cfg, local)
+	if err != nil {
+		return err
+	}
+	s.tokens = src
 	raw, err := s.tokens.Token(ctx)
 	if err != nil {
 		return fmt.Errorf("reading the identity token: %w", err)
@@ -139,6 +131,31 @@ func (s *session) identity(ctx context.Context, env Env, cfg attestConfig) error
 		return fmt.Errorf("identity token: %w", err)
 	}
 	return nil
+}
+
+// chooseToken is the one identity rule of every platform: the first that applies wins.
+//  1. --identity-token;
+//  2. --identity-token-file (re-read at each use);
+//  3. SIGSTORE_ID_TOKEN (on GitLab, the job's id_tokens token);
+//  4. the embedded Sigstore's own token (--sigstore local: its Fulcio trusts only its issuer);
+//  5. the platform's own token (the GitHub runner's, Tekton's projected token file).
+//
+// --key, before all of them, needs no token. Every token but the embedded Sigstore's is
+// checked before use (ci.Checked).
+func chooseToken(env Env, cfg attestConfig, local core.TokenSource) (core.TokenSource, error) {
+	switch {
+	case cfg.Token != "":
+		return ci.Checked(sigstore.StaticToken(cfg.Token), "--identity-token"), nil
+	case cfg.TokenFile != "":
+		return ci.Checked(sigstore.FileToken(cfg.TokenFile), fmt.Sprintf("--identity-token-file %q", cfg.TokenFile)), nil
+	case env.Getenv("SIGSTORE_ID_TOKEN") != "":
+		return ci.Checked(sigstore.StaticToken(env.Getenv("SIGSTORE_ID_TOKEN")), "SIGSTORE_ID_TOKEN"), nil
+	case local != nil:
+		return local, nil
+	case cfg.PlatformToken != nil:
+		return ci.Checked(cfg.PlatformToken, cfg.PlatformTokenFrom), nil
+	}
+	return nil, errNoToken
 }
 
 // localStack is the embedded Sigstore as one run uses it: it writes its trust files and mints
