@@ -64,6 +64,7 @@ type verifyConfig struct {
 	TokenFile    string
 	ResourceURI  string
 	sigstoreFlag bool
+	typeFlag     bool // --type given: a requirement, not the default
 }
 
 func newVerifyCmd(env Env) *cobra.Command {
@@ -97,6 +98,7 @@ each; 2 for a usage or policy error, before any bundle is read.`,
   signet verify --public-key cosign.pub --index attestations/index.json dist/*`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg.sigstoreFlag = cmd.Flags().Changed("sigstore")
+			cfg.typeFlag = cmd.Flags().Changed("type")
 			return runVerify(cmd.Context(), env, cfg, args)
 		},
 	}
@@ -188,7 +190,7 @@ func buildVerifier(ctx context.Context, env Env, cfg verifyConfig) (*verify.Veri
 	if err != nil {
 		return nil, err
 	}
-	var opts []verify.Option
+	opts := []verify.Option{verify.WithFieldNames(flagName(cfg.PolicyFile))}
 	if cfg.Workers > 0 {
 		opts = append(opts, verify.WithWorkers(cfg.Workers))
 	}
@@ -205,8 +207,8 @@ func compilePolicy(env Env, cfg verifyConfig) (*verify.Compiled, error) {
 		}
 	}
 	flags := cfg.Policy
-	if p.Provenance.PredicateType != "" && flags.Provenance.PredicateType == core.ProvenancePredicateType {
-		flags.Provenance.PredicateType = "" // the flag's default does not override the file
+	if !cfg.typeFlag {
+		flags.Provenance.PredicateType = "" // the flag's default is no requirement: the policy defaults it
 	}
 	var opts []verify.CompileOption
 	switch {

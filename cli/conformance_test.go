@@ -1,0 +1,171 @@
+package cli
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/signet-ci/signet/verify"
+)
+
+// conformanceDir holds the Sigstore client conformance suite's bundle-verify vectors
+// (testdata/conformance/README.md says from which commit).
+const conformanceDir = "../testdata/conformance"
+
+// Defaults of the suite's harness (test/client.py) for cases without identity or issuer files.
+const (
+	conformanceIdentity = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"
+	conformanceIssuer   = "https://token.actions.githubusercontent.com"
+)
+
+// conformanceExceptions are the valid vectors signet rejects by design, with the reason;
+// docs/verify.md lists them too. Each must still be rejected, and by the check named.
+var conformanceExceptions = map[string]struct{ check, reason string }{
+	"happy-path-intoto-in-dsse-v3": {verify.CheckConsistency,
+		"its SLSA provenance names source repository https://github.com/loosebazooka/aa-test; its certificate, https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon"},
+	"rekor2-dsse-happy-path": {verify.CheckConsistency,
+		"its SLSA provenance names builder id https://github.com/sigstore-conformance/rekor2-dsse-hashedrekord-regen; its certificate, the beacon's workflow"},
+}
+
+// conformanceInputRefusals are the _fail vectors whose own input, not the bundle, is invalid:
+// signet refuses it before any bundle is read (exit 1, no report), with this message.
+var conformanceInputRefusals = map[string]string{
+	"managed-key-wrong-key_fail":                  "--public-key",                                       // a P-256 point not on the curve
+	"trust-root-tlog-missing-validity-start_fail": "tlog missing public key validity period start time", // an invalid trusted root
+}
+
+// conformanceCase is one vector directory, read as the suite's harness reads it.
+type conformanceCase struct {
+	name, bundle, trustedRoot, key, artifact, identity, issuer string
+}
+
+func readConformanceCase(t *testing.T, dir string) conformanceCase {
+	t.Helper()
+	c := conformanceCase{name: filepath.Base(dir), bundle: filepath.Join(dir, "bundle.sigstore.json"),
+		trustedRoot: filepath.Join(conformanceDir, "trusted_root.public-good.json"),
+		artifact:    filepath.Join(conformanceDir, "bundle-verify", "a.txt"),
+		identity:    conformanceIdentity, issuer: conformanceIssuer}
+	exists := func(name string) bool { _, err := os.Stat(filepath.Join(dir, name)); return err == nil }
+	if exists("trusted_root.json") {
+		c.trustedRoot = filepath.Join(dir, "trusted_root.json")
+	}
+	if exists("key.pub") {
+		c.key = filepath.Join(dir, "key.pub")
+	}
+	if exists("artifact") {
+		c.artifact = filepath.Join(dir, "artifact")
+	}
+	for name, dst := range map[string]*string{"identity": &c.identity, "issuer": &c.issuer} {
+		if b, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
+			*dst = strings.TrimSpace(string(b))
+		}
+	}
+	return c
+}
+
+// args is the signet verify command line that mirrors the suite's verify-bundle call: a key
+// when the case has one, else the identity and issuer; the artifact file, or its digest.
+func (c conformanceCase) args(t *testing.T, byDigest bool) []string {
+	t.Helper()
+	abs := func(p string) string {
+		a, err := filepath.Abs(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	args := []string{"verify", "--format", "json", "--bundle", abs(c.bundle), "--trusted-root", abs(c.trustedRoot)}
+	if c.key != "" {
+		args = append(args, "--public-key", abs(c.key))
+	} else {
+		args = append(args, "--certificate-identity", c.identity, "--certificate-oidc-issuer", c.issuer)
+	}
+	if !byDigest {
+		return append(args, abs(c.artifact))
+	}
+	b, err := os.ReadFile(c.artifact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	return append(args, "--digest", "sha256:"+hex.EncodeToString(sum[:]))
+}
+
+// TestVerifyConformance runs every bundle-verify vector of the Sigstore conformance suite
+// through signet verify, with the artifact file and with its digest, as the suite does: every
+// _fail case must be rejected and every other case accepted, except the by-design exceptions,
+// which must be rejected by the check their reason names.
+func TestVerifyConformance(t *testing.T) {
+	t.Parallel()
+	entries, err := os.ReadDir(filepath.Join(conformanceDir, "bundle-verify"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases, runs, agreements, exceptions, wantFail int
+	seen := map[string]bool{}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		c := readConformanceCase(t, filepath.Join(conformanceDir, "bundle-verify", e.Name()))
+		cases++
+		fail := strings.HasSuffix(c.name, "_fail")
+		if fail {
+			wantFail++
+		}
+		exc, isException := conformanceExceptions[c.name]
+		seen[c.name] = isException
+		for _, byDigest := range []bool{false, true} {
+			runs++
+			mode := map[bool]string{false: "artifact", true: "digest"}[byDigest]
+			out, errOut, code := run(t, "", nil, c.args(t, byDigest)...)
+			var rep verify.Report
+			_ = json.Unmarshal([]byte(out), &rep) // a refusal before any bundle is read prints no report
+			switch {
+			case isException:
+				if code == 0 || len(rep.Artifacts) != 1 || rep.Artifacts[0].Failure == nil || rep.Artifacts[0].Failure.Check != exc.check {
+					t.Errorf("%s (%s): by-design exception must be rejected by the %q check: exit %d\n%s%s", c.name, mode, exc.check, code, out, errOut)
+					continue
+				}
+				exceptions++
+			case fail && code == 0:
+				t.Errorf("%s (%s): FALSE ACCEPT: an invalid bundle verified\n%s", c.name, mode, out)
+			case fail && conformanceInputRefusals[c.name] != "":
+				if code != 1 || !strings.Contains(errOut, conformanceInputRefusals[c.name]) {
+					t.Errorf("%s (%s): expected a refusal of its input naming %q: exit %d\n%s%s", c.name, mode, conformanceInputRefusals[c.name], code, out, errOut)
+					continue
+				}
+				agreements++
+				t.Logf("%s (%s): input refused: %s", c.name, mode, strings.TrimSpace(errOut))
+			case fail && (code != 1 || len(rep.Artifacts) != 1 || rep.Artifacts[0].Failure == nil):
+				t.Errorf("%s (%s): rejected by exit %d, not by a verification failure in the report\n%s%s", c.name, mode, code, out, errOut)
+			case fail:
+				agreements++
+				t.Logf("%s (%s): rejected: %v", c.name, mode, rep.Artifacts[0].Failure)
+			case !fail && code != 0:
+				t.Errorf("%s (%s): valid bundle rejected: exit %d\n%s%s", c.name, mode, code, out, errOut)
+			default:
+				agreements++
+			}
+		}
+	}
+	for name := range conformanceExceptions {
+		if _, ok := seen[name]; !ok {
+			t.Errorf("exception %q names no vector", name)
+		}
+	}
+	if cases != 70 || wantFail != 49 {
+		t.Errorf("vendored vectors: %d cases, %d _fail; expected 70 and 49 (testdata/conformance/README.md)", cases, wantFail)
+	}
+	t.Logf("conformance: %d cases (%d _fail), %d runs (artifact and digest), %d agreements, %d by-design exceptions (%s)",
+		cases, wantFail, runs, agreements, exceptions, strings.Join(slices.Sorted(maps.Keys(conformanceExceptions)), ", "))
+	if agreements+exceptions != runs {
+		t.Errorf("conformance: %d of %d runs disagree with the suite", runs-agreements-exceptions, runs)
+	}
+}
