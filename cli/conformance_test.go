@@ -169,3 +169,61 @@ func TestVerifyConformance(t *testing.T) {
 		t.Errorf("conformance: %d of %d runs disagree with the suite", runs-agreements-exceptions, runs)
 	}
 }
+
+// TestVerifyMessageSignatureFlags verifies a real message-signature bundle (a conformance
+// vector) with signet verify: it passes on its digest and signer and the report says it carries
+// no provenance; every provenance requirement, by flag or policy file, is refused by name.
+func TestVerifyMessageSignatureFlags(t *testing.T) {
+	t.Parallel()
+	c := readConformanceCase(t, filepath.Join(conformanceDir, "bundle-verify", "rekor2-happy-path"))
+	base := c.args(t, false)[3:] // without --format json
+	policy := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(policy, []byte("version: 1\nprovenance:\n  buildType: https://example.com/*\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		extra []string
+		code  int
+		want  []string
+	}{
+		{name: "no provenance requirement", code: 0, want: []string{"PASS", "carries no provenance", "1 by a message signature"}},
+		{name: "--builder-id", extra: []string{"--builder-id", "https://github.com/*"}, code: 1,
+			want: []string{"FAIL", "so --builder-id cannot be checked", "carries no provenance"}},
+		{name: "--type given", extra: []string{"--type", "https://slsa.dev/provenance/v1"}, code: 1, want: []string{"so --type cannot be checked"}},
+		{name: "--build-type in --policy", extra: []string{"--policy", policy}, code: 1,
+			want: []string{"so --build-type (provenance.buildType in --policy) cannot be checked"}},
+		{name: "another identity", extra: []string{"--certificate-identity", c.identity + "x"}, code: 1, want: []string{"FAIL", "identity"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			args := append([]string{"verify"}, append(append([]string{}, base...), tc.extra...)...)
+			out, errOut, code := run(t, "", nil, args...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s%s", code, tc.code, out, errOut)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("report lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
+
+// TestInspectMessageSignature shows what message-signature bundles of every version claim.
+func TestInspectMessageSignature(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"happy-path-v0.1", "happy-path-v0.2", "happy-path-v0.3", "rekor2-happy-path", "managed-key-happy-path"} {
+		p, err := filepath.Abs(filepath.Join(conformanceDir, "bundle-verify", name, "bundle.sigstore.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, errOut, code := run(t, "", nil, "inspect", p)
+		if code != 0 || !strings.Contains(out, "message signature: a signed artifact digest; it carries no provenance") ||
+			!strings.Contains(out, "sha256:a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf") {
+			t.Errorf("%s: exit %d\n%s%s", name, code, out, errOut)
+		}
+	}
+}

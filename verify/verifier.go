@@ -324,7 +324,7 @@ func (v *Verifier) refuseProvenance() *Failure {
 	list := strings.Join(names, ", ")
 	return &Failure{Check: CheckProvenance, Field: list,
 		Reason: "the bundle is a message signature (a signed artifact digest, as cosign sign-blob writes): it carries no provenance, so " +
-			list + " cannot be checked; drop it to verify the signature and the signer only, or give the attestation that carries the provenance"}
+			list + " cannot be checked against it; verify without " + list + " to check the signature and the signer only, or give the attestation that carries the provenance"}
 }
 
 // cachedFile is a bundle file read, parsed, verified and checked against the policy once,
