@@ -227,3 +227,88 @@ func TestInspectMessageSignature(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyConformanceTampered attacks real bundles of other clients: each edit or misuse of a
+// valid conformance vector must be rejected, by the check named.
+func TestVerifyConformanceTampered(t *testing.T) {
+	t.Parallel()
+	otherDigest := "sha256:" + strings.Repeat("ab", 32)
+	tests := []struct {
+		name, vector string
+		edit         func(map[string]any)
+		args         func(c conformanceCase, args []string) []string
+		check, want  string
+	}{
+		{name: "v0.1 without its log entry", vector: "happy-path-v0.1",
+			edit:  func(b map[string]any) { delete(b["verificationMaterial"].(map[string]any), "tlogEntries") },
+			check: verify.CheckBundle, want: "v0.1 must carry a transparency-log entry"},
+		{name: "message signature for another digest", vector: "rekor2-happy-path",
+			args: func(c conformanceCase, args []string) []string {
+				return append(args[:len(args)-1], "--digest", otherDigest)
+			}, check: verify.CheckSubject, want: "signs another digest"},
+		{name: "stated digest replaced by another", vector: "happy-path-v0.2",
+			edit: func(b map[string]any) {
+				b["messageSignature"].(map[string]any)["messageDigest"].(map[string]any)["digest"] = "q83vq83vq83vq83vq83vq83vq83vq83vq83vq83vq80="
+			},
+			args: func(c conformanceCase, args []string) []string {
+				return append(args[:len(args)-1], "--digest", "sha256:abcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabcd")
+			}, check: verify.CheckTlog},
+		{name: "key-signed without --public-key", vector: "managed-key-happy-path",
+			args: func(c conformanceCase, args []string) []string {
+				out := []string{}
+				for i := 0; i < len(args); i++ {
+					if args[i] == "--public-key" {
+						i++
+						continue
+					}
+					out = append(out, args[i])
+				}
+				return append(out[:len(out)-1], "--certificate-identity", conformanceIdentity, "--certificate-oidc-issuer", conformanceIssuer, out[len(out)-1])
+			}, check: verify.CheckSignature, want: "no public key is trusted"},
+		{name: "certificate identity of another workflow", vector: "happy-path-v0.3",
+			args: func(c conformanceCase, args []string) []string {
+				for i := range args {
+					if args[i] == "--certificate-identity" {
+						args[i+1] = strings.Replace(args[i+1], "refs/heads/main", "refs/heads/evil", 1)
+					}
+				}
+				return args
+			}, check: verify.CheckIdentity},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := readConformanceCase(t, filepath.Join(conformanceDir, "bundle-verify", tc.vector))
+			if tc.edit != nil {
+				b, err := os.ReadFile(c.bundle)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var doc map[string]any
+				if err := json.Unmarshal(b, &doc); err != nil {
+					t.Fatal(err)
+				}
+				tc.edit(doc)
+				if b, err = json.Marshal(doc); err != nil {
+					t.Fatal(err)
+				}
+				c.bundle = filepath.Join(t.TempDir(), "bundle.sigstore.json")
+				if err := os.WriteFile(c.bundle, b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			args := c.args(t, false)
+			if tc.args != nil {
+				args = tc.args(c, args)
+			}
+			out, errOut, code := run(t, "", nil, args...)
+			var rep verify.Report
+			if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 1 || len(rep.Artifacts) != 1 || rep.Artifacts[0].Failure == nil {
+				t.Fatalf("exit %d, want a rejection in the report\n%s%s", code, out, errOut)
+			}
+			if f := rep.Artifacts[0].Failure; f.Check != tc.check || !strings.Contains(f.Error(), tc.want) {
+				t.Errorf("failure %q (check %q), want check %q saying %q", f.Error(), f.Check, tc.check, tc.want)
+			}
+		})
+	}
+}

@@ -66,7 +66,7 @@ type TlogEntryInfo struct {
 	Kind, Version  string
 }
 
-// bundleJSON is the part of the bundle v0.3 JSON signet reads.
+// bundleJSON is the part of the bundle JSON (v0.1 to v0.3) signet reads.
 type bundleJSON struct {
 	MediaType            string `json:"mediaType"`
 	VerificationMaterial *struct {
