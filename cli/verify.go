@@ -77,6 +77,9 @@ the bundles that name it: the signature and certificate chain against a trusted 
 or a log's integrated time within the certificate's validity, the signer's identity against the policy
 (the same flags read GitHub, GitLab and Kubernetes certificates), and the signed SLSA provenance against
 both the policy and its own certificate. No network is used when a trusted root is given.
+Any valid Sigstore bundle v0.1 to v0.3 is read: attestations, and message signatures (cosign
+sign-blob and other clients), which verify the artifact's digest and signer but carry no
+provenance, so --type, --builder-id and --build-type fail them by name.
 
 A policy pins the OIDC issuer exactly (or by a regexp written ^...$ whose scheme and host are literal)
 and an identity the certificate binds: its SAN, its source repository (--github, --gitlab,
