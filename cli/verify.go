@@ -64,6 +64,7 @@ type verifyConfig struct {
 	TokenFile    string
 	ResourceURI  string
 	sigstoreFlag bool
+	typeFlag     bool // --type given: a requirement, not the default
 }
 
 func newVerifyCmd(env Env) *cobra.Command {
@@ -76,6 +77,9 @@ the bundles that name it: the signature and certificate chain against a trusted 
 or a log's integrated time within the certificate's validity, the signer's identity against the policy
 (the same flags read GitHub, GitLab and Kubernetes certificates), and the signed SLSA provenance against
 both the policy and its own certificate. No network is used when a trusted root is given.
+Any valid Sigstore bundle v0.1 to v0.3 is read: attestations, and message signatures (cosign
+sign-blob and other clients), which verify the artifact's digest and signer but carry no
+provenance, so --type, --builder-id and --build-type fail them by name.
 
 A policy pins the OIDC issuer exactly (or by a regexp written ^...$ whose scheme and host are literal)
 and an identity the certificate binds: its SAN, its source repository (--github, --gitlab,
@@ -97,6 +101,7 @@ each; 2 for a usage or policy error, before any bundle is read.`,
   signet verify --public-key cosign.pub --index attestations/index.json dist/*`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg.sigstoreFlag = cmd.Flags().Changed("sigstore")
+			cfg.typeFlag = cmd.Flags().Changed("type")
 			return runVerify(cmd.Context(), env, cfg, args)
 		},
 	}
@@ -188,7 +193,7 @@ func buildVerifier(ctx context.Context, env Env, cfg verifyConfig) (*verify.Veri
 	if err != nil {
 		return nil, err
 	}
-	var opts []verify.Option
+	opts := []verify.Option{verify.WithFieldNames(flagName(cfg.PolicyFile))}
 	if cfg.Workers > 0 {
 		opts = append(opts, verify.WithWorkers(cfg.Workers))
 	}
@@ -205,8 +210,8 @@ func compilePolicy(env Env, cfg verifyConfig) (*verify.Compiled, error) {
 		}
 	}
 	flags := cfg.Policy
-	if p.Provenance.PredicateType != "" && flags.Provenance.PredicateType == core.ProvenancePredicateType {
-		flags.Provenance.PredicateType = "" // the flag's default does not override the file
+	if !cfg.typeFlag {
+		flags.Provenance.PredicateType = "" // the flag's default is no requirement: the policy defaults it
 	}
 	var opts []verify.CompileOption
 	switch {

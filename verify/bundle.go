@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -16,9 +17,11 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 
 	"github.com/signet-ci/signet/core"
+	"github.com/signet-ci/signet/core/sigstore"
 )
 
-// BundleMediaType is the only Sigstore bundle version signet reads and writes.
+// BundleMediaType is the Sigstore bundle version signet writes (v0.3). It reads v0.1, v0.2
+// and v0.3 in both media-type spellings (sigstore.VerifiedMediaTypes).
 const BundleMediaType = "application/vnd.dev.sigstore.bundle.v0.3+json"
 
 // inTotoPayloadType is the DSSE payload type of in-toto statements.
@@ -27,8 +30,12 @@ const inTotoPayloadType = "application/vnd.in-toto+json"
 // MaxBundleSize bounds a bundle file; an SBOM statement for a large image stays far below it.
 const MaxBundleSize = 128 << 20
 
-// ErrNotBundle means a file is not a Sigstore bundle v0.3 holding an in-toto statement.
-var ErrNotBundle = errors.New("not a Sigstore bundle v0.3 with an in-toto statement")
+// ErrNotBundle means a file is not a Sigstore bundle (v0.1 to v0.3) holding an in-toto
+// statement or a message signature.
+var ErrNotBundle = errors.New("not a Sigstore bundle (v0.1 to v0.3) with an in-toto statement or a message signature")
+
+// Digest is an algorithm ("sha256") and a lower-case hex value.
+type Digest = sigstore.Digest
 
 // BundleInfo is what a bundle claims, read without any verification: use it to select bundles
 // and to show them, never to decide.
@@ -37,6 +44,9 @@ type BundleInfo struct {
 	Subjects      []core.Subject
 	// Statement is the in-toto statement JSON carried in the DSSE envelope.
 	Statement []byte
+	// MessageDigest is the digest a message-signature bundle (cosign sign-blob and other
+	// clients) says it signs; such a bundle has no statement, subjects or predicate type.
+	MessageDigest *Digest
 	// Certificate is the signing certificate; nil when the bundle names a public key, whose
 	// hint is KeyHint.
 	Certificate *x509.Certificate
@@ -56,7 +66,7 @@ type TlogEntryInfo struct {
 	Kind, Version  string
 }
 
-// bundleJSON is the part of the bundle v0.3 JSON signet reads.
+// bundleJSON is the part of the bundle JSON (v0.1 to v0.3) signet reads.
 type bundleJSON struct {
 	MediaType            string `json:"mediaType"`
 	VerificationMaterial *struct {
@@ -83,6 +93,13 @@ type bundleJSON struct {
 			} `json:"rfc3161Timestamps"`
 		} `json:"timestampVerificationData"`
 	} `json:"verificationMaterial"`
+	MessageSignature *struct {
+		MessageDigest *struct {
+			Algorithm string `json:"algorithm"`
+			Digest    []byte `json:"digest"`
+		} `json:"messageDigest"`
+		Signature []byte `json:"signature"`
+	} `json:"messageSignature"`
 	DSSEEnvelope *struct {
 		Payload     []byte `json:"payload"`
 		PayloadType string `json:"payloadType"`
@@ -138,12 +155,18 @@ func ParseBundle(b []byte) (*BundleInfo, error) {
 	if raw.MediaType == core.IndexMediaType {
 		return nil, fmt.Errorf("%w: this is a signet attest index; pass it with --index", ErrNotBundle)
 	}
-	if raw.MediaType != BundleMediaType {
-		return nil, fmt.Errorf("%w: mediaType %q, expected %q", ErrNotBundle, raw.MediaType, BundleMediaType)
+	if !slices.Contains(sigstore.VerifiedMediaTypes(), raw.MediaType) {
+		return nil, fmt.Errorf("%w: mediaType %q, expected one of %q", ErrNotBundle, raw.MediaType, sigstore.VerifiedMediaTypes())
+	}
+	if raw.VerificationMaterial == nil {
+		return nil, fmt.Errorf("%w: no verification material", ErrNotBundle)
+	}
+	if raw.MessageSignature != nil && raw.DSSEEnvelope == nil {
+		return parseMessage(&raw)
 	}
 	env := raw.DSSEEnvelope
-	if env == nil || raw.VerificationMaterial == nil {
-		return nil, fmt.Errorf("%w: no DSSE envelope or no verification material", ErrNotBundle)
+	if env == nil || raw.MessageSignature != nil {
+		return nil, fmt.Errorf("%w: expected one DSSE envelope or one message signature", ErrNotBundle)
 	}
 	if env.PayloadType != inTotoPayloadType || len(env.Signatures) == 0 {
 		return nil, fmt.Errorf("%w: DSSE payload type %q with %d signature(s), expected %q signed", ErrNotBundle, env.PayloadType, len(env.Signatures), inTotoPayloadType)
@@ -157,6 +180,38 @@ func ParseBundle(b []byte) (*BundleInfo, error) {
 		return nil, err
 	}
 	return info, nil
+}
+
+// messageAlgorithms maps the bundle's hash algorithm names to digest algorithm names.
+var messageAlgorithms = map[string]string{"SHA2_256": core.SHA256, "SHA2_384": "sha384", "SHA2_512": core.SHA512}
+
+// parseMessage reads a message-signature bundle: the digest it says it signs.
+func parseMessage(raw *bundleJSON) (*BundleInfo, error) {
+	ms := raw.MessageSignature
+	if ms.MessageDigest == nil || len(ms.Signature) == 0 {
+		return nil, fmt.Errorf("%w: message signature without a digest or a signature", ErrNotBundle)
+	}
+	alg, ok := messageAlgorithms[ms.MessageDigest.Algorithm]
+	if !ok || len(ms.MessageDigest.Digest) == 0 {
+		return nil, fmt.Errorf("%w: message digest algorithm %q, expected SHA2_256, SHA2_384 or SHA2_512 with a digest", ErrNotBundle, ms.MessageDigest.Algorithm)
+	}
+	info := &BundleInfo{MessageDigest: &Digest{Algorithm: alg, Hex: hex.EncodeToString(ms.MessageDigest.Digest)}}
+	if err := info.readMaterial(raw); err != nil {
+		return nil, err
+	}
+	return info, nil
+}
+
+// IsMessage reports whether the bundle is a message signature: a signed digest, no statement.
+func (info *BundleInfo) IsMessage() bool { return info.MessageDigest != nil }
+
+// claimed is what the bundle says it signs: the statement's subjects, or the message digest
+// as one nameless subject. Unverified: to choose bundles, never to accept.
+func (info *BundleInfo) claimed() []core.Subject {
+	if md := info.MessageDigest; md != nil {
+		return []core.Subject{{Digest: map[string]string{md.Algorithm: md.Hex}}}
+	}
+	return info.Subjects
 }
 
 func (info *BundleInfo) readMaterial(raw *bundleJSON) error {
@@ -202,9 +257,10 @@ func (info *BundleInfo) readMaterial(raw *bundleJSON) error {
 	return nil
 }
 
-// Names reports whether the bundle's statement names a subject with any of digest's values.
+// Names reports whether the bundle's statement names a subject with any of digest's values,
+// or its message signature says it signs one of them.
 func (info *BundleInfo) Names(digest map[string]string) bool {
-	for _, s := range info.Subjects {
+	for _, s := range info.claimed() {
 		for alg, h := range digest {
 			if s.Digest[alg] != "" && strings.EqualFold(s.Digest[alg], h) {
 				return true

@@ -32,6 +32,7 @@ var hints = []struct{ says, means string }{
 	{"transparency log signature does not match", "the log entry records another signature: it belongs to another bundle"},
 	{"transparency log certificate does not match", "the log entry records another certificate: it belongs to another bundle"},
 	{"does not match envelope payload hash", "the log entry records another statement: it belongs to another bundle"},
+	{"could not verify message", "the signature does not cover this artifact, or was made with another key"},
 }
 
 func withHint(msg string) string {
@@ -49,6 +50,8 @@ var checks = []struct {
 	check    string
 }{
 	{sigstore.ErrBundle, CheckBundle},
+	{sigstore.ErrMessageSignature, CheckBundle},
+	{sigstore.ErrDigest, CheckSubject},
 	{sigstore.ErrTimestamp, CheckTimestamp},
 	{sigstore.ErrTlog, CheckTlog},
 	{sigstore.ErrCertificate, CheckCertificate},

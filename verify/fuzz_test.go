@@ -9,7 +9,7 @@ import (
 )
 
 // FuzzParseBundle feeds the bundle reader arbitrary bytes: it must never panic, and what it
-// accepts must be a v0.3 bundle whose statement it can describe.
+// accepts must be a bundle (v0.1 to v0.3) whose statement, or message digest, it can describe.
 //
 //	go test ./verify -run '^$' -fuzz FuzzParseBundle -fuzztime 30s
 func FuzzParseBundle(f *testing.F) {
@@ -23,6 +23,13 @@ func FuzzParseBundle(f *testing.F) {
 	f.Add([]byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","verificationMaterial":{"publicKey":{"hint":"k"},` +
 		`"tlogEntries":[{"logIndex":"x"}]},"dsseEnvelope":{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[{"sig":"AA=="}]}}`))
 	f.Add([]byte("null"))
+	for _, c := range []string{"happy-path-v0.1", "happy-path-v0.3", "rekor2-happy-path", "managed-key-happy-path", "intoto-with-custom-trust-root"} {
+		b, err := os.ReadFile(filepath.Join("..", "testdata", "conformance", "bundle-verify", c, "bundle.sigstore.json"))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		info, err := ParseBundle(b)
 		if err != nil {
@@ -33,6 +40,9 @@ func FuzzParseBundle(f *testing.F) {
 		}
 		if info.Certificate == nil && info.KeyHint == "" && info.Summary != nil {
 			t.Fatal("a summary without a certificate")
+		}
+		if info.IsMessage() && (info.PredicateType != "" || len(info.Subjects) != 0 || info.MessageDigest.Hex == "") {
+			t.Fatalf("a message signature with a statement or without a digest: %+v", info)
 		}
 		_ = info.Names(map[string]string{"sha256": "00"})
 		if _, err := json.Marshal(inspectionOf(t, info)); err != nil {

@@ -394,7 +394,7 @@ func OpenDir(dir string) (*DirSource, error) {
 func (d *DirSource) add(p string, info *BundleInfo) {
 	d.infos[p] = info
 	d.paths = append(d.paths, p)
-	for _, s := range info.Subjects {
+	for _, s := range info.claimed() {
 		for alg, h := range s.Digest {
 			k := alg + ":" + strings.ToLower(h)
 			d.byDigest[k] = appendNew(d.byDigest[k], p)
@@ -405,23 +405,27 @@ func (d *DirSource) add(p string, info *BundleInfo) {
 }
 
 // ErrNoBundles means a directory holds no Sigstore bundle.
-var ErrNoBundles = errors.New("holds no Sigstore bundle v0.3 (*.json)")
+var ErrNoBundles = errors.New("holds no Sigstore bundle (*.json)")
 
 // Algorithms returns the digest algorithms the bundles' statements use.
 func (d *DirSource) Algorithms() []string { return sortedKeys(d.algs) }
 
 // Bundles returns the bundles in the directory whose statement names a and has the predicate
-// type or, when none, those naming a subject of the same name (a modified artifact).
+// type, then the message signatures that say they sign a's digest or, when none, the
+// attestations naming a subject of the same name (a modified artifact).
 func (d *DirSource) Bundles(_ context.Context, a core.Subject, predicateType string) ([]string, error) {
-	var out []string
+	var out, messages []string
 	for _, alg := range sortedKeys(boolKeys(a.Digest)) {
 		for _, p := range d.byDigest[alg+":"+strings.ToLower(a.Digest[alg])] {
-			if d.infos[p].PredicateType == predicateType {
+			switch {
+			case d.infos[p].IsMessage():
+				messages = appendNew(messages, p)
+			case d.infos[p].PredicateType == predicateType:
 				out = appendNew(out, p)
 			}
 		}
 	}
-	if len(out) > 0 {
+	if out = appendNew(out, messages...); len(out) > 0 {
 		return out, nil
 	}
 	for _, p := range d.byBase[baseName(a.Name)] {

@@ -18,6 +18,9 @@ type Inspection struct {
 	Bundle        string         `json:"bundle"`
 	PredicateType string         `json:"predicateType"`
 	Subjects      []core.Subject `json:"subjects"`
+	// MessageDigest is ALG:HEX for a message-signature bundle, which signs that digest and
+	// carries no statement (no predicate type, subjects or provenance).
+	MessageDigest string `json:"messageDigest,omitempty"`
 	// Signer is read from the certificate; KeyHint is set for key-signed bundles instead.
 	Signer    *Signer `json:"signer,omitempty"`
 	KeyHint   string  `json:"keyHint,omitempty"`
@@ -85,6 +88,9 @@ func inspectBundle(path string, b []byte) (*Inspection, error) {
 		return nil, fmt.Errorf("bundle %q: %w", path, err)
 	}
 	ins := &Inspection{Bundle: path, PredicateType: info.PredicateType, Subjects: info.Subjects, LogEntries: info.TlogEntries}
+	if md := info.MessageDigest; md != nil {
+		ins.MessageDigest = md.String()
+	}
 	if info.Summary != nil {
 		s := SignerOf(*info.Summary)
 		ins.Signer = &s
@@ -170,6 +176,10 @@ func RenderInspections(w io.Writer, ins []*Inspection, f Format) error {
 
 func inspectionLines(in *Inspection) [][2]string {
 	out := [][2]string{{"bundle", in.Bundle + " (not verified: use signet verify to check it)"}, {"type", in.PredicateType}}
+	if in.MessageDigest != "" {
+		out[1] = [2]string{"type", "message signature: a signed artifact digest; it carries no provenance"}
+		out = append(out, [2]string{"digest", in.MessageDigest})
+	}
 	if s := in.Signer; s != nil {
 		out = append(out, [2]string{"signer", s.Identity}, [2]string{"issuer", s.Issuer})
 		if src := source(s.SourceRepository, s.SourceRef, s.SourceDigest); src != "" {
@@ -192,10 +202,17 @@ func inspectionLines(in *Inspection) [][2]string {
 		out = append(out, [2]string{"signed", t.Format(time.RFC3339) + " (RFC 3161 timestamp)"})
 	}
 	for _, e := range in.LogEntries {
+		if e.IntegratedTime.IsZero() {
+			out = append(out, [2]string{"log", fmt.Sprintf("entry %d, no integrated time (a Rekor v2 entry is dated by a signed timestamp)", e.Index)})
+			continue
+		}
 		out = append(out, [2]string{"log", fmt.Sprintf("entry %d, integrated %s", e.Index, e.IntegratedTime.Format(time.RFC3339))})
 	}
 	if s := in.SBOM; s != nil {
 		out = append(out, [2]string{"sbom", fmt.Sprintf("%s, %d package(s)", s.Format, s.Packages)})
+	}
+	if in.MessageDigest != "" {
+		return out
 	}
 	out = append(out, [2]string{"subjects", fmt.Sprint(len(in.Subjects))})
 	for _, s := range in.Subjects {

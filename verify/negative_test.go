@@ -120,8 +120,14 @@ func negativeCases() []negCase {
 		{"bundle not JSON", "invalid character 'P'", signedCase(signOpts{}, nil, func(t *testing.T, path string) {
 			writeFile(t, path, []byte("PK\x03\x04 a zip file"))
 		})},
-		{"bundle of another version", `mediaType "application/vnd.dev.sigstore.bundle+json;version=0.1"`, signedCase(signOpts{}, nil, func(t *testing.T, path string) {
+		{"bundle v0.1 without its log entry", "a bundle v0.1 must carry a transparency-log entry", signedCase(signOpts{}, nil, func(t *testing.T, path string) {
 			editJSON(t, path, func(b map[string]any) { b["mediaType"] = "application/vnd.dev.sigstore.bundle+json;version=0.1" })
+		})},
+		{"bundle of an unknown version", `mediaType "application/vnd.dev.sigstore.bundle+json;version=0.4"`, signedCase(signOpts{}, nil, func(t *testing.T, path string) {
+			editJSON(t, path, func(b map[string]any) { b["mediaType"] = "application/vnd.dev.sigstore.bundle+json;version=0.4" })
+		})},
+		{"bundle of a future version", `mediaType "application/vnd.dev.sigstore.bundle.v0.4+json"`, signedCase(signOpts{}, nil, func(t *testing.T, path string) {
+			editJSON(t, path, func(b map[string]any) { b["mediaType"] = "application/vnd.dev.sigstore.bundle.v0.4+json" })
 		})},
 		{"signed with an untrusted key", "no public key is trusted", signedCase(signOpts{signer: keySigner}, nil, nil)},
 		{"wrong issuer", `issuer: expected "https://token.actions.githubusercontent.com"`, policyCase(func(p *verify.Policy) { p.Identity.Issuer = "" })},

@@ -277,6 +277,13 @@ func (p Policy) Compile(opts ...CompileOption) (*Compiled, error) {
 	if err := checkVersion(p.Version); err != nil {
 		return nil, err
 	}
+	var provKeys []string
+	for _, f := range []struct{ key, val string }{{"provenance.predicateType", p.Provenance.PredicateType},
+		{"provenance.builderID", p.Provenance.BuilderID}, {"provenance.buildType", p.Provenance.BuildType}} {
+		if f.val != "" {
+			provKeys = append(provKeys, f.key)
+		}
+	}
 	if p.Provenance.PredicateType == "" {
 		p.Provenance.PredicateType = core.ProvenancePredicateType
 	}
@@ -288,7 +295,7 @@ func (p Policy) Compile(opts ...CompileOption) (*Compiled, error) {
 			return nil, policyErr(ErrInvalidPolicy, "{publicKey} pins the signer to a key, which carries no identity: %s cannot be checked "+
 				"against a key-signed bundle; drop them, or verify certificate-signed bundles without {publicKey}", f)
 		}
-		return &Compiled{Policy: p, keyOnly: true}, nil
+		return &Compiled{Policy: p, keyOnly: true, provenanceKeys: provKeys}, nil
 	}
 	id, err := p.Identity.Expand()
 	if err != nil {
@@ -300,7 +307,7 @@ func (p Policy) Compile(opts ...CompileOption) (*Compiled, error) {
 	if cfg.defaults != nil {
 		id = id.withDefaults(*cfg.defaults)
 	}
-	c := &Compiled{}
+	c := &Compiled{provenanceKeys: provKeys}
 	if err := c.compileIdentity(&id, false); err != nil {
 		return nil, err
 	}
@@ -441,6 +448,9 @@ type Compiled struct {
 	signer  signerPattern
 	// keyOnly: a public key is the whole identity; certificate-signed bundles are refused.
 	keyOnly bool
+	// provenanceKeys are the provenance requirements the policy states (the predicate type
+	// only when given, not defaulted): a message signature, which has none, is refused.
+	provenanceKeys []string
 }
 
 // KeyOnly reports whether the policy trusts a public key instead of certificate identities.

@@ -168,11 +168,29 @@ func renderText(w io.Writer, r *Report) error {
 
 func summaryLine(r *Report) string {
 	s := r.Summary
-	if r.Verified {
-		return fmt.Sprintf("verified: all %d artifact(s) passed (%s)", s.Total, escape(r.PredicateType))
+	what := escape(r.PredicateType)
+	if n := messageSigned(r); n > 0 {
+		what += fmt.Sprintf("; %d by a message signature, which carries no provenance", n)
 	}
-	return fmt.Sprintf("NOT verified: %d of %d artifact(s) failed (%s)", s.Failed, s.Total, escape(r.PredicateType))
+	if r.Verified {
+		return fmt.Sprintf("verified: all %d artifact(s) passed (%s)", s.Total, what)
+	}
+	return fmt.Sprintf("NOT verified: %d of %d artifact(s) failed (%s)", s.Failed, s.Total, what)
 }
+
+// messageSigned counts the artifacts a message signature verified.
+func messageSigned(r *Report) int {
+	n := 0
+	for _, a := range r.Artifacts {
+		if a.Verified && a.Kind == KindMessageSignature {
+			n++
+		}
+	}
+	return n
+}
+
+// noProvenance is what reports say of an artifact a message signature verified.
+const noProvenance = "message signature: its digest and signer are verified; it carries no provenance"
 
 // detailLines are the labelled lines under an artifact's verdict.
 func detailLines(a *Result) [][2]string {
@@ -193,6 +211,9 @@ func detailLines(a *Result) [][2]string {
 	}
 	if a.Verified {
 		out = append(out, [2]string{"signed", signedLine(a)})
+	}
+	if a.Verified && a.Kind == KindMessageSignature {
+		out = append(out, [2]string{"kind", noProvenance})
 	}
 	if a.Bundle != "" {
 		out = append(out, [2]string{"bundle", a.Bundle})
@@ -257,6 +278,8 @@ func markdownRow(a *Result) string {
 	if !a.Verified {
 		verdict = "❌ fail"
 		details = cell(a.Failure.Error())
+	} else if a.Kind == KindMessageSignature {
+		details += " " + cell("("+noProvenance+")")
 	}
 	if a.Signer != nil && a.Verified {
 		signer = code(a.Signer.Identity)

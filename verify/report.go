@@ -39,8 +39,11 @@ type Result struct {
 	// is reported.
 	Bundle string `json:"bundle,omitempty"`
 	// BundleDigest is the bundle file's sha256:HEX.
-	BundleDigest string   `json:"bundleDigest,omitempty"`
-	Failure      *Failure `json:"failure,omitempty"`
+	BundleDigest string `json:"bundleDigest,omitempty"`
+	// Kind is KindMessageSignature when a message signature verified the artifact: its digest
+	// and signer are verified, and it carries no provenance. Empty for attestations.
+	Kind    string   `json:"kind,omitempty"`
+	Failure *Failure `json:"failure,omitempty"`
 	// Signer and Provenance are filled once the bundle's signature verified.
 	Signer     *Signer     `json:"signer,omitempty"`
 	Provenance *Facts      `json:"provenance,omitempty"`
@@ -49,6 +52,9 @@ type Result struct {
 	// Rejected lists the other bundles tried for this artifact and why each failed.
 	Rejected []Rejection `json:"rejected,omitempty"`
 }
+
+// KindMessageSignature marks a result verified by a message-signature bundle.
+const KindMessageSignature = "message-signature"
 
 // Rejection is a bundle that was tried for an artifact and failed.
 type Rejection struct {

@@ -24,11 +24,24 @@ type BundleVerifier interface {
 	VerifyBundle(ctx context.Context, bundle []byte) (*Verified, error)
 }
 
+// MessageVerifier verifies message-signature bundles (cosign sign-blob and other clients),
+// which sign one artifact's digest and hold no statement, so they are verified per artifact:
+// the verifier checks the signature against the artifact itself (its file when it has a
+// Path, else its digest), never against the digest the bundle states. core/sigstore's
+// Verifier does it through the adapter in sigstore.go; a BundleVerifier without it refuses
+// message signatures.
+type MessageVerifier interface {
+	VerifyMessage(ctx context.Context, bundle []byte, artifact core.Subject) (*Verified, error)
+}
+
 // Verified is what a cryptographically verified bundle says.
 type Verified struct {
 	Statement     []byte
 	PredicateType string
 	Subjects      []core.Subject
+	// MessageDigest is the artifact digest a verified message signature covers; nil for an
+	// attestation. A message signature has no statement, so no provenance.
+	MessageDigest *Digest
 	// Certificate is the verified signing certificate's summary; nil for key-signed bundles.
 	Certificate *certificate.Summary
 	Timestamps  []Timestamp
@@ -41,6 +54,7 @@ type Verifier struct {
 	policy  *Compiled
 	source  Source
 	workers int
+	names   func(key string) string
 }
 
 // verifyRun is one call of Verify: bundle files are read, verified and checked against the
@@ -65,12 +79,25 @@ func WithWorkers(n int) Option {
 	}
 }
 
+// WithFieldNames names policy fields in reports with name(key), key being the policy file's
+// dotted key ("provenance.builderID"): the verify command passes its flag names. The default
+// is FileKey.
+func WithFieldNames(name func(key string) string) Option {
+	return func(v *Verifier) error {
+		if name == nil {
+			return errors.New("verify field names: nil function")
+		}
+		v.names = name
+		return nil
+	}
+}
+
 // New returns a Verifier that finds bundles in src, checks them with bv and applies policy.
 func New(bv BundleVerifier, policy *Compiled, src Source, opts ...Option) (*Verifier, error) {
 	if bv == nil || policy == nil || src == nil {
 		return nil, errors.New("verify: a bundle verifier, a compiled policy and a bundle source are required")
 	}
-	v := &Verifier{bundles: bv, policy: policy, source: src, workers: runtime.GOMAXPROCS(0)}
+	v := &Verifier{bundles: bv, policy: policy, source: src, workers: runtime.GOMAXPROCS(0), names: FileKey}
 	for _, o := range opts {
 		if err := o(v); err != nil {
 			return nil, err
@@ -137,18 +164,25 @@ func (v *verifyRun) verifyArtifact(ctx context.Context, a core.Subject) (*Result
 // fails. This only chooses what is tried and reported: a bundle passes an artifact only
 // through its verified statement. It keeps a report linear in artifacts when many bundle
 // files are given, instead of listing every other bundle as a rejection of every artifact.
+//
+// Message signatures that name the artifact come after the attestations: one carries no
+// provenance, so an attestation that verifies is the better answer.
 func (v *verifyRun) candidates(a core.Subject, predicateType string, paths []string) []string {
 	if len(paths) < 2 {
 		return paths
 	}
-	var named []string
+	var named, messages []string
 	for _, p := range paths {
 		cf := v.file(p)
-		if cf.fail == nil && cf.info.PredicateType == predicateType && cf.claims.names(a) {
+		switch {
+		case cf.fail != nil || !cf.claims.names(a):
+		case cf.info.IsMessage():
+			messages = append(messages, p)
+		case cf.info.PredicateType == predicateType:
 			named = append(named, p)
 		}
 	}
-	if len(named) == 0 {
+	if named = append(named, messages...); len(named) == 0 {
 		return paths
 	}
 	return named
@@ -170,6 +204,9 @@ func (v *verifyRun) verifyWith(ctx context.Context, a *core.Subject, path string
 	}
 	res.Verified, res.Bundle, res.Failure = true, path, nil
 	res.BundleDigest = v.file(path).digest
+	if vb.MessageDigest != nil {
+		res.Kind = KindMessageSignature
+	}
 	res.Timestamps, res.LogEntries = vb.Timestamps, vb.LogEntries
 	if vb.Certificate != nil {
 		s := SignerOf(*vb.Certificate)
@@ -186,6 +223,9 @@ func (v *verifyRun) verifyWith(ctx context.Context, a *core.Subject, path string
 // artifacts it covers; only the digest match is per artifact, and it is a map lookup.
 func (v *verifyRun) check(ctx context.Context, a *core.Subject, path string) (*Verified, Facts, *Failure) {
 	cf := v.file(path)
+	if cf.fail == nil && cf.info.IsMessage() {
+		return v.checkMessage(ctx, a, cf)
+	}
 	if fail := v.verified(ctx, cf); fail != nil {
 		return nil, Facts{}, fail
 	}
@@ -208,30 +248,83 @@ func (v *Verifier) checkPolicy(vb *Verified) (*Verified, Facts, *Failure) {
 			return nil, Facts{}, &Failure{Check: CheckProvenance, Reason: err.Error()}
 		}
 	}
-	switch {
-	case vb.Certificate == nil && !v.policy.keyOnly:
-		return nil, Facts{}, &Failure{Check: CheckIdentity, Field: "certificate",
-			Reason: "the bundle is signed with a key, not a Fulcio certificate, and no public key is trusted"}
-	case vb.Certificate == nil:
-		if f := v.policy.matchProvenance(facts); f != nil {
+	if f := v.checkSigner(vb); f != nil {
+		return nil, Facts{}, f
+	}
+	if vb.Certificate != nil {
+		if f := matchConsistency(*vb.Certificate, facts); f != nil {
 			return nil, Facts{}, f
 		}
-		return vb, facts, nil
-	case v.policy.keyOnly:
-		return nil, Facts{}, &Failure{Check: CheckIdentity, Field: "certificate",
-			Reason: "the bundle is signed with a certificate, but the policy pins a public key and names no certificate identity"}
-	}
-	// Identity is decided by the certificate alone; the predicate is only evidence that must agree.
-	if f := v.policy.matchIdentity(SignerOf(*vb.Certificate)); f != nil {
-		return nil, Facts{}, f
-	}
-	if f := matchConsistency(*vb.Certificate, facts); f != nil {
-		return nil, Facts{}, f
 	}
 	if f := v.policy.matchProvenance(facts); f != nil {
 		return nil, Facts{}, f
 	}
 	return vb, facts, nil
+}
+
+// checkSigner applies the identity policy to a verified bundle's signer: a pinned key takes
+// key-signed bundles only, an identity policy certificates whose fields match it. Identity is
+// decided by the certificate alone; a predicate is only evidence that must agree.
+func (v *Verifier) checkSigner(vb *Verified) *Failure {
+	switch {
+	case vb.Certificate == nil && !v.policy.keyOnly:
+		return &Failure{Check: CheckIdentity, Field: "certificate",
+			Reason: "the bundle is signed with a key, not a Fulcio certificate, and no public key is trusted"}
+	case vb.Certificate == nil:
+		return nil
+	case v.policy.keyOnly:
+		return &Failure{Check: CheckIdentity, Field: "certificate",
+			Reason: "the bundle is signed with a certificate, but the policy pins a public key and names no certificate identity"}
+	}
+	return v.policy.matchIdentity(SignerOf(*vb.Certificate))
+}
+
+// checkMessage verifies a message-signature bundle for one artifact and applies the policy:
+// the identity rules of attestations, and no provenance requirement, since the bundle carries
+// none. A digest the bundle states that is not the artifact's is refused at once; only the
+// verifier's check against the artifact itself accepts.
+func (v *verifyRun) checkMessage(ctx context.Context, a *core.Subject, cf *cachedFile) (*Verified, Facts, *Failure) {
+	if f := v.refuseProvenance(); f != nil {
+		return nil, Facts{}, f
+	}
+	md := cf.info.MessageDigest
+	if h := a.Digest[md.Algorithm]; h != "" && !strings.EqualFold(h, md.Hex) {
+		return nil, Facts{}, mismatch(CheckSubject, "digest", md.String(), md.Algorithm+":"+strings.ToLower(h),
+			"the message signature signs another digest: the artifact was modified or replaced, or the bundle is another artifact's")
+	}
+	mv, ok := v.bundles.(MessageVerifier)
+	if !ok {
+		return nil, Facts{}, &Failure{Check: CheckBundle, Reason: "this verifier does not verify message-signature bundles"}
+	}
+	vb, err := mv.VerifyMessage(ctx, cf.raw, *a)
+	if err != nil {
+		return nil, Facts{}, classify(err)
+	}
+	if vb.MessageDigest == nil {
+		return nil, Facts{}, &Failure{Check: CheckBundle, Reason: "the verifier returned no verified message digest"}
+	}
+	if f := v.checkSigner(vb); f != nil {
+		return nil, Facts{}, f
+	}
+	return vb, Facts{}, nil
+}
+
+// refuseProvenance fails a message signature when the policy asks anything of provenance,
+// naming each requirement: such a bundle carries none, and a requirement is never dropped
+// silently.
+func (v *Verifier) refuseProvenance() *Failure {
+	keys := v.policy.provenanceKeys
+	if len(keys) == 0 {
+		return nil
+	}
+	names := make([]string, len(keys))
+	for i, k := range keys {
+		names[i] = v.names(k)
+	}
+	list := strings.Join(names, ", ")
+	return &Failure{Check: CheckProvenance, Field: list,
+		Reason: "the bundle is a message signature (a signed artifact digest, as cosign sign-blob writes): it carries no provenance, so " +
+			list + " cannot be checked against it; verify without " + list + " to check the signature and the signer only, or give the attestation that carries the provenance"}
 }
 
 // cachedFile is a bundle file read, parsed, verified and checked against the policy once,
@@ -269,7 +362,7 @@ func (v *verifyRun) file(path string) *cachedFile {
 			return
 		}
 		cf.raw, cf.info, cf.digest = b, info, core.SHA256+":"+sha256Hex(b)
-		cf.claims = newSubjectIndex(info.Subjects)
+		cf.claims = newSubjectIndex(info.claimed())
 	})
 	return cf
 }

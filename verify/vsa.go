@@ -123,8 +123,8 @@ func verdict(r *Report) (string, []string) {
 	if !r.Verified {
 		return VSAFailed, []string{VSAFailed}
 	}
-	if r.PredicateType != core.ProvenancePredicateType {
-		return VSAPassed, []string{}
+	if r.PredicateType != core.ProvenancePredicateType || messageSigned(r) > 0 {
+		return VSAPassed, []string{} // no provenance verified for every artifact: no build level
 	}
 	for _, a := range r.Artifacts {
 		env := ""

@@ -2,7 +2,8 @@
 // (trusted_root.json and signing_config.json), signs in-toto statements keylessly (one
 // ephemeral key and one Fulcio certificate per signer) or with a private key into Sigstore
 // bundles v0.3, timestamps and logs them as the signing configuration says, and verifies
-// bundles offline against a trusted root and an identity policy.
+// bundles offline against a trusted root and an identity policy: any valid bundle v0.1 to
+// v0.3, an in-toto DSSE attestation or a message signature (checked against the artifact).
 //
 // Every network call (Fulcio, timestamp authorities, Rekor v1/v2, TUF) has a per-attempt
 // timeout and bounded retries with exponential backoff, and its errors name the service and

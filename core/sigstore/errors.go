@@ -19,13 +19,18 @@ var (
 	ErrTrust = errors.New("trust material")
 	// ErrKey means a private or public key is missing, malformed or of an unsupported type.
 	ErrKey = errors.New("key")
-	// ErrBundle means a bundle is not a well-formed Sigstore bundle v0.3 with an in-toto DSSE envelope.
+	// ErrBundle means a bundle is not a well-formed Sigstore bundle (v0.1 to v0.3) with an
+	// in-toto DSSE envelope or a message signature.
 	ErrBundle = errors.New("bundle")
+	// ErrMessageSignature means a message-signature bundle was given where a statement is
+	// needed: it signs one artifact's digest, so it is verified per artifact (VerifyMessage).
+	ErrMessageSignature = errors.New("message signature")
 	// ErrCertificate means the signing certificate does not chain to the trusted root at the signing time.
 	ErrCertificate = errors.New("certificate")
 	// ErrSignature means the signature or the certificate chain does not verify.
 	ErrSignature = errors.New("signature")
-	// ErrDigest means the artifact digest is not among the statement's subjects.
+	// ErrDigest means the artifact digest is not among the statement's subjects, or is not the
+	// digest a message signature covers.
 	ErrDigest = errors.New("artifact digest")
 	// ErrIdentity means the certificate identity does not match the policy.
 	ErrIdentity = errors.New("identity")

@@ -154,3 +154,10 @@ func sortedCopy(s []string) []string {
 	slices.Sort(out)
 	return out
 }
+
+// noCTLogs is trusted material without certificate-transparency logs, as a local Sigstore's
+// trusted root is: sigstore-go's VirtualSigstore lists a CT log but issues certificates
+// without SCTs, which a root with CT logs refuses (TestVerifyRequiresSCT).
+type noCTLogs struct{ root.TrustedMaterial }
+
+func (noCTLogs) CTLogs() map[string]*root.TransparencyLog { return nil }

@@ -13,6 +13,7 @@ import (
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/sign"
+	"github.com/sigstore/sigstore-go/pkg/verify"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/signet-ci/signet/core"
@@ -90,7 +91,7 @@ func (s *session) check(ctx context.Context, pb *protobundle.Bundle) error {
 	if err != nil {
 		return fmt.Errorf("%w: signed bundle is invalid: %w", ErrBundle, err)
 	}
-	if _, err := s.verifier.verifyEntity(ctx, b); err != nil {
+	if _, err := s.verifier.verifyEntity(ctx, b, verify.WithoutArtifactUnsafe()); err != nil { // a self-check of what was just signed
 		return fmt.Errorf("signed bundle does not verify against the trusted root: %w", err)
 	}
 	return nil

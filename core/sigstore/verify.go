@@ -1,15 +1,19 @@
 package sigstore
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"encoding/asn1"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
 
+	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	"github.com/sigstore/sigstore-go/pkg/root"
@@ -124,19 +128,26 @@ func (p IdentityPolicy) identity() (verify.CertificateIdentity, error) {
 }
 
 // Verify checks bundleJSON: its transparency-log entries and signed timestamps, the
-// certificate chain at the signing time (or the trusted key), the DSSE signature, that the
+// certificate chain at the signing time (or the trusted key), the signature, that the
 // artifact digest (algorithm and hex, e.g. "sha256", "ab12…") is one of the statement's
-// subjects, and, for certificate-signed bundles, that the signer matches policy. At least one
-// signed timestamp or log integrated time is always required for certificates.
+// subjects or, for a message signature, the digest the signature covers, and, for
+// certificate-signed bundles, that the signer matches policy. At least one signed timestamp
+// or log integrated time is always required for certificates.
 func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, digestAlg, digestHex string, policy IdentityPolicy) (*Result, error) {
 	if digestAlg == "" || digestHex == "" {
 		return nil, fmt.Errorf("%w: an artifact digest (algorithm and hex) is required", ErrDigest)
 	}
-	res, err := v.VerifyStatement(ctx, bundleJSON)
+	b, err := ParseBundle(bundleJSON)
 	if err != nil {
 		return nil, err
 	}
-	if err := res.checkDigest(digestAlg, digestHex); err != nil {
+	var res *Result
+	if b.GetMessageSignature() != nil {
+		res, err = v.verifyMessage(ctx, b, nil, map[string]string{strings.ToLower(digestAlg): digestHex})
+	} else if res, err = v.verifyStatement(ctx, b); err == nil {
+		err = res.checkDigest(digestAlg, digestHex)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if res.Certificate == nil {
@@ -165,25 +176,127 @@ func (v *Verifier) VerifyStatement(ctx context.Context, bundleJSON []byte) (*Res
 	if err != nil {
 		return nil, err
 	}
-	vr, err := v.verifyEntity(ctx, b)
+	if b.GetMessageSignature() != nil {
+		return nil, fmt.Errorf("%w: it signs one artifact's digest and holds no statement", ErrMessageSignature)
+	}
+	return v.verifyStatement(ctx, b)
+}
+
+func (v *Verifier) verifyStatement(ctx context.Context, b *bundle.Bundle) (*Result, error) {
+	vr, err := v.verifyEntity(ctx, b, verify.WithoutArtifactUnsafe())
 	if err != nil {
 		return nil, err
 	}
 	return v.result(b, vr)
 }
 
-// ParseBundle decodes a Sigstore bundle v0.3 whose content is an in-toto DSSE envelope.
+// VerifyMessage verifies a message-signature bundle (what cosign sign-blob, sigstore-python
+// and sigstore-js write: a signature over one artifact's digest, no statement) for one
+// artifact, with every cryptographic check of VerifyStatement. sigstore-go checks the
+// signature against the artifact itself: its bytes when artifact is not nil (hashed with the
+// bundle's digest algorithm; Ed25519 signatures need them), else its digest in digests
+// (algorithm → hex, e.g. "sha256") for the bundle's algorithm. The digest the bundle states
+// is never trusted on its own. It checks no identity: apply the policy to
+// Result.Certificate. Result.MessageDigest is the verified digest; Result has no statement.
+func (v *Verifier) VerifyMessage(ctx context.Context, bundleJSON []byte, artifact io.Reader, digests map[string]string) (*Result, error) {
+	b, err := ParseBundle(bundleJSON)
+	if err != nil {
+		return nil, err
+	}
+	if b.GetMessageSignature() == nil {
+		return nil, fmt.Errorf("%w: it is a DSSE attestation, not a message signature", ErrBundle)
+	}
+	return v.verifyMessage(ctx, b, artifact, digests)
+}
+
+func (v *Verifier) verifyMessage(ctx context.Context, b *bundle.Bundle, artifact io.Reader, digests map[string]string) (*Result, error) {
+	md := b.GetMessageSignature().GetMessageDigest()
+	alg, ok := digestAlgorithms[md.GetAlgorithm()]
+	if !ok {
+		return nil, fmt.Errorf("%w: message digest algorithm %s is not supported (sha256, sha384 or sha512)", ErrBundle, md.GetAlgorithm())
+	}
+	signed := Digest{Algorithm: alg, Hex: hex.EncodeToString(md.GetDigest())}
+	var opt verify.ArtifactPolicyOption
+	if artifact != nil {
+		opt = verify.WithArtifact(artifact)
+	} else {
+		h := digests[alg]
+		if h == "" {
+			return nil, fmt.Errorf("%w: the bundle signs a %s digest; give the artifact itself or its %s digest", ErrDigest, alg, alg)
+		}
+		raw, err := hex.DecodeString(h)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s digest %q is not hex", ErrDigest, alg, h)
+		}
+		if !bytes.Equal(raw, md.GetDigest()) {
+			return nil, fmt.Errorf("%w: the bundle signs %s, not the artifact's %s:%s", ErrDigest, signed, alg, strings.ToLower(h))
+		}
+		opt = verify.WithArtifactDigest(alg, raw)
+	}
+	vr, err := v.verifyEntity(ctx, b, opt)
+	if err != nil {
+		return nil, err
+	}
+	res, err := v.result(b, vr)
+	if err != nil {
+		return nil, err
+	}
+	res.MessageDigest = &signed
+	return res, nil
+}
+
+// digestAlgorithms names the message digest algorithms sigstore-go verifies.
+var digestAlgorithms = map[protocommon.HashAlgorithm]string{
+	protocommon.HashAlgorithm_SHA2_256: "sha256",
+	protocommon.HashAlgorithm_SHA2_384: "sha384",
+	protocommon.HashAlgorithm_SHA2_512: "sha512",
+}
+
+// Digest is an algorithm ("sha256") and a lower-case hex value.
+type Digest struct {
+	Algorithm string `json:"algorithm"`
+	Hex       string `json:"hex"`
+}
+
+// String renders the digest as ALG:HEX.
+func (d Digest) String() string { return d.Algorithm + ":" + d.Hex }
+
+// mediaTypeV01 is bundle v0.1, which must hold a log entry with an inclusion promise.
+const mediaTypeV01 = "application/vnd.dev.sigstore.bundle+json;version=0.1"
+
+// Bundle versions signet verifies, by media type: v0.1, v0.2 and v0.3 in both spellings.
+// Signing writes BundleMediaType (v0.3) only.
+var verifiedMediaTypes = map[string]bool{
+	mediaTypeV01: true,
+	"application/vnd.dev.sigstore.bundle+json;version=0.2": true,
+	"application/vnd.dev.sigstore.bundle+json;version=0.3": true,
+	BundleMediaType: true,
+}
+
+// VerifiedMediaTypes lists the bundle media types signet verifies, sorted.
+func VerifiedMediaTypes() []string { return slices.Sorted(maps.Keys(verifiedMediaTypes)) }
+
+// ParseBundle decodes a Sigstore bundle v0.1, v0.2 or v0.3 (either media-type spelling)
+// whose content is an in-toto DSSE envelope or a message signature, with sigstore-go's
+// checks of what each version requires (v0.1 an inclusion promise, v0.2 and later an
+// inclusion proof, v0.3 a single certificate) and, for v0.1, at least one log entry.
 func ParseBundle(bundleJSON []byte) (*bundle.Bundle, error) {
 	var b bundle.Bundle
 	if err := b.UnmarshalJSON(bundleJSON); err != nil {
 		return nil, fmt.Errorf("%w: not a valid Sigstore bundle: %w", ErrBundle, err)
 	}
-	if b.GetMediaType() != BundleMediaType {
-		return nil, fmt.Errorf("%w: media type %q, expected %q", ErrBundle, b.GetMediaType(), BundleMediaType)
+	if !verifiedMediaTypes[b.GetMediaType()] {
+		return nil, fmt.Errorf("%w: media type %q, expected one of %q", ErrBundle, b.GetMediaType(), VerifiedMediaTypes())
+	}
+	if b.GetMediaType() == mediaTypeV01 && len(b.GetVerificationMaterial().GetTlogEntries()) == 0 {
+		return nil, fmt.Errorf("%w: a bundle v0.1 must carry a transparency-log entry with its inclusion promise, and this one has none", ErrBundle)
+	}
+	if b.GetMessageSignature() != nil {
+		return &b, nil
 	}
 	env := b.GetDsseEnvelope()
 	if env == nil {
-		return nil, fmt.Errorf("%w: no DSSE envelope (a message signature is not an attestation)", ErrBundle)
+		return nil, fmt.Errorf("%w: neither a DSSE envelope nor a message signature", ErrBundle)
 	}
 	if env.GetPayloadType() != InTotoPayloadType {
 		return nil, fmt.Errorf("%w: DSSE payload type %q, expected %q", ErrBundle, env.GetPayloadType(), InTotoPayloadType)
@@ -192,8 +305,8 @@ func ParseBundle(bundleJSON []byte) (*bundle.Bundle, error) {
 }
 
 // verifyEntity runs sigstore-go's cryptographic checks with the timestamp and log
-// requirements that fit the bundle, and no artifact or identity policy.
-func (v *Verifier) verifyEntity(ctx context.Context, b *bundle.Bundle) (*verify.VerificationResult, error) {
+// requirements that fit the bundle, the artifact policy given and no identity policy.
+func (v *Verifier) verifyEntity(ctx context.Context, b *bundle.Bundle, artifact verify.ArtifactPolicyOption) (*verify.VerificationResult, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -209,7 +322,7 @@ func (v *Verifier) verifyEntity(ctx context.Context, b *bundle.Bundle) (*verify.
 	if keySigned {
 		identities = verify.WithKey()
 	}
-	vr, err := sv.Verify(b, verify.NewPolicy(verify.WithoutArtifactUnsafe(), identities))
+	vr, err := sv.Verify(b, verify.NewPolicy(artifact, identities))
 	if err != nil {
 		if terr := v.timeOutsideValidity(sv, b, err); terr != nil {
 			return nil, terr
@@ -266,8 +379,9 @@ func (v *Verifier) timeOutsideValidity(sv *verify.Verifier, b *bundle.Bundle, er
 	return nil
 }
 
-// options requires every log entry present to verify, and at least one trusted time: a
-// signed timestamp or a log integrated time (key-signed bundles may have neither).
+// options requires every log entry present to verify, at least one trusted time (a signed
+// timestamp or a log integrated time; key-signed bundles may have neither) and, when the
+// trusted root lists CT logs, a verified SCT in the certificate.
 func (v *Verifier) options(b *bundle.Bundle) ([]verify.VerifierOption, bool, error) {
 	vc, err := b.VerificationContent()
 	if err != nil {
@@ -288,6 +402,11 @@ func (v *Verifier) options(b *bundle.Bundle) ([]verify.VerifierOption, bool, err
 	var opts []verify.VerifierOption
 	if len(entries) > 0 {
 		opts = append(opts, verify.WithTransparencyLog(1))
+	}
+	if !keySigned && len(v.trusted.CTLogs()) > 0 {
+		// A trusted root that lists certificate-transparency logs (the public-good one does)
+		// vouches only for certificates one of them logged: the certificate's SCT must verify.
+		opts = append(opts, verify.WithSignedCertificateTimestamps(1))
 	}
 	switch {
 	case len(entries) > 0 || len(stamps) > 0:
@@ -311,13 +430,19 @@ var stages = []struct {
 	{"failed to verify timestamps", ErrTimestamp, "signed timestamps"},
 	{"must provide timestamp", ErrTimestamp, "signed timestamps"},
 	{"failed to verify leaf certificate", ErrCertificate, "certificate chain at the signing time"},
+	{"failed to verify signed certificate timestamp", ErrCertificate, "certificate's signed certificate timestamp (SCT)"},
 	{"failed to summarize certificate", ErrCertificate, "certificate"},
 	{"failed to get signature verifier", ErrSignature, "signing key"},
-	{"failed to verify signature", ErrSignature, "DSSE signature"},
+	{"failed to verify signature", ErrSignature, "signature"},
 }
 
 func classify(err error) error {
 	msg := err.Error()
+	for _, m := range []string{"artifact does not match digest", "artifact digest does not match message digest"} {
+		if strings.Contains(msg, m) {
+			return fmt.Errorf("%w: the message signature does not cover this artifact: %w", ErrDigest, err)
+		}
+	}
 	for _, s := range stages {
 		if strings.HasPrefix(msg, s.prefix) {
 			return fmt.Errorf("%w: checking the %s: %w", s.sentinel, s.what, err)
@@ -341,10 +466,13 @@ type Timestamp struct {
 
 // Result is what a verified bundle holds.
 type Result struct {
-	// Statement is the DSSE payload: the in-toto statement JSON.
+	// Statement is the DSSE payload: the in-toto statement JSON; nil for a message signature.
 	Statement     []byte
 	PredicateType string
 	Subjects      []core.Subject
+	// MessageDigest is the artifact digest a message signature covers, checked against the
+	// artifact; nil for a DSSE attestation.
+	MessageDigest *Digest
 	// Certificate summarizes the signing certificate; nil for key-signed bundles.
 	Certificate *certificate.Summary
 	// KeyHint is the public-key hint of key-signed bundles.
@@ -354,12 +482,15 @@ type Result struct {
 }
 
 func (v *Verifier) result(b *bundle.Bundle, vr *verify.VerificationResult) (*Result, error) {
-	payload := b.GetDsseEnvelope().GetPayload()
-	subjects, predType, err := core.StatementSubjects(payload)
-	if err != nil {
-		return nil, fmt.Errorf("%w: DSSE payload: %w", ErrBundle, err)
+	res := &Result{}
+	if env := b.GetDsseEnvelope(); env != nil {
+		payload := env.GetPayload()
+		subjects, predType, err := core.StatementSubjects(payload)
+		if err != nil {
+			return nil, fmt.Errorf("%w: DSSE payload: %w", ErrBundle, err)
+		}
+		res.Statement, res.PredicateType, res.Subjects = payload, predType, subjects
 	}
-	res := &Result{Statement: payload, PredicateType: predType, Subjects: subjects}
 	if vr.Signature != nil {
 		res.Certificate = vr.Signature.Certificate
 		if vr.Signature.PublicKeyID != nil {

@@ -40,6 +40,11 @@ type vsBundle struct {
 	payloadType   string
 	mediaType     string
 	tamperLogTime bool
+	// message makes a message-signature bundle over sha256(message) instead of a DSSE
+	// envelope; statedDigest replaces the digest it states.
+	message      []byte
+	statedDigest []byte
+	key          *ecdsa.PrivateKey // signs instead of a certificate (key hint "vs-key")
 }
 
 func (o vsBundle) build(t *testing.T, vs *ca.VirtualSigstore, st []byte) []byte {
@@ -51,6 +56,9 @@ func (o vsBundle) build(t *testing.T, vs *ca.VirtualSigstore, st []byte) []byte 
 	leaf, priv, err := issuer.GenerateLeafCert(vsSAN, vsIssuer)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.message != nil {
+		return o.buildMessage(t, vs, leaf.Raw, priv.(*ecdsa.PrivateKey))
 	}
 	pt := sigstore.InTotoPayloadType
 	if o.payloadType != "" {
@@ -85,6 +93,47 @@ func (o vsBundle) build(t *testing.T, vs *ca.VirtualSigstore, st []byte) []byte 
 	js, err := protojson.Marshal(&protobundle.Bundle{MediaType: mt, VerificationMaterial: vm,
 		Content: &protobundle.Bundle_DsseEnvelope{DsseEnvelope: &protodsse.Envelope{
 			Payload: payload, PayloadType: pt, Signatures: []*protodsse.Signature{{Sig: sig}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
+
+// buildMessage is a message-signature bundle over sha256(o.message), as cosign sign-blob
+// writes, signed by the certificate leafDER (or o.key) and timestamped when o.tsa.
+func (o vsBundle) buildMessage(t *testing.T, vs *ca.VirtualSigstore, leafDER []byte, priv *ecdsa.PrivateKey) []byte {
+	t.Helper()
+	digest := sha256.Sum256(o.message)
+	vm := &protobundle.VerificationMaterial{Content: &protobundle.VerificationMaterial_Certificate{
+		Certificate: &protocommon.X509Certificate{RawBytes: leafDER}}}
+	if o.key != nil {
+		priv = o.key
+		vm.Content = &protobundle.VerificationMaterial_PublicKey{PublicKey: &protocommon.PublicKeyIdentifier{Hint: "vs-key"}}
+	}
+	sig, err := ecdsa.SignASN1(rand.Reader, priv, digest[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.tsa {
+		ts, err := vs.TimestampResponse(sig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vm.TimestampVerificationData = &protobundle.TimestampVerificationData{
+			Rfc3161Timestamps: []*protocommon.RFC3161SignedTimestamp{{SignedTimestamp: ts}}}
+	}
+	stated := digest[:]
+	if o.statedDigest != nil {
+		stated = o.statedDigest
+	}
+	mt := sigstore.BundleMediaType
+	if o.mediaType != "" {
+		mt = o.mediaType
+	}
+	js, err := protojson.Marshal(&protobundle.Bundle{MediaType: mt, VerificationMaterial: vm,
+		Content: &protobundle.Bundle_MessageSignature{MessageSignature: &protocommon.MessageSignature{
+			MessageDigest: &protocommon.HashOutput{Algorithm: protocommon.HashAlgorithm_SHA2_256, Digest: stated},
+			Signature:     sig}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +226,14 @@ func TestVerify(t *testing.T) {
 		{name: "digest algorithm not in subjects", bundle: vsBundle{tsa: true}, alg: "sha512", want: sigstore.ErrDigest},
 		{name: "digest not hex", bundle: vsBundle{tsa: true}, digest: "xyz", want: sigstore.ErrDigest, golden: true},
 		{name: "no digest", bundle: vsBundle{tsa: true}, alg: "-", want: sigstore.ErrDigest, golden: true},
-		{name: "bundle v0.2", bundle: vsBundle{tsa: true, mediaType: "application/vnd.dev.sigstore.bundle+json;version=0.2"}, want: sigstore.ErrBundle, golden: true},
+		{name: "bundle v0.2", bundle: vsBundle{tsa: true, mediaType: "application/vnd.dev.sigstore.bundle+json;version=0.2"}},
+		{name: "bundle v0.3, older spelling", bundle: vsBundle{tsa: true, tlog: true, mediaType: "application/vnd.dev.sigstore.bundle+json;version=0.3"},
+			logURLs: []string{"https://rekor.localhost"}},
+		{name: "bundle v0.1 with a log entry", bundle: vsBundle{tlog: true, mediaType: "application/vnd.dev.sigstore.bundle+json;version=0.1"},
+			logURLs: []string{"https://rekor.localhost"}},
+		{name: "bundle v0.1 without a log entry", bundle: vsBundle{tsa: true, mediaType: "application/vnd.dev.sigstore.bundle+json;version=0.1"}, want: sigstore.ErrBundle, golden: true},
+		{name: "bundle v0.4", bundle: vsBundle{tsa: true, mediaType: "application/vnd.dev.sigstore.bundle.v0.4+json"}, want: sigstore.ErrBundle, golden: true},
+		{name: "bundle v99.9", bundle: vsBundle{tsa: true, mediaType: "application/vnd.dev.sigstore.bundle+json;version=99.9"}, want: sigstore.ErrBundle},
 		{name: "not in-toto", bundle: vsBundle{tsa: true, payloadType: "text/plain"}, want: sigstore.ErrBundle, golden: true},
 		{name: "not a bundle", raw: []byte(`{"mediaType": 3}`), want: sigstore.ErrBundle},
 	}
@@ -191,7 +247,7 @@ func TestVerify(t *testing.T) {
 			if js == nil {
 				js = tc.bundle.build(t, vs, st)
 			}
-			v, err := sigstore.NewVerifier(vs, tc.opts...)
+			v, err := sigstore.NewVerifier(noCTLogs{vs}, tc.opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -281,7 +337,7 @@ func TestVerifyConcurrent(t *testing.T) {
 	}
 	st := statement(t, appBin)
 	js := vsBundle{tsa: true, tlog: true}.build(t, vs, st)
-	v, err := sigstore.NewVerifier(vs)
+	v, err := sigstore.NewVerifier(noCTLogs{vs})
 	if err != nil {
 		t.Fatal(err)
 	}
