@@ -3,9 +3,9 @@ package gitlab
 import (
 	"encoding/json"
 	"fmt"
-	"net/url"
+	"path/filepath"
 
-	"github.com/signet-ci/signet/core"
+	"github.com/signet-ci/signet/ci"
 )
 
 // AnnotationSection is the section signet's links appear under on the job page.
@@ -42,36 +42,25 @@ func EncodeAnnotations(a Annotations) ([]byte, error) {
 // buildAnnotations links the index and each bundle in the job's artifacts (when the output
 // directory is inside the project), and each bundle's transparency-log entry on the public
 // Rekor's search page. At most MaxLinks links are given.
-func buildAnnotations(job Job, ix *core.Index, outDir string) Annotations {
+func buildAnnotations(job Job, out ci.Outcome) Annotations {
 	var links []Annotation
 	add := func(label, u string) {
 		if u != "" && len(links) < MaxLinks {
 			links = append(links, Annotation{ExternalLink{Label: label, URL: u}})
 		}
 	}
-	artifacts := job.InProject(outDir)
+	artifacts := filepath.IsLocal(filepath.FromSlash(out.Rel(out.OutputDir)))
 	if artifacts {
-		idx := job.Rel(joinPath(outDir, core.IndexFile))
-		add("signet index: "+idx, job.ArtifactURL(idx))
+		add("signet index: "+out.IndexPath(), job.ArtifactURL(out.IndexPath()))
 	}
-	for _, a := range ix.Attestations {
-		rel := job.Rel(joinPath(outDir, a.Bundle))
+	for _, a := range out.Index.Attestations {
+		rel := out.BundlePath(a.Bundle)
 		if artifacts {
 			add(fmt.Sprintf("bundle %s (%s, %d subject(s))", rel, a.PredicateType, a.SubjectCount), job.ArtifactURL(rel))
 		}
 		if e := a.LogEntry; e != nil {
-			add(fmt.Sprintf("Rekor log index %d: %s", e.Index, rel), logURL(e))
+			add(fmt.Sprintf("Rekor log index %d: %s", e.Index, rel), ci.LogSearchURL(e))
 		}
 	}
 	return Annotations{AnnotationSection: links}
-}
-
-// logURL links a log entry on search.sigstore.dev when it is in the public-good Rekor, whose
-// search page is the only one known to exist; other logs get no link.
-func logURL(e *core.LogEntry) string {
-	u, err := url.Parse(e.URL)
-	if err != nil || u.Host != "rekor.sigstore.dev" {
-		return ""
-	}
-	return fmt.Sprintf("https://search.sigstore.dev/?logIndex=%d", e.Index)
 }

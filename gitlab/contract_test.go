@@ -76,27 +76,37 @@ func TestJobContract(t *testing.T) {
 		}
 	})
 
+	// Each failure ends the job log with the command's error and, where the cause is in the
+	// job's configuration, a hint saying what to change in .gitlab-ci.yml before it.
 	failures := []struct {
 		name   string
 		inputs map[string]any
 		env    map[string]string
 		token  []localsigstore.TokenOption
 		says   []string
-		hint   string
+		hint   []string
 	}{
 		{name: "missing id_tokens", env: map[string]string{gitlab.TokenVariable: "-"},
-			says: []string{"SIGSTORE_ID_TOKEN is not set", "`id_tokens: SIGSTORE_ID_TOKEN: aud: sigstore`"}},
+			says: []string{"no OIDC identity token", "set SIGSTORE_ID_TOKEN"}, hint: []string{"`id_tokens: SIGSTORE_ID_TOKEN: aud: sigstore`"}},
 		{name: "wrong audience", token: []localsigstore.TokenOption{localsigstore.WithAudience("vault")},
-			says: []string{`audience ["vault"]`, "aud: sigstore"}},
+			says: []string{`SIGSTORE_ID_TOKEN is for audience ["vault"]`}, hint: []string{"declare `id_tokens: SIGSTORE_ID_TOKEN: aud: sigstore` in the job signet-attest"}},
+		{name: "expired", token: []localsigstore.TokenOption{localsigstore.WithExpiry(-time.Minute)},
+			says: []string{"SIGSTORE_ID_TOKEN expired at"}, hint: []string{"job's timeout", "`signet-attest: {timeout: 2h}`"}},
 		{name: "null ci_config_ref_uri", token: []localsigstore.TokenOption{localsigstore.WithClaims(map[string]any{"ci_config_ref_uri": nil})},
-			says: []string{"ci_config_ref_uri claim of SIGSTORE_ID_TOKEN is null", "https://<nil>", "project's own .gitlab-ci.yml"}},
+			says: []string{"ci_config_ref_uri (the claim is null)", "https://<nil>"},
+			hint: []string{"the ci_config_ref_uri claim of SIGSTORE_ID_TOKEN is null", "project's own .gitlab-ci.yml"}},
+		{name: "absent ci_config_ref_uri", token: []localsigstore.TokenOption{localsigstore.WithoutClaims("ci_config_ref_uri")},
+			says: []string{"ci_config_ref_uri (the claim is absent)"}, hint: []string{"does not carry the claim at all"}},
 		{name: "child pipeline", env: map[string]string{"CI_PIPELINE_SOURCE": "parent_pipeline"},
 			token: []localsigstore.TokenOption{localsigstore.WithClaims(map[string]any{"ci_config_ref_uri": nil, "pipeline_source": "parent_pipeline"})},
-			says:  []string{"because this job runs in a child pipeline", "include signet's component in the parent pipeline's own configuration"}},
+			says:  []string{"ci_config_ref_uri"},
+			hint:  []string{"because this job runs in a child pipeline", "include signet's component in the parent pipeline's own configuration"}},
+		{name: "sigstore local", inputs: map[string]any{"sigstore": "local"},
+			says: []string{"input sigstore (SIGNET_SIGSTORE)", "cannot read GitLab's ID token"}},
 		{name: "a subject matching nothing", inputs: map[string]any{"subject-path": "dist/*.zip"},
-			says: []string{`"dist/*.zip"`, "matched no files"}, hint: "needs: [build]"},
+			says: []string{`"dist/*.zip"`, "matched no files"}, hint: []string{"needs: [build]"}},
 		{name: "no subject", inputs: map[string]any{"subject-path": ""},
-			says: []string{"no subjects"}, hint: "subject-path input"},
+			says: []string{"no subjects"}, hint: []string{"subject-path input"}},
 	}
 	for _, tt := range failures {
 		t.Run(tt.name, func(t *testing.T) {
@@ -118,8 +128,14 @@ func TestJobContract(t *testing.T) {
 					t.Errorf("the error lacks %q:\n%s", s, errLine)
 				}
 			}
-			if tt.hint != "" && (!strings.Contains(res.stderr, "signet: hint: ") || !strings.Contains(res.stderr, tt.hint)) {
-				t.Errorf("the job log lacks the hint %q:\n%s", tt.hint, res.stderr)
+			hints := hintLines(res.stderr)
+			if len(hints) > 1 || len(hints) != min(len(tt.hint), 1) {
+				t.Errorf("the job log has %d hints, want %d:\n%s", len(hints), min(len(tt.hint), 1), res.stderr)
+			}
+			for _, h := range tt.hint {
+				if len(hints) == 0 || !strings.Contains(hints[0], h) {
+					t.Errorf("the job log lacks the hint %q:\n%s", h, res.stderr)
+				}
 			}
 			if _, err := os.Stat(filepath.Join(j.dir, j.vars[gitlab.VarOutputDir], "index.json")); err == nil {
 				t.Error("a failed job wrote an index")
@@ -262,6 +278,17 @@ func (j *job) assertNoToken(t *testing.T, res result) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// hintLines are the lines of the job log that are hints.
+func hintLines(log string) []string {
+	var out []string
+	for _, l := range strings.Split(log, "\n") {
+		if strings.HasPrefix(l, "signet: hint: ") {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // lastLine is the last non-empty line of s.

@@ -5,8 +5,11 @@
 //   - the component's inputs arrive as job variables (SIGNET_SUBJECT_PATH, SIGNET_SBOM, ...)
 //     that the template sets from $[[ inputs.* ]]: they never pass through a shell line;
 //   - the identity token is the job's ID token SIGSTORE_ID_TOKEN (id_tokens with aud
-//     "sigstore"); its unverified payload is read only to explain a refusal, such as a null
-//     ci_config_ref_uri, never to trust it;
+//     "sigstore"), which the command reads and checks by its one identity rule; Fail turns
+//     its refusals into hints for .gitlab-ci.yml, reading the unverified payload only to
+//     explain a missing ci_config_ref_uri, never to trust it;
+//   - the inputs are read through ci.Reader in GitLab's syntax, and the reports' values
+//     (digests, paths, proofs, the verify command and its quoting) come from package ci;
 //   - subjects and the output directory are resolved against CI_PROJECT_DIR;
 //   - outputs are a dotenv report (artifacts:reports:dotenv: at most 5 KB, one KEY=VALUE per
 //     line, no quoting, no multiline values), an annotations report

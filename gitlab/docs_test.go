@@ -13,6 +13,7 @@ import (
 
 	"github.com/sigstore/fulcio/pkg/config"
 
+	"github.com/signet-ci/signet/core"
 	"github.com/signet-ci/signet/gitlab"
 	"github.com/signet-ci/signet/internal/checkout"
 )
@@ -187,7 +188,7 @@ func TestFulcioExample(t *testing.T) {
 	}
 	const instance = "https://gitlab.example.com"
 	iss, ok := cfg.OIDCIssuers[instance]
-	if !ok || iss.Type != config.IssuerTypeCIProvider || iss.ClientID != gitlab.Audience {
+	if !ok || iss.Type != config.IssuerTypeCIProvider || iss.ClientID != core.Audience {
 		t.Fatalf("issuer %s: %+v, want a ci-provider issuer with client ID sigstore", instance, iss)
 	}
 	meta, ok := cfg.CIIssuerMetadata[iss.CIProvider]

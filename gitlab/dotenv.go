@@ -6,7 +6,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/signet-ci/signet/core"
+	"github.com/signet-ci/signet/ci"
 )
 
 // Limits of GitLab's dotenv report (artifacts:reports:dotenv): the file must be smaller than
@@ -67,7 +67,7 @@ func checkVariable(v Variable, seen map[string]bool) error {
 		return fmt.Errorf("%w: key %q: GitLab accepts only ASCII letters, digits and _", ErrDotenv, v.Key)
 	case seen[v.Key]:
 		return fmt.Errorf("%w: key %s appears twice", ErrDotenv, v.Key)
-	case strings.ContainsAny(v.Value, " \t\r\n\v\f\"'`$\\") || !isPrintable(v.Value):
+	case !dotenvSafe(v.Value):
 		return fmt.Errorf("%w: %s=%q: the value has whitespace, a quote, a backslash, $ or a control character, which "+
 			"GitLab's dotenv report does not carry unchanged (choose an output-dir without such characters)", ErrDotenv, v.Key, v.Value)
 	}
@@ -75,8 +75,13 @@ func checkVariable(v Variable, seen map[string]bool) error {
 	return nil
 }
 
-func isPrintable(s string) bool {
-	for _, r := range s {
+// dotenvSafe reports whether GitLab's dotenv report carries value unchanged: no whitespace,
+// quote, backslash, $ or control character.
+func dotenvSafe(value string) bool {
+	if strings.ContainsAny(value, " \t\r\n\v\f\"'`$\\") {
+		return false
+	}
+	for _, r := range value {
 		if r < 0x20 || r == 0x7f || r == '\uFEFF' || r == '\uFFFD' {
 			return false
 		}
@@ -85,12 +90,13 @@ func isPrintable(s string) bool {
 }
 
 // dotenvVariables are the report's variables for a run; paths are relative to the project.
-func dotenvVariables(job Job, ix *core.Index, outDir string) []Variable {
-	vars := []Variable{
-		{KeyIndex, job.Rel(joinPath(outDir, core.IndexFile))},
-	}
-	if len(ix.Attestations) > 0 {
-		vars = append(vars, Variable{KeyBundle, job.Rel(joinPath(outDir, ix.Attestations[0].Bundle))})
+// SIGNET_BUNDLE and SIGNET_LOG_INDEX describe the provenance bundle.
+func dotenvVariables(out ci.Outcome) []Variable {
+	ix := out.Index
+	vars := []Variable{{KeyIndex, out.IndexPath()}}
+	prov := out.ProvenanceBundle()
+	if prov != "" {
+		vars = append(vars, Variable{KeyBundle, out.BundlePath(prov)})
 	}
 	vars = append(vars,
 		Variable{KeyBundleCount, fmt.Sprint(len(ix.Attestations))},
@@ -107,8 +113,11 @@ func dotenvVariables(job Job, ix *core.Index, outDir string) []Variable {
 		tlog = "logged"
 	}
 	vars = append(vars, Variable{KeyTlog, tlog})
-	if len(ix.Attestations) > 0 && ix.Attestations[0].LogEntry != nil {
-		vars = append(vars, Variable{KeyLogIndex, fmt.Sprint(ix.Attestations[0].LogEntry.Index)})
+	for _, a := range ix.Attestations {
+		if a.Bundle == prov && a.LogEntry != nil {
+			vars = append(vars, Variable{KeyLogIndex, fmt.Sprint(a.LogEntry.Index)})
+			break
+		}
 	}
 	return vars
 }

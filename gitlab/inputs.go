@@ -3,10 +3,13 @@ package gitlab
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
+
+	"github.com/signet-ci/signet/ci"
+	"github.com/signet-ci/signet/core"
+	"github.com/signet-ci/signet/provenance"
 )
 
 // The job variables through which signet's component passes its inputs. The template sets
@@ -26,126 +29,126 @@ const (
 	VarAnnotations = "SIGNET_ANNOTATIONS"
 )
 
-// InputVariables lists every variable ReadInputs and the adapter read, in the template's order.
+// The component's inputs signet reads, by their names in templates/attest.yml.
+const (
+	inputSubjectPath      = "subject-path"
+	inputSubjectChecksums = "subject-checksums"
+	inputSBOM             = "sbom"
+	inputSigstore         = "sigstore"
+	inputOutputDir        = "output-dir"
+	inputMaxSubjects      = "max-subjects"
+	inputPrivateRepoTlog  = "private-repo-tlog"
+)
+
+// InputVariable returns the job variable the template sets from the component input named
+// input, or "" for an input signet does not read (stage, job-name, image).
+func InputVariable(input string) string {
+	switch input {
+	case inputSubjectPath:
+		return VarSubjectPath
+	case inputSubjectChecksums:
+		return VarSubjectChecksums
+	case inputSBOM:
+		return VarSBOM
+	case inputSigstore:
+		return VarSigstore
+	case inputOutputDir:
+		return VarOutputDir
+	case inputMaxSubjects:
+		return VarMaxSubjects
+	case inputPrivateRepoTlog:
+		return VarPrivateRepoTlog
+	}
+	return ""
+}
+
+// InputVariables lists every variable the adapter reads, in the template's order.
 func InputVariables() []string {
 	return []string{VarSubjectPath, VarSubjectChecksums, VarSBOM, VarSigstore, VarOutputDir,
 		VarMaxSubjects, VarPrivateRepoTlog, VarDotenv, VarAnnotations}
 }
 
-// ErrInput means a component input (a SIGNET_* variable) is unusable.
-var ErrInput = errors.New("invalid input")
-
-// Inputs are the component's inputs. Empty fields were not given and leave the command
-// line's values alone.
-type Inputs struct {
-	// SubjectPaths are files, directories or globs relative to CI_PROJECT_DIR (subject-path).
-	SubjectPaths []string
-	// ChecksumFiles are sha256sum-style files relative to CI_PROJECT_DIR (subject-checksums).
-	ChecksumFiles []string
-	// SBOMFormats are spdx-json and/or cyclonedx-json (sbom).
-	SBOMFormats []string
-	// Sigstore is "public", or a directory with trusted_root.json and signing_config.json made
-	// absolute against CI_PROJECT_DIR (sigstore).
-	Sigstore string
-	// OutputDir is the directory for bundles, SBOMs and the index, relative to
-	// CI_PROJECT_DIR (output-dir).
-	OutputDir string
-	// MaxSubjects is the number of subjects per statement; 0 when not given (max-subjects).
-	MaxSubjects int
-	// PrivateRepoTlog logs private and internal projects in the transparency log too.
-	PrivateRepoTlog bool
-}
-
-// ReadInputs reads the component's inputs from the job variables, resolving paths against
-// projectDir. Every unusable input is reported at once, each named by input and variable.
-func ReadInputs(getenv func(string) string, projectDir string) (Inputs, error) {
-	in := Inputs{
-		SubjectPaths:  splitList(getenv(VarSubjectPath)),
-		ChecksumFiles: splitList(getenv(VarSubjectChecksums)),
-		SBOMFormats:   splitList(getenv(VarSBOM)),
+// readInputs reads the component's inputs from the job variables in GitLab's input syntax,
+// resolving the sigstore directory against projectDir. Every unusable input is reported at
+// once, each a *ci.InputError naming the input and its variable.
+func readInputs(getenv func(string) string, projectDir string) (core.Inputs, ci.Settings, error) {
+	r := ci.NewReader(ci.SyntaxOf(provenance.GitLab), func(input string) (string, string) {
+		v := InputVariable(input)
+		return getenv(v), v
+	})
+	subjects := core.Inputs{Paths: r.List(inputSubjectPath), ChecksumFiles: r.List(inputSubjectChecksums)}
+	s := ci.Settings{
+		SBOMFormats:     r.SBOMFormats(inputSBOM),
+		Sigstore:        readSigstore(r, projectDir),
+		OutputDir:       readOutputDir(r, getenv(VarDotenv) != ""),
+		MaxSubjects:     r.Positive(inputMaxSubjects),
+		PrivateRepoTlog: r.Bool(inputPrivateRepoTlog, false),
 	}
-	errs := []error{
-		in.readSBOM(),
-		in.readSigstore(strings.TrimSpace(getenv(VarSigstore)), projectDir),
-		in.readOutputDir(strings.TrimSpace(getenv(VarOutputDir))),
-		in.readMaxSubjects(strings.TrimSpace(getenv(VarMaxSubjects))),
-		in.readPrivateRepoTlog(strings.TrimSpace(getenv(VarPrivateRepoTlog))),
-	}
-	return in, errors.Join(errs...)
+	return subjects, s, r.Err()
 }
 
-// splitList splits a newline-, comma- or space-separated list, dropping empty items; nil
-// when there are none.
-func splitList(s string) []string {
-	items := strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' || r == ',' || r == ' ' || r == '\t' })
-	if len(items) == 0 {
-		return nil
-	}
-	return items
-}
+// The two files a Sigstore directory holds (docs/gitlab-component.md).
+const (
+	trustedRootFile   = "trusted_root.json"
+	signingConfigFile = "signing_config.json"
+)
 
-func inputError(input, variable, format string, args ...any) error {
-	return fmt.Errorf("%w %s (%s): %s", ErrInput, input, variable, fmt.Sprintf(format, args...))
-}
-
-func (in *Inputs) readSBOM() error {
-	for _, f := range in.SBOMFormats {
-		if f != "spdx-json" && f != "cyclonedx-json" {
-			return inputError("sbom", VarSBOM, "%q: expected spdx-json, cyclonedx-json, both as a comma list, or empty for none", f)
-		}
-	}
-	slices.Sort(in.SBOMFormats)
-	in.SBOMFormats = slices.Compact(in.SBOMFormats)
-	return nil
-}
-
-func (in *Inputs) readSigstore(s, projectDir string) error {
+// readSigstore reads the sigstore input: "public", or a directory of the project holding
+// trustedRootFile and signingConfigFile, made absolute.
+func readSigstore(r *ci.Reader, projectDir string) string {
+	s := r.String(inputSigstore)
 	switch {
 	case s == "" || s == "public":
-		in.Sigstore = s
+		return s
 	case s == "local":
-		return inputError("sigstore", VarSigstore, `"local" starts a throw-away Sigstore inside the job whose `+
-			"certificates nobody else trusts and which cannot read GitLab's ID token: use public, or a directory "+
-			"holding your own Sigstore's trusted_root.json and signing_config.json")
-	case filepath.IsAbs(s):
-		in.Sigstore = filepath.Clean(s)
-	default:
-		in.Sigstore = filepath.Join(projectDir, s)
+		r.Fail(inputSigstore, errors.New(`"local" starts a throw-away Sigstore inside the job whose certificates `+
+			"nobody else trusts and which cannot read GitLab's ID token: use public, or a directory holding your own "+
+			"Sigstore's trusted_root.json and signing_config.json"))
+		return ""
+	case strings.EqualFold(s, "public") || strings.EqualFold(s, "local"):
+		r.Fail(inputSigstore, fmt.Errorf("%q: expected public in lower case, or a directory (write a directory of "+
+			"that name as ./%s)", s, s))
+		return ""
 	}
-	return nil
+	dir := filepath.Clean(s)
+	if !filepath.IsAbs(dir) {
+		if projectDir == "" {
+			return "" // CI_PROJECT_DIR is reported on its own
+		}
+		dir = filepath.Join(projectDir, dir)
+	}
+	for _, f := range []string{trustedRootFile, signingConfigFile} {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || !fi.Mode().IsRegular() {
+			r.Fail(inputSigstore, fmt.Errorf("%q: the directory has no %s: expected public, or a directory of the "+
+				"project (relative to CI_PROJECT_DIR) holding your Sigstore's %s and %s", s, f, trustedRootFile, signingConfigFile))
+			return ""
+		}
+	}
+	return dir
 }
 
-func (in *Inputs) readOutputDir(s string) error {
+// readOutputDir reads the output-dir input: a directory of its own inside the project, whose
+// path the dotenv report (when written) can carry.
+func readOutputDir(r *ci.Reader, dotenv bool) string {
+	s := r.String(inputOutputDir)
 	if s == "" {
-		return nil
+		return ""
 	}
 	if !filepath.IsLocal(s) {
-		return inputError("output-dir", VarOutputDir, "%q: expected a directory inside the project directory "+
-			"(CI_PROJECT_DIR), where GitLab collects artifacts; no absolute path, no ..", s)
+		r.Fail(inputOutputDir, fmt.Errorf("%q: expected a directory inside the project directory (CI_PROJECT_DIR), "+
+			"where GitLab collects artifacts; no absolute path, no ..", s))
+		return ""
 	}
-	in.OutputDir = filepath.Clean(s)
-	return nil
-}
-
-func (in *Inputs) readMaxSubjects(s string) error {
-	if s == "" {
-		return nil
+	dir := filepath.Clean(s)
+	if dir == "." {
+		r.Fail(inputOutputDir, fmt.Errorf("%q: expected a directory of its own inside the project directory, such as "+
+			"attestations: each run replaces it as a whole", s))
+		return ""
 	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 {
-		return inputError("max-subjects", VarMaxSubjects, "%q: expected a positive whole number such as 1024", s)
+	if dotenv && !dotenvSafe(filepath.ToSlash(dir)) {
+		r.Fail(inputOutputDir, fmt.Errorf("%q: the dotenv report (%s) cannot carry a path with whitespace, a quote, a "+
+			"backslash, $ or a control character unchanged: use letters, digits, _, ., / and -", s, VarDotenv))
+		return ""
 	}
-	in.MaxSubjects = n
-	return nil
-}
-
-func (in *Inputs) readPrivateRepoTlog(s string) error {
-	switch s {
-	case "", "false":
-	case "true":
-		in.PrivateRepoTlog = true
-	default:
-		return inputError("private-repo-tlog", VarPrivateRepoTlog, "%q: expected true or false", s)
-	}
-	return nil
+	return dir
 }

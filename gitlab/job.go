@@ -94,27 +94,6 @@ func checkURL(name, value string) error {
 	return nil
 }
 
-// Rel returns path relative to the project directory with forward slashes, or path unchanged
-// (cleaned) when it lies outside it.
-func (j Job) Rel(path string) string {
-	if j.ProjectDir != "" && filepath.IsAbs(path) {
-		if r, err := filepath.Rel(j.ProjectDir, path); err == nil && filepath.IsLocal(r) {
-			return filepath.ToSlash(r)
-		}
-	}
-	return filepath.ToSlash(filepath.Clean(path))
-}
-
-// InProject reports whether path (absolute, or relative to the project directory) lies inside
-// the project directory, where GitLab can pick it up as an artifact.
-func (j Job) InProject(path string) bool {
-	if !filepath.IsAbs(path) {
-		return filepath.IsLocal(path)
-	}
-	r, err := filepath.Rel(j.ProjectDir, path)
-	return err == nil && filepath.IsLocal(r)
-}
-
 // ArtifactURL links a file of the job's artifacts (path relative to the project directory),
 // or returns "" when the job URL is unknown.
 func (j Job) ArtifactURL(rel string) string {

@@ -11,6 +11,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/signet-ci/signet/core"
 	"github.com/signet-ci/signet/gitlab"
 	"github.com/signet-ci/signet/internal/checkout"
 	"github.com/signet-ci/signet/internal/golden"
@@ -167,8 +168,8 @@ func checkJob(t *testing.T, job map[string]any, stage, outDir string) {
 	if j.Stage != stage {
 		t.Errorf("stage %q, want %q", j.Stage, stage)
 	}
-	if aud := j.IDTokens[gitlab.TokenVariable].Aud; aud != gitlab.Audience || len(j.IDTokens) != 1 {
-		t.Errorf("id_tokens %v, want exactly %s with aud %q", j.IDTokens, gitlab.TokenVariable, gitlab.Audience)
+	if aud := j.IDTokens[gitlab.TokenVariable].Aud; aud != core.Audience || len(j.IDTokens) != 1 {
+		t.Errorf("id_tokens %v, want exactly %s with aud %q", j.IDTokens, gitlab.TokenVariable, core.Audience)
 	}
 	if diff := cmpDiff([]string{""}, j.Image.Entrypoint); diff != "" || j.Image.Name == "" {
 		t.Errorf("image %+v: want a name and entrypoint [\"\"] (the image's ENTRYPOINT is /signet)", j.Image)
@@ -217,6 +218,34 @@ func TestReportKeysAreNotInputs(t *testing.T) {
 	for _, k := range keys {
 		if slices.Contains(gitlab.InputVariables(), k) || k == gitlab.TokenVariable {
 			t.Errorf("dotenv key %s is also an input variable", k)
+		}
+	}
+}
+
+// TestTemplateInputVariables checks that the adapter names each input by the variable the
+// template sets from it, so an error about SIGNET_X names the input the user wrote.
+func TestTemplateInputVariables(t *testing.T) {
+	t.Parallel()
+	c, _ := readTemplate(t)
+	var job map[string]any
+	for _, j := range c.Body.(map[string]any) {
+		job = j.(map[string]any)
+	}
+	fromTemplate := map[string]string{} // input name → variable
+	expr := regexp.MustCompile(`^\$\[\[ inputs\.([a-z-]+) \]\]$`)
+	for v, val := range job["variables"].(map[string]any) {
+		if m := expr.FindStringSubmatch(val.(string)); m != nil {
+			fromTemplate[m[1]] = v
+		}
+	}
+	for name := range c.Inputs {
+		if got, want := gitlab.InputVariable(name), fromTemplate[name]; got != want {
+			t.Errorf("InputVariable(%q) = %q, the template sets %q from it", name, got, want)
+		}
+	}
+	for _, lookalike := range []string{"Subject-Path", "subject_path", "subject-path ", "SIGNET_SUBJECT_PATH", ""} {
+		if v := gitlab.InputVariable(lookalike); v != "" {
+			t.Errorf("InputVariable(%q) = %q, want none", lookalike, v)
 		}
 	}
 }
