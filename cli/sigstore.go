@@ -201,7 +201,7 @@ func newSigstoreTokenCmd(env Env) *cobra.Command {
 	f.StringVar(&fl.preset, "preset", "", "issuer: email, github, gitlab or kubernetes (required)")
 	f.StringVar(&fl.claims, "claims", "", "JSON file of claims merged over the preset's (null keeps a claim as null)")
 	f.StringSliceVar(&fl.remove, "remove", nil, "claims to leave out of the token")
-	f.StringVar(&fl.audience, "audience", "", "aud claim (default sigstore)")
+	f.StringVar(&fl.audience, "audience", "", "aud claim (default "+localsigstore.DefaultAudience+")")
 	f.DurationVar(&fl.expiresIn, "expires-in", 0, "token lifetime, negative for an expired token (default 10m)")
 	f.StringVar(&fl.server, "server", "", "URL of a running `signet sigstore serve` (default: from <state-dir>/server.json)")
 	f.StringVar(&fl.stateDir, "state-dir", "", "state directory of the running server (default: $XDG_STATE_HOME/signet/localsigstore)")
