@@ -70,6 +70,10 @@ func TestTokenSentinelsAgreeAcrossReaders(t *testing.T) {
 					return err
 				},
 			}
+			_, err := ci.Checked(sigstore.StaticToken(tc.tok), "SIGSTORE_ID_TOKEN").Token(t.Context())
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), "SIGSTORE_ID_TOKEN") {
+				t.Errorf("SIGSTORE_ID_TOKEN's source: err = %v, want %v naming SIGSTORE_ID_TOKEN", err, tc.want)
+			}
 			for name, read := range readers {
 				err := read(t.Context())
 				if !errors.Is(err, tc.want) {
