@@ -2,6 +2,8 @@ package ci
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/signet-ci/signet/core"
@@ -21,14 +23,26 @@ func Checked(src core.TokenSource, from string) core.TokenSource {
 	return checkedToken{src: src, from: from, now: time.Now}
 }
 
-// Token returns the source's token once it passed the checks.
+// Token returns the source's token once it passed the checks. When the source itself refuses
+// its token with one of core's token sentinels (sigstore.StaticToken and FileToken check as
+// core.CheckToken does), the error is prefixed with from, so it names the flag or variable
+// the user set.
 func (c checkedToken) Token(ctx context.Context) (string, error) {
 	tok, err := c.src.Token(ctx)
 	if err != nil {
+		if tokenRefused(err) {
+			return "", fmt.Errorf("%s: %w", c.from, err)
+		}
 		return "", err
 	}
 	if _, err := core.CheckToken(tok, c.from, c.now()); err != nil {
 		return "", err
 	}
 	return tok, nil
+}
+
+// tokenRefused reports whether err is one of core's token sentinels.
+func tokenRefused(err error) bool {
+	return errors.Is(err, core.ErrNoToken) || errors.Is(err, core.ErrTokenMalformed) ||
+		errors.Is(err, core.ErrTokenAudience) || errors.Is(err, core.ErrTokenExpired)
 }

@@ -14,11 +14,11 @@ import (
 	"github.com/signet-ci/signet/sbom"
 )
 
-// errNoToken explains every way to supply an identity token; it wraps core.ErrNoToken, on
-// which adapters branch for their hints.
+// errNoToken explains every way to supply an identity token. It is core.ErrNoToken, so every
+// adapter's Fail recognises it.
 var errNoToken = fmt.Errorf("%w: pass --identity-token-file FILE, set SIGSTORE_ID_TOKEN, "+
-	"run in CI with an identity token (GitHub: permissions: id-token: write; GitLab: id_tokens: SIGSTORE_ID_TOKEN: aud: sigstore), "+
-	"sign with --key FILE, or try --sigstore local to rehearse with the embedded Sigstore", core.ErrNoToken)
+	"run in CI with an identity token (GitHub: permissions: id-token: write; GitLab: id_tokens: SIGSTORE_ID_TOKEN: aud: %s), "+
+	"sign with --key FILE, or try --sigstore local to rehearse with the embedded Sigstore", core.ErrNoToken, core.Audience)
 
 // session is the trust material, identity and signer of one run.
 type session struct {

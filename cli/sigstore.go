@@ -19,17 +19,20 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signet-ci/signet/core"
+	"github.com/signet-ci/signet/internal/backoff"
 	"github.com/signet-ci/signet/localsigstore"
 )
 
 // serverFile, in the state directory, records the URL of a running `signet sigstore serve`.
 const serverFile = "server.json"
 
-// Token requests to a running local Sigstore: per-attempt timeout, attempts and first backoff.
+// Token requests to a running local Sigstore: per-attempt timeout, attempts, and the first and
+// longest wait between attempts (internal/backoff's rule).
 const (
 	tokenRequestTimeout = 10 * time.Second
 	tokenAttempts       = 4
 	tokenBackoff        = 250 * time.Millisecond
+	tokenMaxBackoff     = 2 * time.Second
 )
 
 // serverInfo is the content of serverFile.
@@ -198,7 +201,7 @@ func newSigstoreTokenCmd(env Env) *cobra.Command {
 	f.StringVar(&fl.preset, "preset", "", "issuer: email, github, gitlab or kubernetes (required)")
 	f.StringVar(&fl.claims, "claims", "", "JSON file of claims merged over the preset's (null keeps a claim as null)")
 	f.StringSliceVar(&fl.remove, "remove", nil, "claims to leave out of the token")
-	f.StringVar(&fl.audience, "audience", "", "aud claim (default sigstore)")
+	f.StringVar(&fl.audience, "audience", "", "aud claim (default "+localsigstore.DefaultAudience+")")
 	f.DurationVar(&fl.expiresIn, "expires-in", 0, "token lifetime, negative for an expired token (default 10m)")
 	f.StringVar(&fl.server, "server", "", "URL of a running `signet sigstore serve` (default: from <state-dir>/server.json)")
 	f.StringVar(&fl.stateDir, "state-dir", "", "state directory of the running server (default: $XDG_STATE_HOME/signet/localsigstore)")
@@ -236,7 +239,11 @@ func mintToken(ctx context.Context, fl tokenFlags) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("encoding the token request: %w", err)
 	}
-	return postMint(ctx, base+"/oidc/"+string(preset)+"/token", body)
+	retry, err := backoff.New(backoff.WithAttempts(tokenAttempts), backoff.WithDelay(tokenBackoff, tokenMaxBackoff))
+	if err != nil {
+		return "", err
+	}
+	return postMint(ctx, retry, base+"/oidc/"+string(preset)+"/token", body)
 }
 
 // serverURL returns --server, else the URL in <state-dir>/server.json.
@@ -275,40 +282,39 @@ func readClaims(path string) (map[string]any, error) {
 	return claims, nil
 }
 
-// postMint asks the mint endpoint for a token, retrying connection failures and 5xx answers with
-// exponential backoff.
-func postMint(ctx context.Context, endpoint string, body []byte) (string, error) {
+// postMint asks the mint endpoint for a token by the retry policy: connection failures, 429 and
+// 5xx answers are tried again (a Retry-After is honoured up to the policy's cap), anything
+// else fails at once. Every error names the endpoint.
+func postMint(ctx context.Context, retry backoff.Policy, endpoint string, body []byte) (string, error) {
 	client := &http.Client{Timeout: tokenRequestTimeout}
-	backoff := tokenBackoff
-	var lastErr error
-	for attempt := 1; attempt <= tokenAttempts; attempt++ {
-		tok, retry, err := postMintOnce(ctx, client, endpoint, body)
-		if err == nil {
-			return tok, nil
-		}
-		lastErr = err
-		if !retry || attempt == tokenAttempts {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return "", fmt.Errorf("asking the local Sigstore at %s for a token: %w", endpoint, ctx.Err())
-		case <-time.After(backoff):
-		}
-		backoff *= 2
+	what := fmt.Sprintf("asking the local Sigstore at %s for a token", endpoint)
+	var tok string
+	err := retry.Do(ctx, what, func(ctx context.Context) error {
+		var err error
+		tok, err = postMintOnce(ctx, client, endpoint, body)
+		return err
+	})
+	var be *backoff.Error
+	if err != nil && !errors.As(err, &be) {
+		return "", fmt.Errorf("%s: %w", what, err)
 	}
-	return "", fmt.Errorf("asking the local Sigstore at %s for a token: %w", endpoint, lastErr)
+	return tok, err
 }
 
-func postMintOnce(ctx context.Context, client *http.Client, endpoint string, body []byte) (tok string, retry bool, err error) {
+// postMintOnce makes one request. Its error is marked backoff.Permanent when another attempt
+// would not help.
+func postMintOnce(ctx context.Context, client *http.Client, endpoint string, body []byte) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
-		return "", false, err
+		return "", backoff.Permanent(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
-		return "", ctx.Err() == nil, err
+		if ctx.Err() != nil {
+			return "", backoff.Permanent(err)
+		}
+		return "", err
 	}
 	defer resp.Body.Close()
 	var out struct {
@@ -317,12 +323,16 @@ func postMintOnce(ctx context.Context, client *http.Client, endpoint string, bod
 	}
 	decErr := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&out)
 	switch {
-	case resp.StatusCode >= 500:
-		return "", true, fmt.Errorf("server answered %s", resp.Status)
+	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
+		err := fmt.Errorf("server answered %s", resp.Status)
+		if d, ok := backoff.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+			return "", backoff.RetryAfter(err, d)
+		}
+		return "", err
 	case resp.StatusCode != http.StatusOK:
-		return "", false, fmt.Errorf("server answered %s: %s", resp.Status, out.Error)
+		return "", backoff.Permanent(fmt.Errorf("server answered %s: %s", resp.Status, out.Error))
 	case decErr != nil || out.Value == "":
-		return "", false, fmt.Errorf("expected {\"value\": \"<jwt>\"} in the answer (decoding: %v)", decErr)
+		return "", backoff.Permanent(fmt.Errorf("expected {\"value\": \"<jwt>\"} in the answer (decoding: %v)", decErr))
 	}
-	return out.Value, false, nil
+	return out.Value, nil
 }

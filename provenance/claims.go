@@ -8,6 +8,8 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/signet-ci/signet/core"
 )
 
 // Claims are the claims of a verified OIDC token. Only VerifyToken makes them, so every value
@@ -22,10 +24,10 @@ func parseClaims(payload []byte) (*Claims, error) {
 	dec.UseNumber()
 	var raw map[string]any
 	if err := dec.Decode(&raw); err != nil {
-		return nil, fmt.Errorf("%w: token payload is not a JSON object: %w", ErrTokenMalformed, err)
+		return nil, fmt.Errorf("%w: token payload is not a JSON object: %w", core.ErrTokenMalformed, err)
 	}
 	if raw == nil {
-		return nil, fmt.Errorf("%w: token payload is null, expected a JSON object", ErrTokenMalformed)
+		return nil, fmt.Errorf("%w: token payload is null, expected a JSON object", core.ErrTokenMalformed)
 	}
 	return &Claims{raw: raw}, nil
 }

@@ -8,8 +8,12 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/signet-ci/signet/core"
 )
 
+// TestPeekToken covers the deprecated wrapper kept for the gitlab and tekton adapters: it is
+// core.PeekToken, with core's sentinels.
 func TestPeekToken(t *testing.T) {
 	t.Parallel()
 	jwt := func(payload string) string {
@@ -40,8 +44,8 @@ func TestPeekToken(t *testing.T) {
 	}
 	for _, bad := range []string{"a.b", "secret-token-value", "x.!!!.y", jwt(`[1]`), jwt(`null`)} {
 		_, err := PeekToken(bad)
-		if !errors.Is(err, ErrTokenMalformed) {
-			t.Errorf("PeekToken(%q): %v, want ErrTokenMalformed", bad, err)
+		if !errors.Is(err, core.ErrTokenMalformed) {
+			t.Errorf("PeekToken(%q): %v, want core.ErrTokenMalformed", bad, err)
 		}
 		if err != nil && strings.Contains(err.Error(), bad) {
 			t.Errorf("error %q repeats the token", err)

@@ -2,7 +2,6 @@ package provenance
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -13,21 +12,20 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+
+	"github.com/signet-ci/signet/core"
+	"github.com/signet-ci/signet/internal/backoff"
 )
 
 // Errors VerifyToken returns (wrapped), so callers can branch on the reason. No error ever
-// contains the token.
+// contains the token. What a token's shape, audience and expiry can tell without its
+// signature has core's sentinels, the same whichever package checks it: core.ErrNoToken,
+// core.ErrTokenMalformed, core.ErrTokenAudience and core.ErrTokenExpired.
 var (
-	// ErrTokenMalformed means the token is not a compact JWS with a JSON payload.
-	ErrTokenMalformed = errors.New("OIDC token is malformed")
 	// ErrTokenSignature means the token's signature does not verify with the issuer's keys.
 	ErrTokenSignature = errors.New("OIDC token signature is invalid")
 	// ErrTokenIssuer means the token comes from another issuer than the one required.
 	ErrTokenIssuer = errors.New("OIDC token issuer is not accepted")
-	// ErrTokenAudience means the token was not issued for the required audience.
-	ErrTokenAudience = errors.New("OIDC token audience is wrong")
-	// ErrTokenExpired means the token's exp is past.
-	ErrTokenExpired = errors.New("OIDC token expired")
 	// ErrTokenNotYetValid means the token's nbf is in the future.
 	ErrTokenNotYetValid = errors.New("OIDC token not yet valid")
 	// ErrClaim means a claim the caller needs is missing or has the wrong shape.
@@ -35,9 +33,6 @@ var (
 	// ErrIssuerUnreachable means the issuer's discovery document or keys could not be fetched.
 	ErrIssuerUnreachable = errors.New("OIDC issuer unreachable")
 )
-
-// DefaultAudience is the audience Fulcio requires.
-const DefaultAudience = "sigstore"
 
 // Defaults for fetching the issuer's discovery document and keys.
 const (
@@ -55,8 +50,7 @@ type verifyConfig struct {
 	now      func() time.Time
 	base     http.RoundTripper
 	timeout  time.Duration
-	attempts int
-	backoff  time.Duration
+	retry    backoff.Policy
 }
 
 // VerifyOption configures VerifyToken.
@@ -75,7 +69,8 @@ func WithIssuer(issuer string) VerifyOption {
 	}
 }
 
-// WithAudience requires the token's aud claim to include aud (default DefaultAudience).
+// WithAudience requires the token's aud claim to include aud (default core.Audience, the one
+// Fulcio accepts).
 func WithAudience(aud string) VerifyOption {
 	return func(c *verifyConfig) error {
 		if aud == "" {
@@ -124,21 +119,32 @@ func WithTimeout(d time.Duration) VerifyOption {
 	}
 }
 
-// WithRetries sets how many times each issuer request is tried (at least 1) and the first
-// pause between tries, doubled after each (defaults DefaultAttempts, DefaultBackoff).
-func WithRetries(attempts int, backoff time.Duration) VerifyOption {
+// WithRetries sets how many times each issuer request is tried (1 to backoff.MaxAttempts) and
+// the first pause between tries (positive), doubled after each up to the larger of
+// backoff.DefaultMax and first (defaults DefaultAttempts, DefaultBackoff). The retry rule is
+// internal/backoff's.
+func WithRetries(attempts int, first time.Duration) VerifyOption {
 	return func(c *verifyConfig) error {
-		if attempts < 1 || backoff < 0 {
-			return fmt.Errorf("WithRetries(%d, %s): expected at least 1 attempt and a backoff of 0 or more", attempts, backoff)
+		p, err := retryPolicy(attempts, first)
+		if err != nil {
+			return fmt.Errorf("WithRetries(%d, %s): %w", attempts, first, err)
 		}
-		c.attempts, c.backoff = attempts, backoff
+		c.retry = p
 		return nil
 	}
 }
 
+func retryPolicy(attempts int, first time.Duration) (backoff.Policy, error) {
+	return backoff.New(backoff.WithAttempts(attempts), backoff.WithDelay(first, max(first, backoff.DefaultMax)))
+}
+
 func newVerifyConfig(opts []VerifyOption) (*verifyConfig, error) {
-	c := &verifyConfig{audience: DefaultAudience, now: time.Now, base: http.DefaultTransport,
-		timeout: DefaultVerifyTimeout, attempts: DefaultAttempts, backoff: DefaultBackoff}
+	retry, err := retryPolicy(DefaultAttempts, DefaultBackoff)
+	if err != nil {
+		return nil, err
+	}
+	c := &verifyConfig{audience: core.Audience, now: time.Now, base: http.DefaultTransport,
+		timeout: DefaultVerifyTimeout, retry: retry}
 	for _, o := range opts {
 		if err := o(c); err != nil {
 			return nil, fmt.Errorf("verifying OIDC token: %w", err)
@@ -150,17 +156,20 @@ func newVerifyConfig(opts []VerifyOption) (*verifyConfig, error) {
 // VerifyToken verifies an OIDC identity token and returns its claims. It checks, in order: the
 // issuer (WithIssuer, or any issuer reachable over https), the signature against the keys the
 // issuer publishes (discovery and JWKS fetched with go-oidc, with a timeout and bounded
-// retries), the audience (DefaultAudience unless WithAudience) and exp/nbf (WithNow).
+// retries), the audience (core.Audience unless WithAudience) and exp/nbf (WithNow). Its errors
+// wrap core's token sentinels where core has one (malformed, audience, expired) and never
+// contain the token.
 func VerifyToken(ctx context.Context, rawToken string, opts ...VerifyOption) (*Claims, error) {
 	cfg, err := newVerifyConfig(opts)
 	if err != nil {
 		return nil, err
 	}
-	unverified, err := peek(rawToken)
+	rawToken = strings.TrimSpace(rawToken)
+	unverified, err := core.PeekToken(rawToken) // only to learn the issuer to ask for keys
 	if err != nil {
 		return nil, err
 	}
-	iss := unverified.Issuer()
+	iss := unverified.String("iss")
 	if err := cfg.checkIssuer(iss); err != nil {
 		return nil, err
 	}
@@ -178,19 +187,6 @@ func VerifyToken(ctx context.Context, rawToken string, opts ...VerifyOption) (*C
 		return nil, err
 	}
 	return claims, cfg.checkTime(claims)
-}
-
-// peek decodes the payload without verifying it, only to learn the issuer to ask for keys.
-func peek(raw string) (*Claims, error) {
-	parts := strings.Split(strings.TrimSpace(raw), ".")
-	if len(parts) != 3 {
-		return nil, fmt.Errorf("%w: expected a compact JWT (three base64url parts separated by dots), got %d part(s)", ErrTokenMalformed, len(parts))
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return nil, fmt.Errorf("%w: payload is not base64url", ErrTokenMalformed)
-	}
-	return parseClaims(payload)
 }
 
 func (c *verifyConfig) checkIssuer(iss string) error {
@@ -222,7 +218,7 @@ func isLoopback(host string) bool {
 // audience are checked afterwards so that each failure gets its own error.
 func (c *verifyConfig) verifySignature(ctx context.Context, iss, raw string) ([]byte, error) {
 	client := &http.Client{Transport: &retryTransport{base: c.base, service: fmt.Sprintf("OIDC issuer %q", iss),
-		attempts: c.attempts, backoff: c.backoff, perTry: min(attemptTimeout, c.timeout)}}
+		retry: c.retry, perTry: min(attemptTimeout, c.timeout)}}
 	octx := oidc.ClientContext(ctx, client)
 	provider, err := oidc.NewProvider(octx, iss)
 	if err != nil {
@@ -246,7 +242,7 @@ func (c *verifyConfig) verifySignature(ctx context.Context, iss, raw string) ([]
 	}
 	var payload jsonRaw
 	if err := tok.Claims(&payload); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrTokenMalformed, err)
+		return nil, fmt.Errorf("%w: %w", core.ErrTokenMalformed, err)
 	}
 	return payload, nil
 }
@@ -293,7 +289,7 @@ func (c *verifyConfig) checkAudience(claims *Claims) error {
 	aud := claims.Audience()
 	if !slices.Contains(aud, c.audience) {
 		return fmt.Errorf("%w: token audience %q does not include %q: request the token with audience %q",
-			ErrTokenAudience, aud, c.audience, c.audience)
+			core.ErrTokenAudience, aud, c.audience, c.audience)
 	}
 	return nil
 }
@@ -306,7 +302,7 @@ func (c *verifyConfig) checkTime(claims *Claims) error {
 	}
 	if !now.Before(exp) {
 		return fmt.Errorf("%w: token expired at %s, %s before now (%s): request a fresh token right before signing",
-			ErrTokenExpired, exp.Format(time.RFC3339), now.Sub(exp).Round(time.Second), now.Format(time.RFC3339))
+			core.ErrTokenExpired, exp.Format(time.RFC3339), now.Sub(exp).Round(time.Second), now.Format(time.RFC3339))
 	}
 	if nbf := claims.NotBefore(); !nbf.IsZero() && now.Add(nbfLeeway).Before(nbf) {
 		return fmt.Errorf("%w: token is valid from %s, but now is %s: check this machine's clock",

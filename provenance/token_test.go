@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/signet-ci/signet/core"
 )
 
 var tokenNow = time.Date(2026, 8, 20, 10, 0, 0, 0, time.UTC)
@@ -57,13 +59,13 @@ func TestVerifyToken(t *testing.T) {
 		{name: "signed by another issuer's key", token: other.sign(t, baseClaims(iss)), opts: []VerifyOption{at(time.Minute)},
 			wantErr: ErrTokenSignature, wantMsg: "does not verify"},
 		{name: "expired", token: ti.sign(t, baseClaims(iss)), opts: []VerifyOption{at(10 * time.Minute)},
-			wantErr: ErrTokenExpired, wantMsg: "token expired at 2026-08-20T10:05:00Z, 5m0s before now (2026-08-20T10:10:00Z)"},
+			wantErr: core.ErrTokenExpired, wantMsg: "token expired at 2026-08-20T10:05:00Z, 5m0s before now (2026-08-20T10:10:00Z)"},
 		{name: "not yet valid", token: ti.sign(t, with(baseClaims(iss), "nbf", tokenNow.Add(time.Hour).Unix())), opts: []VerifyOption{at(0)},
 			wantErr: ErrTokenNotYetValid, wantMsg: "valid from 2026-08-20T11:00:00Z"},
 		{name: "wrong audience", token: ti.sign(t, with(baseClaims(iss), "aud", "https://github.com/signet-ci")), opts: []VerifyOption{at(0)},
-			wantErr: ErrTokenAudience, wantMsg: `token audience ["https://github.com/signet-ci"] does not include "sigstore"`},
+			wantErr: core.ErrTokenAudience, wantMsg: `token audience ["https://github.com/signet-ci"] does not include "sigstore"`},
 		{name: "audience option", token: ti.sign(t, baseClaims(iss)), opts: []VerifyOption{at(0), WithAudience("nobody")},
-			wantErr: ErrTokenAudience, wantMsg: `does not include "nobody"`},
+			wantErr: core.ErrTokenAudience, wantMsg: `does not include "nobody"`},
 		{name: "wrong issuer", token: ti.sign(t, baseClaims(iss)), opts: []VerifyOption{at(0), WithIssuer("https://token.actions.githubusercontent.com")},
 			wantErr: ErrTokenIssuer, wantMsg: `token issuer "` + iss + `" is not the required issuer "https://token.actions.githubusercontent.com"`},
 		{name: "issuer over plain http elsewhere", token: ti.sign(t, baseClaims("http://issuer.example.com")), opts: []VerifyOption{at(0)},
@@ -72,8 +74,11 @@ func TestVerifyToken(t *testing.T) {
 			wantErr: ErrTokenIssuer, wantMsg: "token has no iss claim"},
 		{name: "no expiry", token: ti.sign(t, with(baseClaims(iss), "exp", nil)), opts: []VerifyOption{at(0)},
 			wantErr: ErrClaim, wantMsg: "no numeric exp claim"},
-		{name: "not a JWT", token: "not-a-token", wantErr: ErrTokenMalformed, wantMsg: "got 1 part(s)"},
-		{name: "payload not base64", token: "a.!!!.c", wantErr: ErrTokenMalformed, wantMsg: "payload is not base64url"},
+		{name: "not a JWT", token: "not-a-token", wantErr: core.ErrTokenMalformed, wantMsg: "1 dot-separated part(s), expected 3"},
+		{name: "header not base64", token: "a.!!!.c", wantErr: core.ErrTokenMalformed, wantMsg: "the header is not base64url"},
+		{name: "payload not base64", token: "eyJhbGciOiJSUzI1NiJ9.!!!.c", wantErr: core.ErrTokenMalformed, wantMsg: "the payload is not base64url"},
+		{name: "payload null", token: "eyJhbGciOiJSUzI1NiJ9.bnVsbA.c", wantErr: core.ErrTokenMalformed, wantMsg: "the payload is not a JSON object"},
+		{name: "empty", token: " \n", wantErr: core.ErrNoToken, wantMsg: "the token is empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -141,11 +146,11 @@ func TestVerifyTokenIssuerFailures(t *testing.T) {
 		wantValid bool
 	}{
 		{name: "issuer down: bounded retries", status: http.StatusServiceUnavailable, wantErr: ErrIssuerUnreachable,
-			wantMsg: "GET {iss}/.well-known/openid-configuration failed after 3 attempt(s): HTTP 503 Service Unavailable", wantHits: 3},
+			wantMsg: `OIDC issuer "{iss}": GET {iss}/.well-known/openid-configuration: failed after 3 attempt(s): HTTP 503 Service Unavailable`, wantHits: 3},
 		{name: "not found is not retried", status: http.StatusNotFound, wantErr: ErrIssuerUnreachable,
 			wantMsg: "failed after 1 attempt(s): HTTP 404 Not Found", wantHits: 1},
 		{name: "key set down: bounded retries", keys: http.StatusBadGateway, wantErr: ErrIssuerUnreachable,
-			wantMsg: "GET {iss}/keys failed after 3 attempt(s): HTTP 502 Bad Gateway", wantHits: 4},
+			wantMsg: "GET {iss}/keys: failed after 3 attempt(s): HTTP 502 Bad Gateway", wantHits: 4},
 		{name: "transient failures recover", failures: 2, wantValid: true, wantHits: 4},
 		{name: "discovery names another issuer", discIss: "https://elsewhere.example.com", wantErr: ErrTokenIssuer,
 			wantMsg: `its discovery document names issuer "https://elsewhere.example.com"`, wantHits: 1},
@@ -213,7 +218,10 @@ func TestVerifyOptionsValidate(t *testing.T) {
 		{"nil clock", WithNow(nil), "clock is nil"},
 		{"nil client", WithHTTPClient(nil), "client is nil"},
 		{"zero timeout", WithTimeout(0), "expected a positive duration"},
-		{"no attempts", WithRetries(0, time.Second), "at least 1 attempt"},
+		{"no attempts", WithRetries(0, time.Second), "WithRetries(0, 1s): backoff: 0 attempts: expected 1 to 10"},
+		{"too many attempts", WithRetries(11, time.Second), "WithRetries(11, 1s): backoff: 11 attempts: expected 1 to 10"},
+		{"zero backoff", WithRetries(3, 0), "WithRetries(3, 0s): backoff: delay 0s"},
+		{"negative backoff", WithRetries(3, -time.Second), "WithRetries(3, -1s): backoff: delay -1s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,11 +2,11 @@ package sigstore
 
 import "errors"
 
-// Sentinel errors callers branch on with errors.Is. Signing errors wrap the first five;
+// Sentinel errors callers branch on with errors.Is. Signing errors wrap the first four, or
+// one of core's token sentinels (core.ErrNoToken, core.ErrTokenMalformed,
+// core.ErrTokenAudience, core.ErrTokenExpired) when the identity token is missing or unusable;
 // verification errors wrap the rest.
 var (
-	// ErrNoToken means the token source gave no usable OIDC identity token.
-	ErrNoToken = errors.New("no OIDC identity token")
 	// ErrFulcio means the certificate authority refused or failed to issue a certificate.
 	ErrFulcio = errors.New("fulcio")
 	// ErrTimestamp means a timestamp authority failed, or a bundle's signed timestamps do not verify.

@@ -41,7 +41,7 @@ func NewKeylessSigner(ctx context.Context, mat *Material, tokens core.TokenSourc
 		return nil, fmt.Errorf("%w: keyless signing needs a signing config (%s)", ErrTrust, SigningConfigFile)
 	}
 	if tokens == nil {
-		return nil, fmt.Errorf("%w: no token source", ErrNoToken)
+		return nil, fmt.Errorf("%w: no token source", core.ErrNoToken)
 	}
 	cfg, err := newSignerConfig(opts)
 	if err != nil {
@@ -202,9 +202,13 @@ func (c *certificateCache) GetCertificate(ctx context.Context, kp sign.Keypair, 
 func (c *certificateCache) request(ctx context.Context, kp sign.Keypair) (*issuedCert, error) {
 	tok, err := c.tokens.Token(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrNoToken, err)
+		if !isTokenError(err) {
+			err = fmt.Errorf("%w: %w", core.ErrNoToken, err)
+		}
+		return nil, err
 	}
-	if err := CheckJWT(tok); err != nil {
+	// Say what Fulcio would refuse before asking it, in core's words.
+	if _, err := core.CheckToken(tok, "the identity token", c.now()); err != nil {
 		return nil, err
 	}
 	f := sign.NewFulcio(&sign.FulcioOptions{BaseURL: c.url, Timeout: -1, Transport: c.net.client(ctx).Transport})
@@ -231,4 +235,15 @@ func (c *certificateCache) valid(ic *issuedCert) ([]byte, error) {
 		return nil, fmt.Errorf("%w at %s: %w (not after %s)", ErrFulcio, c.url, errCertExpired, ic.cert.NotAfter.UTC().Format(time.RFC3339))
 	}
 	return ic.der, nil
+}
+
+// isTokenError reports whether err already says, with one of core's token sentinels, what is
+// wrong with the token.
+func isTokenError(err error) bool {
+	for _, sentinel := range []error{core.ErrNoToken, core.ErrTokenMalformed, core.ErrTokenAudience, core.ErrTokenExpired} {
+		if errors.Is(err, sentinel) {
+			return true
+		}
+	}
+	return false
 }

@@ -1,6 +1,7 @@
 package sigstore_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"sync/atomic"
@@ -113,22 +114,38 @@ func TestKeylessTokenRefused(t *testing.T) {
 		name   string
 		preset localsigstore.Preset
 		opts   []localsigstore.TokenOption
+		want   error
+		says   string
+		fulcio int64 // requests Fulcio gets
 	}{
-		{"expired", localsigstore.PresetGitHub, []localsigstore.TokenOption{localsigstore.WithExpiry(-time.Minute)}},
-		{"wrong audience", localsigstore.PresetEmail, []localsigstore.TokenOption{localsigstore.WithAudience("not-sigstore")}},
-		{"missing claim", localsigstore.PresetGitHub, []localsigstore.TokenOption{localsigstore.WithoutClaims("repository_id")}},
+		// What the token itself shows is refused before Fulcio is asked, with core's sentinels.
+		{"expired", localsigstore.PresetGitHub, []localsigstore.TokenOption{localsigstore.WithExpiry(-time.Minute)},
+			core.ErrTokenExpired, "the identity token expired at", 0},
+		{"wrong audience", localsigstore.PresetEmail, []localsigstore.TokenOption{localsigstore.WithAudience("not-sigstore")},
+			core.ErrTokenAudience, `the identity token is for audience ["not-sigstore"]`, 0},
+		// What only Fulcio knows is Fulcio's refusal.
+		{"missing claim", localsigstore.PresetGitHub, []localsigstore.TokenOption{localsigstore.WithoutClaims("repository_id")},
+			sigstore.ErrFulcio, "fulcio at " + s.URL(), 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tok := localToken(t, s, tc.preset, tc.opts...)
+			raw, err := s.Token(tc.preset, tc.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok := rawSource(raw) // unchecked, so the signer's own check is what refuses
 			signer, err := sigstore.NewKeylessSigner(t.Context(), mat, tok, sigstore.WithRetries(0))
 			if err != nil {
 				t.Fatal(err)
 			}
+			fulcio0 := s.Requests(localsigstore.ServiceFulcio)
 			_, err = signer.SignStatement(t.Context(), statement(t, appBin))
-			if !errors.Is(err, sigstore.ErrFulcio) || !strings.Contains(err.Error(), "fulcio at "+s.URL()) {
-				t.Fatalf("err = %v, want ErrFulcio naming %s", err, s.URL())
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.says) {
+				t.Fatalf("err = %v, want %v saying %q", err, tc.want, tc.says)
+			}
+			if n := s.Requests(localsigstore.ServiceFulcio) - fulcio0; n != tc.fulcio {
+				t.Errorf("Fulcio got %d request(s), want %d", n, tc.fulcio)
 			}
 			mustNotContain(t, err, string(tok))
 			if got := signer.Identity(); got != (core.Identity{}) {
@@ -146,10 +163,15 @@ func TestKeylessBadTokenSource(t *testing.T) {
 	tests := []struct {
 		name   string
 		tokens core.TokenSource
-		want   string
+		says   string
+		want   error
 	}{
-		{"not a JWT", sigstore.StaticToken("s3cret-not-a-jwt"), "expected 3 dot-separated parts"},
-		{"missing file", sigstore.FileToken(missing), missing},
+		{"not a JWT", sigstore.StaticToken("s3cret-not-a-jwt"), "expected 3 (header.payload.signature)", core.ErrTokenMalformed},
+		{"missing file", sigstore.FileToken(missing), missing, core.ErrNoToken},
+		{"a source that fails", failingSource{errors.New("metadata server down")}, "metadata server down", core.ErrNoToken},
+		{"a source giving garbage", rawSource("s3cret-not-a-jwt"), "the identity token: OIDC identity token is not a JWT", core.ErrTokenMalformed},
+		{"a source giving an expired token", rawSource(jwt(`{"aud":"sigstore","exp":1700000000,"s":"s3cret"}`)), "the identity token expired", core.ErrTokenExpired},
+		{"a source giving another audience", rawSource(jwt(`{"aud":"vault","s":"s3cret"}`)), "the identity token is for audience", core.ErrTokenAudience},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -160,8 +182,8 @@ func TestKeylessBadTokenSource(t *testing.T) {
 			}
 			fulcio0 := s.Requests(localsigstore.ServiceFulcio)
 			_, err = signer.SignStatement(t.Context(), statement(t, appBin))
-			if !errors.Is(err, sigstore.ErrNoToken) || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("err = %v, want ErrNoToken mentioning %q", err, tc.want)
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.says) {
+				t.Fatalf("err = %v, want %v mentioning %q", err, tc.want, tc.says)
 			}
 			mustNotContain(t, err, "s3cret")
 			if n := s.Requests(localsigstore.ServiceFulcio) - fulcio0; n != 0 {
@@ -217,7 +239,7 @@ func TestNewKeylessSignerRefuses(t *testing.T) {
 	}{
 		{"nil material", nil, tok, nil, sigstore.ErrTrust, "signing_config.json"},
 		{"trusted root only", trOnly, tok, nil, sigstore.ErrTrust, "signing_config.json"},
-		{"no token source", mat, nil, nil, sigstore.ErrNoToken, "no token source"},
+		{"no token source", mat, nil, nil, core.ErrNoToken, "no token source"},
 		{"log required, none listed", mat, tok, []sigstore.SignerOption{sigstore.WithTransparencyLog(true)}, sigstore.ErrTrust, "rekorTlogUrls"},
 		{"no TSA, no log", noTSA, tok, nil, sigstore.ErrTrust, "no timestamp authority"},
 		{"no TSA, Rekor v2 only", v2Only, tok, nil, sigstore.ErrTrust, "no timestamp authority"},
@@ -320,3 +342,13 @@ func TestVerifyLocalRejects(t *testing.T) {
 		})
 	}
 }
+
+// rawSource hands out its token unchecked, as a TokenSource of another package might.
+type rawSource string
+
+func (r rawSource) Token(context.Context) (string, error) { return string(r), nil }
+
+// failingSource fails as a platform's token endpoint might.
+type failingSource struct{ err error }
+
+func (f failingSource) Token(context.Context) (string, error) { return "", f.err }

@@ -105,7 +105,7 @@ func TestLoadPublicOffline(t *testing.T) {
 		{"bad timeout", t.TempDir(), []sigstore.PublicOption{sigstore.WithTUFTimeout(-time.Second)}, []string{"HTTP timeout"}},
 		{"too many retries", t.TempDir(), []sigstore.PublicOption{sigstore.WithTUFRetries(11)}, []string{"retries 11"}},
 		{"mirror down", t.TempDir(), []sigstore.PublicOption{sigstore.WithTUFMirror(mirror.URL, rootJSON), sigstore.WithTUFRetries(0)},
-			[]string{"tuf at " + mirror.URL, "giving up after 1 attempt(s): status 503"}},
+			[]string{"tuf at " + mirror.URL, "failed after 1 attempt(s): status 503"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

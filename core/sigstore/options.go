@@ -40,12 +40,13 @@ func WithHTTPTimeout(d time.Duration) SignerOption {
 }
 
 // WithRetries sets how many times a call failing with 5xx, 429, a reset connection or a
-// timeout is retried (0 to 10; default 3).
+// timeout is retried (0 to 9, so at most internal/backoff's 10 attempts; default 3).
 func WithRetries(n int) SignerOption {
 	return func(c *signerConfig) error { return c.net.setRetries(n) }
 }
 
-// WithBackoff sets the wait before the first retry, doubled at each retry up to limit.
+// WithBackoff sets the wait before the first retry, doubled at each retry up to limit. A
+// server's Retry-After lengthens a wait, never beyond limit.
 func WithBackoff(initial, limit time.Duration) SignerOption {
 	return func(c *signerConfig) error { return c.net.setBackoff(initial, limit) }
 }

@@ -27,14 +27,15 @@ const (
 )
 
 // newTransparency builds the sigstore-go client for one log. Rekor v1 uses the rekor client's
-// own retries and backoff; Rekor v2 goes through this package's retrying transport.
+// own retry loop, given the numbers of the net's backoff policy; Rekor v2 goes through this
+// package's retrying transport.
 func newTransparency(s root.Service, n netConfig) (sign.Transparency, error) {
 	opts := &sign.RekorOptions{BaseURL: s.URL, Timeout: n.timeout, Version: s.MajorAPIVersion}
 	switch s.MajorAPIVersion {
 	case rekorMajorV1:
 		c, err := rekorclient.GetRekorClient(s.URL, rekorclient.WithUserAgent(signetUserAgent),
-			rekorclient.WithRetryCount(uint(n.retries)), rekorclient.WithRetryWaitMin(n.backoff),
-			rekorclient.WithRetryWaitMax(n.maxBackoff))
+			rekorclient.WithRetryCount(uint(n.retry.Attempts()-1)), rekorclient.WithRetryWaitMin(n.retry.Delay(0)),
+			rekorclient.WithRetryWaitMax(n.retry.MaxDelay()))
 		if err != nil {
 			return nil, fmt.Errorf("%w at %s: %w", ErrTlog, s.URL, err)
 		}

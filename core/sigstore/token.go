@@ -2,14 +2,18 @@ package sigstore
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/signet-ci/signet/core"
 )
+
+// MaxTokenFile bounds what FileToken reads: an OIDC identity token is a few KiB, so a larger
+// file is the wrong file.
+const MaxTokenFile = 64 << 10
 
 // StaticToken is a TokenSource that always returns the same token (for example from
 // SIGSTORE_ID_TOKEN). Use it only for tokens that will not expire during the run.
@@ -17,16 +21,13 @@ type StaticToken string
 
 var _ core.TokenSource = StaticToken("")
 
-// Token returns the token after checking it looks like a JWT.
+// Token returns the token, trimmed, once core.CheckToken accepts it: a JWT for core.Audience,
+// not expired. Its errors wrap core's token sentinels and never contain the token.
 func (t StaticToken) Token(ctx context.Context) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	tok := strings.TrimSpace(string(t))
-	if err := CheckJWT(tok); err != nil {
-		return "", err
-	}
-	return tok, nil
+	return checked(string(t), "the given identity token")
 }
 
 // FileToken is a TokenSource that re-reads a token file at every call, so rotated tokens
@@ -35,45 +36,43 @@ type FileToken string
 
 var _ core.TokenSource = FileToken("")
 
-// Token reads the file, trims surrounding whitespace and checks the token looks like a JWT.
+// Token reads the file (at most MaxTokenFile bytes), trims surrounding whitespace and checks
+// the token as StaticToken does. A missing or unreadable file is core.ErrNoToken; a file
+// larger than MaxTokenFile is core.ErrTokenMalformed. Errors name the file, never the token.
 func (f FileToken) Token(ctx context.Context) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	b, err := os.ReadFile(string(f))
+	path := string(f)
+	b, err := readTokenFile(path)
 	if err != nil {
-		return "", fmt.Errorf("%w: reading token file %q: %w", ErrNoToken, string(f), err)
+		return "", err
 	}
-	tok := strings.TrimSpace(string(b))
-	if err := CheckJWT(tok); err != nil {
-		return "", fmt.Errorf("token file %q: %w", string(f), err)
-	}
-	return tok, nil
+	return checked(string(b), fmt.Sprintf("token file %q", path))
 }
 
-// CheckJWT checks that tok has the shape of a signed JWT: three base64url parts whose first
-// two decode to JSON objects. It does not verify the signature (Fulcio does). Its errors
-// never contain the token.
-func CheckJWT(tok string) error {
-	if tok == "" {
-		return fmt.Errorf("%w: the token is empty", ErrNoToken)
+func readTokenFile(path string) ([]byte, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading token file %q: %w", core.ErrNoToken, path, err)
 	}
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		return fmt.Errorf("%w: not a JWT: expected 3 dot-separated parts, got %d", ErrNoToken, len(parts))
+	defer file.Close()
+	b, err := io.ReadAll(io.LimitReader(file, MaxTokenFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading token file %q: %w", core.ErrNoToken, path, err)
 	}
-	for i, name := range []string{"header", "claims"} {
-		raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[i], "="))
-		if err != nil {
-			return fmt.Errorf("%w: not a JWT: the %s is not base64url", ErrNoToken, name)
-		}
-		var obj map[string]any
-		if json.Unmarshal(raw, &obj) != nil {
-			return fmt.Errorf("%w: not a JWT: the %s is not a JSON object", ErrNoToken, name)
-		}
+	if len(b) > MaxTokenFile {
+		return nil, fmt.Errorf("%w: token file %q is larger than %d KiB; an OIDC identity token is a few KiB, is it the right file?",
+			core.ErrTokenMalformed, path, MaxTokenFile>>10)
 	}
-	if parts[2] == "" {
-		return fmt.Errorf("%w: not a JWT: the signature part is empty", ErrNoToken)
+	return b, nil
+}
+
+// checked trims tok and checks it with core.CheckToken; from names where it came from.
+func checked(tok, from string) (string, error) {
+	tok = strings.TrimSpace(tok)
+	if _, err := core.CheckToken(tok, from, time.Now()); err != nil {
+		return "", err
 	}
-	return nil
+	return tok, nil
 }

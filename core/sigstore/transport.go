@@ -10,35 +10,33 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/signet-ci/signet/internal/backoff"
 )
 
-// netConfig is how every service call behaves: a timeout per attempt, a bounded number of
-// retries on 5xx, 429, connection errors and timeouts, and exponential backoff between them.
+// netConfig is how every service call behaves: a timeout per attempt, and the retry policy
+// (internal/backoff, the one retry rule of signet) for 5xx, 429, connection errors and
+// timeouts.
 type netConfig struct {
-	timeout    time.Duration
-	retries    int
-	backoff    time.Duration
-	maxBackoff time.Duration
-	base       http.RoundTripper
+	timeout time.Duration
+	retry   backoff.Policy
+	opts    []backoff.Option // what retry was made from, so each setter changes one thing
+	base    http.RoundTripper
 }
 
-// Defaults for netConfig; options override them.
+// Defaults for netConfig; options override them. They are internal/backoff's defaults.
 const (
 	DefaultHTTPTimeout = 30 * time.Second
-	DefaultRetries     = 3
-	DefaultBackoff     = 500 * time.Millisecond
-	DefaultMaxBackoff  = 8 * time.Second
-	maxRetries         = 10
+	DefaultRetries     = backoff.DefaultAttempts - 1
+	DefaultBackoff     = backoff.DefaultFirst
+	DefaultMaxBackoff  = backoff.DefaultMax
+	// maxRetries bounds WithRetries: one attempt plus retries is at most backoff.MaxAttempts.
+	maxRetries = backoff.MaxAttempts - 1
 )
 
 func defaultNet() netConfig {
-	return netConfig{
-		timeout:    DefaultHTTPTimeout,
-		retries:    DefaultRetries,
-		backoff:    DefaultBackoff,
-		maxBackoff: DefaultMaxBackoff,
-		base:       http.DefaultTransport,
-	}
+	p, _ := backoff.New() // no options: cannot fail
+	return netConfig{timeout: DefaultHTTPTimeout, retry: p, base: http.DefaultTransport}
 }
 
 func (n *netConfig) setTimeout(d time.Duration) error {
@@ -53,15 +51,21 @@ func (n *netConfig) setRetries(r int) error {
 	if r < 0 || r > maxRetries {
 		return fmt.Errorf("retries %d: expected 0 to %d", r, maxRetries)
 	}
-	n.retries = r
-	return nil
+	return n.with(backoff.WithAttempts(r + 1))
 }
 
 func (n *netConfig) setBackoff(initial, limit time.Duration) error {
-	if initial <= 0 || limit < initial {
-		return fmt.Errorf("backoff %v up to %v: expected 0 < initial <= max", initial, limit)
+	return n.with(backoff.WithDelay(initial, limit))
+}
+
+// with remakes the retry policy with one more option; backoff validates it.
+func (n *netConfig) with(o backoff.Option) error {
+	opts := append(n.opts[:len(n.opts):len(n.opts)], o)
+	p, err := backoff.New(opts...)
+	if err != nil {
+		return err
 	}
-	n.backoff, n.maxBackoff = initial, limit
+	n.retry, n.opts = p, opts
 	return nil
 }
 
@@ -78,96 +82,103 @@ type retryTransport struct {
 	ctx context.Context
 }
 
-// RoundTrip sends req, retrying transient failures; after the last attempt it returns an
-// error wrapping ErrUnavailable with the last status or transport error.
+// RoundTrip sends req, retrying transient failures by the net's backoff policy. A request
+// whose body cannot be rewound (no GetBody) is sent once. After the last attempt it returns
+// an error wrapping ErrUnavailable that names the request and the last status or transport
+// error; when the caller gives up it returns the context's error.
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.GetBody != nil && req.Body != nil {
 		req.Body.Close() // every attempt reads a fresh copy from GetBody
 	}
-	for attempt := 0; ; attempt++ {
-		resp, err := t.attempt(req, attempt)
+	ctx, cancel := context.WithCancelCause(t.ctx)
+	stop := context.AfterFunc(req.Context(), func() { cancel(context.Cause(req.Context())) })
+	done := func() { stop(); cancel(nil) }
+	service := req.Method + " " + req.URL.Redacted()
+	once := req.Body != nil && req.Body != http.NoBody && req.GetBody == nil
+	var resp *http.Response
+	err := t.net.retry.Do(ctx, service, func(ctx context.Context) error {
+		r, err := t.attempt(ctx, req)
 		switch {
-		case err == nil && !retryableStatus(resp.StatusCode):
-			return resp, nil
-		case err != nil && !t.retryable(req, err):
-			return nil, err
+		case err != nil && (ctx.Err() != nil || !retryable(err)):
+			return backoff.Permanent(err)
+		case err == nil && !retryableStatus(r.StatusCode):
+			resp = r
+			return nil
 		case err == nil:
-			err = statusError(resp)
+			err = statusError(r)
 		}
-		if attempt >= t.net.retries || (req.Body != nil && req.GetBody == nil) {
-			return nil, fmt.Errorf("%w: giving up after %d attempt(s): %w", ErrUnavailable, attempt+1, err)
+		if once {
+			return backoff.Permanent(&backoff.Error{Service: service, Attempts: 1,
+				Err: fmt.Errorf("%w (not retried: the request body cannot be sent again)", err)})
 		}
-		if werr := t.wait(req, attempt); werr != nil {
-			return nil, fmt.Errorf("%w (while retrying after: %w)", werr, err)
-		}
+		return err
+	})
+	if err == nil {
+		resp.Body = &releasingBody{ReadCloser: resp.Body, release: done}
+		return resp, nil
 	}
+	defer done()
+	var be *backoff.Error
+	switch {
+	case ctx.Err() != nil:
+		if cause := context.Cause(ctx); !errors.Is(err, cause) {
+			return nil, fmt.Errorf("%w: %w", cause, err)
+		}
+		return nil, err
+	case errors.As(err, &be):
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return nil, err
 }
 
 // attempt sends one copy of req with its own timeout. The timeout keeps running while the
 // caller reads the body and is released when the body is closed.
-func (t *retryTransport) attempt(req *http.Request, n int) (*http.Response, error) {
-	ctx, cancel := context.WithTimeout(t.ctx, t.net.timeout)
-	stop := context.AfterFunc(req.Context(), cancel)
-	release := func() { stop(); cancel() }
+func (t *retryTransport) attempt(ctx context.Context, req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithTimeout(ctx, t.net.timeout)
 	r := req.Clone(ctx)
 	if req.GetBody != nil {
 		body, err := req.GetBody()
 		if err != nil {
-			release()
-			return nil, fmt.Errorf("rewinding request body for attempt %d: %w", n+1, err)
+			cancel()
+			return nil, fmt.Errorf("rewinding the request body: %w", err)
 		}
 		r.Body = body
 	}
 	resp, err := t.net.base.RoundTrip(r)
 	if err != nil {
-		release()
+		cancel()
 		return nil, err
 	}
-	resp.Body = &releasingBody{ReadCloser: resp.Body, release: release}
+	resp.Body = &releasingBody{ReadCloser: resp.Body, release: cancel}
 	return resp, nil
 }
 
-// retryable reports whether a transport error is worth another attempt: anything but the
-// caller giving up or a TLS certificate the client will never accept.
-func (t *retryTransport) retryable(req *http.Request, err error) bool {
-	if t.ctx.Err() != nil || req.Context().Err() != nil {
-		return false
-	}
+// retryable reports whether a transport error is worth another attempt: anything but a TLS
+// certificate the client will never accept. (The caller giving up is checked before.)
+func retryable(err error) bool {
 	var certErr *tls.CertificateVerificationError
 	var unknownCA x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	return !errors.As(err, &certErr) && !errors.As(err, &unknownCA) && !errors.As(err, &hostErr)
 }
 
-func (t *retryTransport) wait(req *http.Request, attempt int) error {
-	d := t.net.backoff << attempt
-	if d > t.net.maxBackoff || d <= 0 {
-		d = t.net.maxBackoff
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-t.ctx.Done():
-		return t.ctx.Err()
-	case <-req.Context().Done():
-		return req.Context().Err()
-	}
-}
-
 func retryableStatus(code int) bool {
 	return code >= 500 || code == http.StatusTooManyRequests
 }
 
-// statusError consumes a failed response and describes it with a short body excerpt.
+// statusError consumes a failed response and describes it with a short body excerpt. A
+// Retry-After the server sent goes with the error, for the next wait.
 func statusError(resp *http.Response) error {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
+	err := fmt.Errorf("status %s", resp.Status)
 	if msg := strings.TrimSpace(string(b)); msg != "" {
-		return fmt.Errorf("status %s: %s", resp.Status, msg)
+		err = fmt.Errorf("status %s: %s", resp.Status, msg)
 	}
-	return fmt.Errorf("status %s", resp.Status)
+	if d, ok := backoff.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+		return backoff.RetryAfter(err, d)
+	}
+	return err
 }
 
 // releasingBody frees an attempt's timeout when the response body is closed.

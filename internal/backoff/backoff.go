@@ -6,6 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -77,9 +80,33 @@ func (p Policy) Delay(n int) time.Duration {
 	return min(d, p.max)
 }
 
+// MaxDelay is the longest wait between two attempts, whatever a server asks for.
+func (p Policy) MaxDelay() time.Duration { return p.max }
+
+// DelayAfter is the wait after failed attempt n whose error is err: Delay(n), or longer when
+// err carries a server's Retry-After (see RetryAfter), but never longer than MaxDelay, so a
+// server cannot stretch a run past the policy's bound.
+func (p Policy) DelayAfter(n int, err error) time.Duration {
+	d := p.Delay(n)
+	var ra retryAfter
+	if errors.As(err, &ra) && ra.after > d {
+		d = min(ra.after, p.max)
+	}
+	return d
+}
+
 // Wait sleeps for Delay(n), or returns the context's error when it ends first.
 func (p Policy) Wait(ctx context.Context, n int) error {
-	t := time.NewTimer(p.Delay(n))
+	return sleep(ctx, p.Delay(n))
+}
+
+// WaitAfter sleeps for DelayAfter(n, err), or returns the context's error when it ends first.
+func (p Policy) WaitAfter(ctx context.Context, n int, err error) error {
+	return sleep(ctx, p.DelayAfter(n, err))
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
@@ -87,6 +114,43 @@ func (p Policy) Wait(ctx context.Context, n int) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// retryAfter carries the wait a server asked for before the next attempt.
+type retryAfter struct {
+	err   error
+	after time.Duration
+}
+
+func (e retryAfter) Error() string { return e.err.Error() }
+func (e retryAfter) Unwrap() error { return e.err }
+
+// RetryAfter marks a transient err with the wait the server asked for (a 429 or 503 answer's
+// Retry-After). The next wait is at least d, capped at the policy's MaxDelay. The message is
+// err's own. A nil err or a d of 0 or less gives err unchanged.
+func RetryAfter(err error, d time.Duration) error {
+	if err == nil || d <= 0 {
+		return err
+	}
+	return retryAfter{err: err, after: d}
+}
+
+// ParseRetryAfter reads an HTTP Retry-After value (RFC 9110 10.2.3): delay-seconds or an
+// HTTP-date, relative to now. ok is false when the value is absent or neither form; a date in
+// the past gives 0.
+func ParseRetryAfter(value string, now time.Time) (time.Duration, bool) {
+	value = strings.TrimSpace(value)
+	if value == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseUint(value, 10, 32); err == nil {
+		return time.Duration(secs) * time.Second, true
+	}
+	at, err := http.ParseTime(value)
+	if err != nil {
+		return 0, false
+	}
+	return max(at.Sub(now), 0), true
 }
 
 // permanent marks an error that another attempt would not cure.
@@ -124,8 +188,9 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // Do calls op until it succeeds, returns an error marked Permanent, has been tried
-// Attempts() times, or ctx ends. A permanent error is returned as op returned it (without the
-// mark); any other failure as an *Error naming service.
+// Attempts() times, or ctx ends. Between attempts it waits DelayAfter (a Retry-After that op
+// reported with RetryAfter is honoured up to MaxDelay). A permanent error is returned as op
+// returned it (without the mark); any other failure as an *Error naming service.
 func (p Policy) Do(ctx context.Context, service string, op func(ctx context.Context) error) error {
 	if p.attempts < 1 {
 		return errors.New("backoff: a Policy must be made with New")
@@ -142,7 +207,7 @@ func (p Policy) Do(ctx context.Context, service string, op func(ctx context.Cont
 		if n+1 >= p.attempts {
 			return &Error{Service: service, Attempts: n + 1, Err: err}
 		}
-		if werr := p.Wait(ctx, n); werr != nil {
+		if werr := p.WaitAfter(ctx, n, err); werr != nil {
 			return &Error{Service: service, Attempts: n + 1, Err: fmt.Errorf("%w (while retrying after: %w)", werr, err)}
 		}
 	}
