@@ -2,70 +2,265 @@ package checkout
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
 
-// buildTimeout bounds one go build of signet.
+// buildTimeout bounds one go build of signet, and the wait for another process's build.
 const buildTimeout = 15 * time.Minute
 
-// builds caches one build per tag set for the test process; buildDir holds their binaries.
-var (
-	builds   sync.Map // tags → func() (string, error)
-	buildDir = sync.OnceValues(func() (string, error) { return os.MkdirTemp("", "signet-test-bin-*") })
-)
+// keepBuilds is how many binaries the shared cache keeps (the most recently used).
+const keepBuilds = 6
+
+// binPrefix starts the name of every binary in the cache.
+const binPrefix = "signet-"
 
 // BuildSignet returns a signet binary built from the repository root with CGO_ENABLED=0,
-// -trimpath and the given build tags. It builds once per tag set and test process; a
-// TestMain calls RemoveBuilds to delete the binaries.
+// -trimpath and the given build tags. The binary lives in a cache directory shared by every
+// test process of the user (see CacheDir), under a key hashing the module's Go sources,
+// go.mod, go.sum, the tags and the Go toolchain: all packages of one `go test ./...` run, and
+// later runs over the same sources, share one build. Processes that need a missing binary at
+// the same time wait for one of them to build it (a file lock), which then renames it into
+// place whole.
 func BuildSignet(t testing.TB, tags ...string) string {
 	t.Helper()
-	root := Root(t)
-	key := strings.Join(tags, ",")
-	build, _ := builds.LoadOrStore(key, sync.OnceValues(func() (string, error) { return goBuild(root, key) }))
-	bin, err := build.(func() (string, error))()
+	dir, err := CacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &binCache{dir: dir, keep: keepBuilds, build: goBuild}
+	bin, err := c.get(context.Background(), Root(t), strings.Join(tags, ","))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return bin
 }
 
-// goBuild builds signet from root with tags (comma-separated) into the build directory.
-func goBuild(root, tags string) (string, error) {
-	dir, err := buildDir()
+// CacheDir returns the directory of the shared build cache: signet-test-bin under the user's
+// cache directory (os.UserCacheDir), or under the temporary directory when there is none.
+func CacheDir() (string, error) {
+	base, err := os.UserCacheDir()
 	if err != nil {
-		return "", fmt.Errorf("creating the directory for the signet binary: %w", err)
+		base = filepath.Join(os.TempDir(), fmt.Sprintf("signet-test-cache-%d", os.Getuid()))
 	}
-	name := "signet"
-	if tags != "" {
-		name += "-" + strings.ReplaceAll(tags, ",", "-")
+	dir := filepath.Join(base, "signet-test-bin")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("creating the signet test binary cache %s: %w", dir, err)
 	}
-	bin := filepath.Join(dir, name)
-	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
+	return dir, nil
+}
+
+// RemoveBuilds prunes the shared cache to its most recently used binaries. TestMain calls it
+// after m.Run; the binaries of the current sources stay for the next run.
+func RemoveBuilds() error {
+	dir, err := CacheDir()
+	if err != nil {
+		return err
+	}
+	c := &binCache{dir: dir, keep: keepBuilds}
+	unlock, err := c.lock(context.Background())
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return c.prune()
+}
+
+// builder builds signet from root with tags (comma-separated) into the file out.
+type builder func(ctx context.Context, root, tags, out string) error
+
+// binCache is a directory of signet binaries by source key, shared between processes.
+type binCache struct {
+	dir   string
+	keep  int
+	build builder
+}
+
+// get returns the binary for root's current sources and tags, building it if the cache does
+// not hold it.
+func (c *binCache) get(ctx context.Context, root, tags string) (string, error) {
+	key, err := sourceKey(ctx, root, tags)
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(c.dir, binPrefix+key[:32])
+	if ok, err := c.hit(bin); ok || err != nil {
+		return bin, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, buildTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-tags", tags, "-o", bin, ".")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build -tags %q in %s: %w\n%s", tags, root, err, out)
+	unlock, err := c.lock(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	if ok, err := c.hit(bin); ok || err != nil {
+		return bin, err // another process built it while this one waited
+	}
+	tmp, err := os.MkdirTemp(c.dir, ".building-")
+	if err != nil {
+		return "", fmt.Errorf("creating a build directory in %s: %w", c.dir, err)
+	}
+	defer os.RemoveAll(tmp)
+	out := filepath.Join(tmp, "signet")
+	if err := c.build(ctx, root, tags, out); err != nil {
+		return "", err
+	}
+	if err := os.Rename(out, bin); err != nil {
+		return "", fmt.Errorf("moving the signet binary into the cache: %w", err)
+	}
+	if err := c.prune(); err != nil {
+		return "", err
 	}
 	return bin, nil
 }
 
-// RemoveBuilds deletes the binaries BuildSignet built. TestMain calls it after m.Run.
-func RemoveBuilds() error {
-	dir, err := buildDir()
-	if err != nil {
-		return nil
+// hit reports whether bin is in the cache, marking it used.
+func (c *binCache) hit(bin string) (bool, error) {
+	fi, err := os.Stat(bin)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
 	}
-	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("removing the signet test binaries in %s: %w", dir, err)
+	if err != nil {
+		return false, fmt.Errorf("signet test binary %s: %w", bin, err)
+	}
+	if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o100 == 0 {
+		return false, fmt.Errorf("signet test binary %s is not an executable file: remove it", bin)
+	}
+	now := time.Now()
+	if err := os.Chtimes(bin, now, now); err != nil {
+		return false, fmt.Errorf("marking %s used: %w", bin, err)
+	}
+	return true, nil
+}
+
+// lock takes the cache's exclusive lock, waiting for it until ctx ends.
+func (c *binCache) lock(ctx context.Context) (func(), error) {
+	f, err := os.OpenFile(filepath.Join(c.dir, ".lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening the lock of %s: %w", c.dir, err)
+	}
+	for {
+		ok, err := tryFlock(f)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("locking %s: %w", c.dir, err)
+		}
+		if ok {
+			return func() { f.Close() }, nil // closing releases the lock; so does the process's death
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("waiting for another test process to build signet in %s: %w", c.dir, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// prune removes all but the keep most recently used binaries, and build directories of
+// processes that died while building (older than a build may take).
+func (c *binCache) prune() error {
+	entries, err := os.ReadDir(c.dir)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", c.dir, err)
+	}
+	type bin struct {
+		path string
+		used time.Time
+	}
+	var bins []bin
+	for _, e := range entries {
+		p := filepath.Join(c.dir, e.Name())
+		switch {
+		case strings.HasPrefix(e.Name(), ".building-"):
+			fi, err := e.Info()
+			if err != nil || time.Since(fi.ModTime()) < buildTimeout {
+				continue // removed meanwhile, or perhaps still building (where there is no flock)
+			}
+			if err := os.RemoveAll(p); err != nil {
+				return fmt.Errorf("removing an interrupted build: %w", err)
+			}
+		case strings.HasPrefix(e.Name(), binPrefix):
+			fi, err := e.Info()
+			if err != nil {
+				continue // removed meanwhile
+			}
+			bins = append(bins, bin{p, fi.ModTime()})
+		}
+	}
+	sort.Slice(bins, func(i, j int) bool { return bins[i].used.After(bins[j].used) })
+	for _, b := range bins[min(c.keep, len(bins)):] {
+		if err := os.Remove(b.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("pruning the signet test binary cache: %w", err)
+		}
+	}
+	return nil
+}
+
+// sourceKey hashes what the binary is built from: every non-test Go file of the module (path
+// and content), go.mod, go.sum, the tags and the toolchain's version and target.
+func sourceKey(ctx context.Context, root, tags string) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", "env", "GOVERSION", "GOOS", "GOARCH", "GOAMD64", "GOEXPERIMENT", "GOFLAGS")
+	cmd.Dir = root
+	goenv, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("go env in %s: %w", root, err)
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "signet test build v1\x00tags=%s\x00CGO_ENABLED=0 -trimpath\x00%s\x00", tags, goenv)
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if d.IsDir() {
+			if p != root && (name == "testdata" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
+				return filepath.SkipDir // the go command ignores these directories
+			}
+			return nil
+		}
+		rel, _ := filepath.Rel(root, p)
+		source := strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go")
+		if !source && rel != "go.mod" && rel != "go.sum" {
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return fmt.Errorf("%s is not a regular file", p)
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		fmt.Fprintf(h, "\x00%s\x00", filepath.ToSlash(rel))
+		_, err = io.Copy(h, f)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("hashing the sources under %s: %w", root, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// goBuild builds signet from root with tags (comma-separated) into out.
+func goBuild(ctx context.Context, root, tags, out string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-tags", tags, "-o", out, ".")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build -tags %q in %s: %w\n%s", tags, root, err, b)
 	}
 	return nil
 }
