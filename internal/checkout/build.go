@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -35,12 +36,55 @@ const binPrefix = "signet-"
 // place whole.
 func BuildSignet(t testing.TB, tags ...string) string {
 	t.Helper()
+	joined := strings.Join(tags, ",")
+	return cached(t, "tags="+joined+"\x00CGO_ENABLED=0 -trimpath", func(ctx context.Context, root, out string) error {
+		return goBuild(ctx, root, joined, out)
+	})
+}
+
+// BuildCommand returns the binary the go build command args (run in the repository root,
+// with env added to the test's environment) writes to placeholder, the value of its -o: the
+// release build's own command, say, as a Dockerfile runs it. Like BuildSignet it builds once
+// per source state, command and environment, for all test processes.
+func BuildCommand(t testing.TB, env, args []string, placeholder string) string {
+	t.Helper()
+	spec, build, err := commandBuild(env, args, placeholder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cached(t, spec, build)
+}
+
+// commandBuild returns the cache spec and the builder of BuildCommand.
+func commandBuild(env, args []string, placeholder string) (string, builder, error) {
+	i := slices.Index(args, "-o")
+	if len(args) < 2 || args[0] != "go" || args[1] != "build" || i < 0 || i+1 >= len(args) || args[i+1] != placeholder {
+		return "", nil, fmt.Errorf("build command %q: want go build … -o %s …", args, placeholder)
+	}
+	spec := "command\x00" + strings.Join(env, "\x00") + "\x00\x00" + strings.Join(args, "\x00")
+	return spec, func(ctx context.Context, root, out string) error {
+		argv := slices.Clone(args)
+		argv[i+1] = out
+		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), env...)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("%s %s in %s: %w\n%s", strings.Join(env, " "), strings.Join(args, " "), root, err, b)
+		}
+		return nil
+	}, nil
+}
+
+// cached returns the shared cache's binary for the repository's sources and spec (what else
+// decides the binary: tags, flags, environment), building it with build if missing.
+func cached(t testing.TB, spec string, build builder) string {
+	t.Helper()
 	dir, err := CacheDir()
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &binCache{dir: dir, keep: keepBuilds, build: goBuild}
-	bin, err := c.get(context.Background(), Root(t), strings.Join(tags, ","))
+	c := &binCache{dir: dir, keep: keepBuilds}
+	bin, err := c.get(context.Background(), Root(t), spec, build)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,20 +121,19 @@ func RemoveBuilds() error {
 	return c.prune()
 }
 
-// builder builds signet from root with tags (comma-separated) into the file out.
-type builder func(ctx context.Context, root, tags, out string) error
+// builder builds signet from the module at root into the file out.
+type builder func(ctx context.Context, root, out string) error
 
 // binCache is a directory of signet binaries by source key, shared between processes.
 type binCache struct {
-	dir   string
-	keep  int
-	build builder
+	dir  string
+	keep int
 }
 
-// get returns the binary for root's current sources and tags, building it if the cache does
-// not hold it.
-func (c *binCache) get(ctx context.Context, root, tags string) (string, error) {
-	key, err := sourceKey(ctx, root, tags)
+// get returns the binary for root's current sources and spec, building it with build if the
+// cache does not hold it.
+func (c *binCache) get(ctx context.Context, root, spec string, build builder) (string, error) {
+	key, err := sourceKey(ctx, root, spec)
 	if err != nil {
 		return "", err
 	}
@@ -114,7 +157,7 @@ func (c *binCache) get(ctx context.Context, root, tags string) (string, error) {
 	}
 	defer os.RemoveAll(tmp)
 	out := filepath.Join(tmp, "signet")
-	if err := c.build(ctx, root, tags, out); err != nil {
+	if err := build(ctx, root, out); err != nil {
 		return "", err
 	}
 	if err := os.Rename(out, bin); err != nil {
@@ -210,8 +253,8 @@ func (c *binCache) prune() error {
 }
 
 // sourceKey hashes what the binary is built from: every non-test Go file of the module (path
-// and content), go.mod, go.sum, the tags and the toolchain's version and target.
-func sourceKey(ctx context.Context, root, tags string) (string, error) {
+// and content), go.mod, go.sum, spec (tags, flags) and the toolchain's version and target.
+func sourceKey(ctx context.Context, root, spec string) (string, error) {
 	cmd := exec.CommandContext(ctx, "go", "env", "GOVERSION", "GOOS", "GOARCH", "GOAMD64", "GOEXPERIMENT", "GOFLAGS")
 	cmd.Dir = root
 	goenv, err := cmd.Output()
@@ -219,7 +262,7 @@ func sourceKey(ctx context.Context, root, tags string) (string, error) {
 		return "", fmt.Errorf("go env in %s: %w", root, err)
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "signet test build v1\x00tags=%s\x00CGO_ENABLED=0 -trimpath\x00%s\x00", tags, goenv)
+	fmt.Fprintf(h, "signet test build v1\x00%s\x00%s\x00", spec, goenv)
 	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err

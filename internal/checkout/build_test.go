@@ -42,15 +42,16 @@ func buildChild(root string) int {
 	logLine(logPath, "enter")
 	await := 0
 	fmt.Sscan(os.Getenv(childAwait), &await)
-	c := &binCache{dir: os.Getenv(childCache), keep: keepBuilds, build: func(ctx context.Context, root, tags, out string) error {
+	c := &binCache{dir: os.Getenv(childCache), keep: keepBuilds}
+	tags := os.Getenv(childTags)
+	bin, err := c.get(context.Background(), root, "tags="+tags, func(ctx context.Context, root, out string) error {
 		deadline := time.Now().Add(childWaitup)
 		for count(logPath, "enter") < await && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		logLine(logPath, "build")
 		return goBuild(ctx, root, tags, out)
-	}}
-	bin, err := c.get(context.Background(), root, os.Getenv(childTags))
+	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -294,4 +295,59 @@ func mustRead(t *testing.T, p string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestBuildCommand: a release build command (its own flags and environment) is built once per
+// command and environment, its -o pointed into the cache; a command that is not go build, or
+// lacks the -o placeholder, is refused.
+func TestBuildCommand(t *testing.T) {
+	t.Parallel()
+	root := tinyModule(t, "v1")
+	c := &binCache{dir: t.TempDir(), keep: keepBuilds}
+	builds := 0
+	get := func(env, args []string) (string, error) {
+		spec, build, err := commandBuild(env, args, "/signet")
+		if err != nil {
+			return "", err
+		}
+		return c.get(context.Background(), root, spec, func(ctx context.Context, root, out string) error {
+			builds++
+			return build(ctx, root, out)
+		})
+	}
+	release := []string{"go", "build", "-trimpath", "-ldflags=-s -w", "-o", "/signet", "."}
+	steps := []struct {
+		name   string
+		env    []string
+		args   []string
+		builds int
+	}{
+		{name: "release command", env: []string{"CGO_ENABLED=0"}, args: release, builds: 1},
+		{name: "the same again", env: []string{"CGO_ENABLED=0"}, args: release, builds: 1},
+		{name: "other flags", env: []string{"CGO_ENABLED=0"}, args: []string{"go", "build", "-o", "/signet", "."}, builds: 2},
+		{name: "other environment", env: []string{"CGO_ENABLED=0", "GOAMD64=v1"}, args: release, builds: 3},
+	}
+	for _, s := range steps {
+		bin, err := get(s.env, s.args)
+		if err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if builds != s.builds {
+			t.Errorf("%s: %d builds, want %d", s.name, builds, s.builds)
+		}
+		if got := runBin(t, bin); got != "v1" {
+			t.Errorf("%s: the binary prints %q", s.name, got)
+		}
+	}
+	for _, args := range [][]string{
+		{"go", "build", "-o", "/elsewhere", "."},
+		{"go", "build", "."},
+		{"go", "build", "-o"},
+		{"go", "run", "-o", "/signet", "."},
+		{"sh", "-c", "go build -o /signet ."},
+	} {
+		if _, err := get(nil, args); err == nil || !strings.Contains(err.Error(), "want go build … -o /signet") {
+			t.Errorf("command %q: err %v, want a refusal", args, err)
+		}
+	}
 }
