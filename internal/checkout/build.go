@@ -14,6 +14,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -21,8 +22,12 @@ import (
 // buildTimeout bounds one go build of signet, and the wait for another process's build.
 const buildTimeout = 15 * time.Minute
 
-// keepBuilds is how many binaries the shared cache keeps (the most recently used).
-const keepBuilds = 6
+// The shared cache keeps the keepBuilds most recently used binaries, and any used within
+// recentUse (test runs of other checkouts may be using them).
+const (
+	keepBuilds = 6
+	recentUse  = time.Hour
+)
 
 // binPrefix starts the name of every binary in the cache.
 const binPrefix = "signet-"
@@ -75,16 +80,32 @@ func commandBuild(env, args []string, placeholder string) (string, builder, erro
 	}, nil
 }
 
+// looked caches, for the test process, the binary found for each root and spec: the sources
+// do not change while tests run, and a lookup costs a go env and a hash of the sources.
+var looked sync.Map // root + "\x00" + spec → func() (string, error)
+
 // cached returns the shared cache's binary for the repository's sources and spec (what else
 // decides the binary: tags, flags, environment), building it with build if missing.
 func cached(t testing.TB, spec string, build builder) string {
 	t.Helper()
-	dir, err := CacheDir()
-	if err != nil {
-		t.Fatal(err)
+	root := Root(t)
+	get, _ := looked.LoadOrStore(root+"\x00"+spec, sync.OnceValues(func() (string, error) {
+		dir, err := CacheDir()
+		if err != nil {
+			return "", err
+		}
+		c := &binCache{dir: dir, keep: keepBuilds}
+		return c.get(context.Background(), root, spec, build)
+	}))
+	bin, err := get.(func() (string, error))()
+	if err == nil {
+		if _, serr := os.Stat(bin); errors.Is(serr, fs.ErrNotExist) { // pruned since: build again
+			var dir string
+			if dir, err = CacheDir(); err == nil {
+				bin, err = (&binCache{dir: dir, keep: keepBuilds}).get(context.Background(), root, spec, build)
+			}
+		}
 	}
-	c := &binCache{dir: dir, keep: keepBuilds}
-	bin, err := c.get(context.Background(), Root(t), spec, build)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,8 +233,9 @@ func (c *binCache) lock(ctx context.Context) (func(), error) {
 	}
 }
 
-// prune removes all but the keep most recently used binaries, and build directories of
-// processes that died while building (older than a build may take).
+// prune removes the binaries beyond the keep most recently used that were not used within
+// recentUse, and build directories of processes that died while building (older than a
+// build may take).
 func (c *binCache) prune() error {
 	entries, err := os.ReadDir(c.dir)
 	if err != nil {
@@ -245,6 +267,9 @@ func (c *binCache) prune() error {
 	}
 	sort.Slice(bins, func(i, j int) bool { return bins[i].used.After(bins[j].used) })
 	for _, b := range bins[min(c.keep, len(bins)):] {
+		if time.Since(b.used) < recentUse {
+			continue
+		}
 		if err := os.Remove(b.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("pruning the signet test binary cache: %w", err)
 		}

@@ -226,9 +226,9 @@ func TestBuildOncePerSourceState(t *testing.T) {
 	}
 }
 
-// TestPruneKeepsTheMostRecentlyUsed: pruning keeps the newest binaries by last use and removes
-// build directories left by killed processes (older than a build may take), not one that may
-// still be building; other files stay.
+// TestPruneKeepsTheMostRecentlyUsed: pruning keeps the newest binaries by last use and those
+// used within the last hour, removes build directories left by killed processes (older than
+// a build may take) but not one that may still be building; other files stay.
 func TestPruneKeepsTheMostRecentlyUsed(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -236,8 +236,15 @@ func TestPruneKeepsTheMostRecentlyUsed(t *testing.T) {
 	for i, name := range []string{"signet-a", "signet-b", "signet-c", "signet-d"} {
 		p := filepath.Join(dir, name)
 		writeFile(t, p, name)
-		used := now.Add(-time.Duration(i) * time.Hour) // a newest … d oldest
+		used := now.Add(-time.Duration(i) * 2 * recentUse) // a newest … d oldest
 		if err := os.Chtimes(p, used, used); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, name := range []string{"signet-e", "signet-f"} { // beyond keep, but in use by other runs
+		writeFile(t, filepath.Join(dir, name), name)
+		used := now.Add(-recentUse + time.Duration(i+1)*time.Minute)
+		if err := os.Chtimes(filepath.Join(dir, name), used, used); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -263,7 +270,7 @@ func TestPruneKeepsTheMostRecentlyUsed(t *testing.T) {
 	for _, e := range entries {
 		got = append(got, e.Name())
 	}
-	if d := cmp.Diff([]string{".building-456", ".lock", "signet-a", "signet-d"}, got); d != "" {
+	if d := cmp.Diff([]string{".building-456", ".lock", "signet-a", "signet-d", "signet-e", "signet-f"}, got); d != "" {
 		t.Errorf("cache after pruning (-want +got):\n%s", d)
 	}
 }
