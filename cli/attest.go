@@ -15,6 +15,7 @@ import (
 	"github.com/signet-ci/signet/ci"
 	"github.com/signet-ci/signet/core"
 	"github.com/signet-ci/signet/provenance"
+	"github.com/signet-ci/signet/sbom"
 )
 
 // attestConfig is one attest run as the command line, or a platform adapter, describes it.
@@ -132,7 +133,7 @@ func attestOnPlatform(ctx context.Context, env Env, cfg attestConfig, format str
 	if ad == nil {
 		res, err := runAttest(ctx, env, cfg, nil)
 		if err != nil {
-			return err
+			return withAttestAdvice(err)
 		}
 		return reportAttest(env.Stdout, format, res)
 	}
@@ -160,6 +161,20 @@ func attestWith(ctx context.Context, env Env, cfg attestConfig, ad adapter) (*at
 		return nil, err
 	}
 	return res, nil
+}
+
+// withAttestAdvice adds to a library error of a local attest run what its user can do, in the
+// command's flags. (On a CI platform the adapter's Fail says it in the platform's inputs.)
+func withAttestAdvice(err error) error {
+	var exists *core.ExistsError
+	var limit *sbom.LimitError
+	switch {
+	case errors.As(err, &exists):
+		return fmt.Errorf("%w; pass --force to replace it or choose another --output-dir", err)
+	case errors.As(err, &limit):
+		return fmt.Errorf("%w; the SBOMs attest signs are cataloged within fixed limits", err)
+	}
+	return err
 }
 
 // resolvePlatform maps --platform (auto detects from the environment) to a provenance platform.

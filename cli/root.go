@@ -21,13 +21,22 @@ type Env struct {
 	Dir string
 }
 
-// ExitError carries a process exit code; commands return it to fail without usage noise.
+// ExitError carries a process exit code; commands return it to fail without usage noise. Err
+// may be nil when the command already said why (Run then prints nothing).
 type ExitError struct {
 	Code int
 	Err  error
 }
 
-func (e *ExitError) Error() string { return e.Err.Error() }
+// Error returns Err's message, or names the exit code when Err is nil.
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+// Unwrap returns Err.
 func (e *ExitError) Unwrap() error { return e.Err }
 
 // Run executes signet with args and returns the process exit code.

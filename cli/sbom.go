@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -50,7 +51,7 @@ run's provenance.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&cfg.format, "format", sbom.FormatSPDX, "document format: spdx-json or cyclonedx-json")
+	f.StringVar(&cfg.format, "format", core.SBOMSPDX, "document format: "+strings.Join(core.SBOMFormats(), " or "))
 	f.StringVarP(&cfg.output, "output", "o", "", "write to FILE (one PATH) or into DIR (several PATHs) instead of standard output")
 	f.BoolVar(&cfg.fileDigests, "file-digests", false, "list every file inside the artifact with its SHA-1 and SHA-256 (large documents)")
 	f.IntVar(&cfg.maxDepth, "max-depth", sbom.DefaultMaxDepth, "how deeply archives may nest")
@@ -61,8 +62,8 @@ run's provenance.`,
 }
 
 func runSBOM(ctx context.Context, env Env, cfg sbomConfig, args []string) error {
-	if _, err := sbom.PredicateType(cfg.format); err != nil {
-		return fmt.Errorf("--format %q: expected %s or %s", cfg.format, sbom.FormatSPDX, sbom.FormatCycloneDX)
+	if _, err := core.CheckSBOMFormats([]string{cfg.format}); err != nil {
+		return fmt.Errorf("--format %q: expected %s (one format per run)", cfg.format, strings.Join(core.SBOMFormats(), " or "))
 	}
 	if len(args) > 1 && cfg.output == "" {
 		return errors.New("several PATHs write several documents: give --output DIR")
@@ -76,7 +77,7 @@ func runSBOM(ctx context.Context, env Env, cfg sbomConfig, args []string) error 
 	if len(args) > 1 {
 		seen := map[string]string{}
 		for _, arg := range args {
-			n := sbomFileName(filepath.ToSlash(filepath.Clean(arg)), cfg.format)
+			n := core.SBOMFileName(sbomName(arg), cfg.format)
 			if prev, ok := seen[strings.ToLower(n)]; ok {
 				return fmt.Errorf("PATHs %q and %q would both write %q: name each output once", prev, arg, n)
 			}
@@ -111,7 +112,7 @@ func sbomSubject(ctx context.Context, env Env, arg string) (core.Subject, error)
 	if err != nil {
 		return core.Subject{}, fmt.Errorf("PATH %q: %w", arg, err)
 	}
-	name := filepath.ToSlash(filepath.Clean(arg))
+	name := sbomName(arg)
 	if info.IsDir() {
 		return core.Subject{Name: name, Path: p}, nil
 	}
@@ -121,6 +122,11 @@ func sbomSubject(ctx context.Context, env Env, arg string) (core.Subject, error)
 	}
 	return subs[0], nil
 }
+
+// sbomName is the subject name of a PATH argument: the path as given, cleaned and
+// slash-separated as attest names subjects, so that its document file under --output DIR is
+// the one attest writes under sbom/ (core.SBOMFileName, injective).
+func sbomName(arg string) string { return path.Clean(filepath.ToSlash(arg)) }
 
 // writeSBOM writes one document to standard output, to --output FILE, or into --output DIR.
 func writeSBOM(env Env, cfg sbomConfig, many bool, name string, doc []byte) error {
@@ -136,18 +142,14 @@ func writeSBOM(env Env, cfg sbomConfig, many bool, name string, doc []byte) erro
 		if err := os.MkdirAll(out, 0o755); err != nil {
 			return fmt.Errorf("--output %q: %w", cfg.output, err)
 		}
-		out = filepath.Join(out, sbomFileName(name, cfg.format))
+		out = filepath.Join(out, core.SBOMFileName(name, cfg.format))
 	} else if info, err := os.Stat(out); err == nil && info.IsDir() {
-		out = filepath.Join(out, sbomFileName(name, cfg.format))
+		out = filepath.Join(out, core.SBOMFileName(name, cfg.format))
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("--output %q: %w", cfg.output, err)
 	}
 	return core.WriteFileAtomic(out, doc, 0o644)
 }
-
-// sbomFileName is the document file for subject name, as attest names it under sbom/: one
-// name per subject (core.SBOMFileName is injective).
-func sbomFileName(name, format string) string { return core.SBOMFileName(name, format) }
 
 // withLimitHint adds to an SBOM limit error the flag of `signet sbom` that raises the limit, or
 // says that the limit is fixed.

@@ -50,7 +50,9 @@ var ErrNothingToSign = errors.New("nothing to sign: no provenance, custom predic
 
 // Attest signs every statement of req with signer and writes bundles and the index to out.
 // No file is written until every statement is signed, and existing files are refused unless
-// out allows overwriting, so a failed run leaves the output directory as it was.
+// out allows overwriting, so a failed or canceled run leaves the output directory as it was.
+// A request naming one subject twice is refused (ErrConflictingSubject), as are outputs whose
+// file names collide (ErrOutputCollision).
 func Attest(ctx context.Context, signer Signer, out *Output, req Request) (*Index, error) {
 	now := req.Now
 	if now == nil {
@@ -58,6 +60,12 @@ func Attest(ctx context.Context, signer Signer, out *Output, req Request) (*Inde
 	}
 	if req.MaxSubjects == 0 {
 		req.MaxSubjects = DefaultMaxSubjects
+	}
+	if err := checkSubjects(req.Subjects); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	started := now().UTC()
 	docs, err := sbomDocuments(ctx, req)
@@ -80,6 +88,9 @@ func Attest(ctx context.Context, signer Signer, out *Output, req Request) (*Inde
 	}
 	ix := &Index{MediaType: IndexMediaType, Tlog: req.Tlog}
 	for i := range plans {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("before signing %s: %w", plans[i].bundle, err)
+		}
 		b, err := signer.SignStatement(ctx, plans[i].statement)
 		if err != nil {
 			return nil, fmt.Errorf("signing %s: %w", plans[i].bundle, err)
@@ -90,7 +101,23 @@ func Attest(ctx context.Context, signer Signer, out *Output, req Request) (*Inde
 		who := id.Identity()
 		ix.Signer = &who
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("before writing %s: %w", out.Dir(), err) // a canceled run publishes nothing
+	}
 	return ix, write(out, ix, plans, docs)
+}
+
+// checkSubjects refuses a request naming one subject twice: a name has one digest set, and
+// the Collector merges what its inputs repeat before a request is made.
+func checkSubjects(subjects []Subject) error {
+	seen := make(map[string]bool, len(subjects))
+	for _, s := range subjects {
+		if seen[s.Name] {
+			return fmt.Errorf("subject %s: %w: the request lists the name twice; one name must have one digest", QuoteName(s.Name), ErrConflictingSubject)
+		}
+		seen[s.Name] = true
+	}
+	return nil
 }
 
 // document is an SBOM file written beside the bundles.

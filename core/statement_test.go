@@ -3,6 +3,7 @@ package core_test
 import (
 	"encoding/json"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -108,8 +109,14 @@ func TestOutputRefusesExisting(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = out.Publish([]core.File{{Name: "a.json", Data: []byte("2")}})
-	if !errors.Is(err, core.ErrExists) || !strings.Contains(err.Error(), "--force") {
-		t.Fatalf("second write: %v, want ErrExists naming --force", err)
+	var ee *core.ExistsError
+	if !errors.As(err, &ee) || !errors.Is(err, core.ErrExists) || ee.Path != filepath.Join(dir, "a.json") {
+		t.Fatalf("second write: %v, want an *ExistsError for %q matching ErrExists", err, filepath.Join(dir, "a.json"))
+	}
+	// A library error gives no command-line advice: cli and each adapter say how their user
+	// replaces the file.
+	if strings.Contains(err.Error(), "--") {
+		t.Errorf("core's error names a flag: %q", err)
 	}
 	forced, _ := core.NewOutput(dir, true)
 	if err := forced.Publish([]core.File{{Name: "a.json", Data: []byte("2")}}); err != nil {

@@ -11,8 +11,22 @@ import (
 	"syscall"
 )
 
-// ErrExists is returned when an output file is already present and overwriting was not asked.
+// ErrExists is returned (as an *ExistsError) when an output file is already present and
+// overwriting was not asked.
 var ErrExists = errors.New("already exists")
+
+// ExistsError is an output file already present when overwriting was not asked. It matches
+// ErrExists with errors.Is. It gives no advice: the caller says how its user allows replacing
+// (a flag, a CI input).
+type ExistsError struct {
+	// Path is the output file, under the output directory as the caller named it.
+	Path string
+}
+
+func (e *ExistsError) Error() string { return fmt.Sprintf("output file %q %v", e.Path, ErrExists) }
+
+// Is reports whether target is ErrExists.
+func (e *ExistsError) Is(target error) bool { return target == ErrExists }
 
 // Marks in the names of the directories a run stages its output in, beside the output
 // directory: ".OUT.signet-staging-RANDOM" while a run writes, ".OUT.signet-retired-RANDOM" for
@@ -121,7 +135,7 @@ func (o *Output) recover() error {
 	return nil
 }
 
-// Check fails with ErrExists if any of names is present and force is off; it writes nothing.
+// Check fails with an *ExistsError if any of names is present and force is off; it writes nothing.
 func (o *Output) Check(names ...string) error {
 	if o.force {
 		return nil
@@ -129,7 +143,7 @@ func (o *Output) Check(names ...string) error {
 	for _, n := range names {
 		p := filepath.Join(o.real, filepath.FromSlash(n))
 		if _, err := os.Lstat(p); err == nil {
-			return fmt.Errorf("output file %q %w; pass --force to replace it or choose another --output-dir", filepath.Join(o.dir, filepath.FromSlash(n)), ErrExists)
+			return &ExistsError{Path: filepath.Join(o.dir, filepath.FromSlash(n))}
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("checking output file %q: %w", p, err)
 		}

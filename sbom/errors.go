@@ -3,12 +3,15 @@ package sbom
 import (
 	"errors"
 	"fmt"
+
+	"github.com/signet-ci/signet/core"
 )
 
 // Sentinel errors callers can branch on with errors.Is.
 var (
-	// ErrUnsupportedFormat is returned for an SBOM format other than spdx-json or cyclonedx-json.
-	ErrUnsupportedFormat = errors.New("unsupported SBOM format")
+	// ErrUnsupportedFormat is returned for an SBOM format other than spdx-json or
+	// cyclonedx-json. It is core.ErrSBOMFormat: SBOM format names are checked once, in core.
+	ErrUnsupportedFormat = core.ErrSBOMFormat
 	// ErrLimit is returned (as a *LimitError) when an input exceeds a limit: archive depth,
 	// members or expanded size, a metadata file's size, a field's size, the number of packages
 	// or relationships, or the size of the document.
@@ -19,8 +22,9 @@ var (
 	ErrNoDigest = errors.New("subject has no sha256 digest")
 )
 
-// Names of the limits a LimitError reports. The archive limits share their names with the
-// flags of "signet sbom" (--max-depth, --max-members, --max-expanded-bytes).
+// Names of the limits a LimitError reports. A LimitError gives no advice: the caller says how
+// its user may raise a limit (signet sbom's --max-depth, --max-members and
+// --max-expanded-bytes share these names), or that the limit is fixed.
 const (
 	LimitDepth         = "max-depth"
 	LimitMembers       = "max-members"

@@ -17,16 +17,17 @@ import (
 	"github.com/signet-ci/signet/core"
 )
 
-// SBOM formats.
+// SBOM formats: core's names, which every interface (flags, CI inputs) uses.
 const (
-	FormatSPDX      = "spdx-json"
-	FormatCycloneDX = "cyclonedx-json"
+	FormatSPDX      = core.SBOMSPDX
+	FormatCycloneDX = core.SBOMCycloneDX
 )
 
-// Formats lists the formats Generator writes.
-var Formats = []string{FormatSPDX, FormatCycloneDX}
+// Formats lists the formats Generator writes (core.SBOMFormats).
+var Formats = core.SBOMFormats()
 
-// PredicateType returns the in-toto predicate type of a format.
+// PredicateType returns the in-toto predicate type of a format, or an error matching
+// ErrUnsupportedFormat (core.ErrSBOMFormat) for a format core.CheckSBOMFormats refuses.
 func PredicateType(format string) (string, error) {
 	switch format {
 	case FormatSPDX:
@@ -34,7 +35,10 @@ func PredicateType(format string) (string, error) {
 	case FormatCycloneDX:
 		return core.CycloneDXPredicateType, nil
 	}
-	return "", fmt.Errorf("%w %q: expected %s or %s", ErrUnsupportedFormat, format, FormatSPDX, FormatCycloneDX)
+	if _, err := core.CheckSBOMFormats([]string{format}); err != nil {
+		return "", err
+	}
+	return "", fmt.Errorf("%w %q: core knows the format but the generator has no predicate type for it", ErrUnsupportedFormat, format)
 }
 
 // Generator catalogs build outputs and writes their SBOMs. It implements core.SBOMGenerator
