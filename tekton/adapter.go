@@ -84,8 +84,8 @@ func (a *Adapter) Check(subjects []core.Subject) error {
 	if n == 0 {
 		return fmt.Errorf("the primary artifact's name is %d bytes long: %w; give it a shorter path in the workspace", len(prim.Name), err)
 	}
-	return fmt.Errorf("%d images: %w; pass fewer images to each signet TaskRun (split them over several "+
-		"signet tasks) so Tekton Chains can read the IMAGES hint", n, err)
+	return fmt.Errorf("%d images: %w (index-path and bundle-path counted at %d bytes each before the run); pass fewer "+
+		"images to each signet TaskRun (split them over several signet tasks) so Tekton Chains can read the IMAGES hint", n, err, pathAllowance)
 }
 
 // Publish writes the run's results. Outside a Task (no results directory) it only notes that.
