@@ -40,6 +40,8 @@ func TestTektonPlatform(t *testing.T) {
 			[]string{"wrong audience", `the projected token file "` + wrongAud + `"`, "tekton: hint:", "audience: sigstore"}, false},
 		{"the Task's token file missing", missing, nil, nil,
 			[]string{"does not exist", "projected service-account token", tekton.EnvTokenFile}, false},
+		{"nothing named", good, map[string]string{tekton.EnvSubjectPath: " \n"}, nil,
+			[]string{"no subjects", "tekton: hint:", "subject-path param", "--subject NAME@sha256:HEX in extra-args"}, true},
 		{"too many images for IMAGES", good, nil, tooMany,
 			[]string{"60 images", "Tekton results too large", "split them"}, true},
 	}

@@ -3,6 +3,7 @@ package tekton
 import (
 	"errors"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -195,10 +196,17 @@ func TestReadStepParams(t *testing.T) {
 		{"only blanks", " \n\t\r\n", "\n", nil, nil},
 		{"empty", "", "", nil, nil},
 	}
+	// Look-alike variables are never read as params.
+	lookAlikes := map[string]string{
+		"signet_tekton_subject_path": "dist/*", "SIGNET_TEKTON_SUBJECT_PATHS": "dist/*", "SIGNET_SUBJECT_PATH": "dist/*",
+		"INPUT_SUBJECT-PATH": "dist/*", "SIGNET_TEKTON_SUBJECT_CHECKSUM": "SUMS one", " SIGNET_TEKTON_SUBJECT_CHECKSUMS": "SUMS one",
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s, err := ReadStep(envOf(map[string]string{EnvWorkspace: ws, EnvSubjectPath: tt.paths, EnvSubjectChecksums: tt.sums}))
+			vars := map[string]string{EnvWorkspace: ws, EnvSubjectPath: tt.paths, EnvSubjectChecksums: tt.sums}
+			maps.Copy(vars, lookAlikes)
+			s, err := ReadStep(envOf(vars))
 			if err != nil {
 				t.Fatal(err)
 			}
