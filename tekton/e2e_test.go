@@ -446,6 +446,47 @@ func TestTaskRunContractFailures(t *testing.T) {
 	}
 }
 
+// TestTaskRunContractTooManyImages: a TaskRun given more images than IMAGES can carry fails
+// before anything is signed: no Sigstore service is asked anything (not even the issuer's keys
+// for the token), no output directory is created, no result is written.
+func TestTaskRunContractTooManyImages(t *testing.T) {
+	t.Parallel()
+	s, trust := startSigstore(t) // its own: the request counters must see only this run
+	task := defaultedTask(t)
+	p := newPod(t, s, trust)
+	p.writeToken(mustToken(t, s))
+	writeBytes(t, filepath.Join(p.ws, "dist", "app.tar.gz"), "archive")
+	var extra []string
+	for i := range 60 {
+		extra = append(extra, "--subject", fmt.Sprintf("registry.example.com/team/app-%02d@sha256:%s", i, imageRef[strings.LastIndex(imageRef, ":")+1:]))
+	}
+	services := []string{localsigstore.ServiceFulcio, localsigstore.ServiceTSA, localsigstore.ServiceOIDC}
+	before := map[string]int64{}
+	for _, svc := range services {
+		before[svc] = s.Requests(svc)
+	}
+	_, stderr, err := p.run(task, map[string][]string{"subject-path": {"dist/"}, "sigstore": {trust}, "extra-args": extra})
+	if err == nil {
+		t.Fatal("the step signed 60 images; want a refusal before signing")
+	}
+	for _, w := range []string{"60 images", "Tekton results too large", "split them over several signet tasks"} {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("stderr does not say %q:\n%s", w, stderr)
+		}
+	}
+	for _, svc := range services {
+		if n := s.Requests(svc) - before[svc]; n != 0 {
+			t.Errorf("%d %s requests before the refusal, want none", n, svc)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(p.ws, "attestations")); !os.IsNotExist(err) {
+		t.Errorf("the output directory exists after the refusal (stat: %v)", err)
+	}
+	if entries, _ := os.ReadDir(p.results); len(entries) != 0 {
+		t.Errorf("a refused step wrote %d results", len(entries))
+	}
+}
+
 func mustToken(t *testing.T, s *localsigstore.Sigstore, opts ...localsigstore.TokenOption) string {
 	t.Helper()
 	tok, err := s.Token(localsigstore.PresetKubernetes, opts...)

@@ -3,25 +3,12 @@ package tekton
 import (
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"regexp"
 	"strings"
 
+	"github.com/signet-ci/signet/ci"
 	"github.com/signet-ci/signet/core"
 )
-
-// SLSAProvenanceType is the predicate type whose bundle bundle-path names, when there is one.
-const SLSAProvenanceType = "https://slsa.dev/provenance/v1"
-
-// Run is a finished attest run, as the adapter reports it.
-type Run struct {
-	// Index is what the run wrote; bundle paths in it are relative to OutputDir.
-	Index *core.Index
-	// OutputDir is the absolute directory holding the index and bundles.
-	OutputDir string
-	// Subjects are the run's subjects in index order.
-	Subjects []core.Subject
-}
 
 // artifactOutputs is the ARTIFACT_OUTPUTS object, with exactly the keys Chains reads.
 type artifactOutputs struct {
@@ -30,98 +17,59 @@ type artifactOutputs struct {
 	IsBuildArtifact string `json:"isBuildArtifact"`
 }
 
-// BuildResults returns the Task's results for run. images holds the names of subjects given as
-// container image references; workspace, when not empty, is what paths are made relative to.
-func BuildResults(run Run, workspace string, images map[string]bool) ([]Result, error) {
-	if run.Index == nil || len(run.Subjects) == 0 {
+// BuildResults returns the Task's results for a finished run: the primary artifact, the
+// images, and the index and primary bundle relative to the workspace.
+func BuildResults(out ci.Outcome) ([]Result, error) {
+	if out.Index == nil || len(out.Subjects) == 0 {
 		return nil, errors.New("building Tekton results: the run signed no subjects")
 	}
-	prim := primary(run.Subjects, images)
-	ao, err := json.Marshal(artifactOutputs{URI: prim.Name, Digest: digestString(prim.Digest), IsBuildArtifact: "true"})
-	if err != nil {
-		return nil, err
+	prim := primary(out.Subjects)
+	bundle := ""
+	if b := out.BundleFor(prim.Name, prim.Digest); b != "" {
+		bundle = out.BundlePath(b)
 	}
 	return []Result{
-		{Name: ResultArtifactOutputs, Value: string(ao)},
-		{Name: ResultImages, Value: imagesValue(run.Subjects, images)},
-		{Name: ResultIndexPath, Value: relTo(workspace, filepath.Join(run.OutputDir, core.IndexFile))},
-		{Name: ResultBundlePath, Value: bundlePath(run, workspace, prim)},
+		artifactOutputsResult(prim),
+		{Name: ResultImages, Value: imagesValue(out.Subjects)},
+		{Name: ResultIndexPath, Value: out.IndexPath()},
+		{Name: ResultBundlePath, Value: bundle},
 	}, nil
 }
 
-// bundlePath is the primary artifact's provenance bundle, or "" when no bundle names it.
-func bundlePath(run Run, workspace string, prim core.Subject) string {
-	b := bundleFor(run.Index, prim)
-	if b == "" {
-		return ""
-	}
-	return relTo(workspace, filepath.Join(run.OutputDir, b))
+// artifactOutputsResult is the ARTIFACT_OUTPUTS result naming s. The digest is shown as
+// ci.DigestString does, sha256:HEX else sha512:HEX: the <algorithm>:<hex> form Chains checks
+// (go-digest algorithms), and core digests nothing else.
+func artifactOutputsResult(s core.Subject) Result {
+	b, _ := json.Marshal(artifactOutputs{URI: s.Name, Digest: ci.DigestString(s.Digest), IsBuildArtifact: "true"}) // strings only: cannot fail
+	return Result{Name: ResultArtifactOutputs, Value: string(b)}
 }
 
-// isImage reports whether s was given as an image reference with a sha256 digest.
-func isImage(s core.Subject, images map[string]bool) bool {
-	return images[s.Name] && s.Path == "" && s.Digest[core.SHA256] != ""
+// isImage reports whether s is a container image: given by a sha256 digest (no file), under a
+// name that reads as an image repository.
+func isImage(s core.Subject) bool {
+	return s.Path == "" && s.Digest[core.SHA256] != "" && IsImageName(s.Name)
 }
 
 // primary is the artifact ARTIFACT_OUTPUTS names: the first subject that is not an image
 // (files come first in index order), else the first image.
-func primary(subjects []core.Subject, images map[string]bool) core.Subject {
+func primary(subjects []core.Subject) core.Subject {
 	for _, s := range subjects {
-		if !isImage(s, images) {
+		if !isImage(s) {
 			return s
 		}
 	}
 	return subjects[0]
 }
 
-// digestString renders a digest set as Chains parses it: sha256:<hex>, else sha512:<hex>.
-func digestString(d map[string]string) string {
-	for _, alg := range []string{core.SHA256, core.SHA512} {
-		if h := d[alg]; h != "" {
-			return alg + ":" + h
-		}
-	}
-	return ""
-}
-
 // imagesValue is the IMAGES hint: every image subject as NAME@sha256:HEX, comma-separated.
-func imagesValue(subjects []core.Subject, images map[string]bool) string {
+func imagesValue(subjects []core.Subject) string {
 	var refs []string
 	for _, s := range subjects {
-		if isImage(s, images) {
+		if isImage(s) {
 			refs = append(refs, s.Name+"@sha256:"+s.Digest[core.SHA256])
 		}
 	}
 	return strings.Join(refs, ",")
-}
-
-// bundleFor returns the bundle (relative to the index) holding the provenance of s, or the
-// first bundle naming s when no provenance was signed.
-func bundleFor(ix *core.Index, s core.Subject) string {
-	bundles := ix.BundlesFor(s.Name, s.Digest)
-	for _, a := range ix.Attestations {
-		for _, b := range bundles {
-			if a.Bundle == b && a.PredicateType == SLSAProvenanceType {
-				return b
-			}
-		}
-	}
-	if len(bundles) > 0 {
-		return bundles[0]
-	}
-	return ""
-}
-
-// relTo returns p relative to dir when p lies inside it, else p unchanged.
-func relTo(dir, p string) string {
-	if dir == "" {
-		return p
-	}
-	rel, err := filepath.Rel(dir, p)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return p
-	}
-	return filepath.ToSlash(rel)
 }
 
 // The grammar of an image repository (distribution/reference): a registry host with a dot, a

@@ -1,6 +1,7 @@
 package tekton
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -64,7 +65,7 @@ func resultPaths(getenv func(string) string) map[string]string {
 	}
 	for _, n := range ResultNames() {
 		if paths[n] == "" {
-			paths[n] = filepath.Join(orDefault(dir, DefaultResultsDir), n)
+			paths[n] = filepath.Join(cmp.Or(dir, DefaultResultsDir), n)
 		}
 	}
 	return paths

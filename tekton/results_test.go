@@ -14,6 +14,7 @@ import (
 	"github.com/tektoncd/pipeline/pkg/result"
 	"github.com/tektoncd/pipeline/pkg/termination"
 
+	"github.com/signet-ci/signet/ci"
 	"github.com/signet-ci/signet/core"
 	"github.com/signet-ci/signet/internal/golden"
 )
@@ -21,34 +22,37 @@ import (
 const hexA = "a3f1c2d4e5b6a7980123456789abcdef0123456789abcdef0123456789abcdef"
 
 // sampleRun is a run over two files and two images, indexed as core writes it.
-func sampleRun(ws string) Run {
+func sampleRun(ws string) ci.Outcome {
 	subjects := []core.Subject{
 		{Name: "dist/app-linux-amd64", Digest: map[string]string{"sha256": strings.Repeat("1", 64)}, Path: filepath.Join(ws, "dist/app-linux-amd64")},
 		{Name: "dist/app.tar.gz", Digest: map[string]string{"sha256": strings.Repeat("2", 64)}, Path: filepath.Join(ws, "dist/app.tar.gz")},
 		{Name: "registry.example.com/demo/app", Digest: map[string]string{"sha256": hexA}},
 		{Name: "localhost:5000/demo/tool:v1", Digest: map[string]string{"sha256": strings.Repeat("b", 64)}},
 	}
+	return ci.Outcome{Index: sampleIndex(subjects), Dir: ws, OutputDir: filepath.Join(ws, "attestations"), Subjects: subjects}
+}
+
+// sampleIndex indexes subjects as core does: one provenance bundle for all, and an SBOM bundle
+// listed first for the first subject.
+func sampleIndex(subjects []core.Subject) *core.Index {
 	ix := &core.Index{MediaType: core.IndexMediaType}
 	ix.Attestations = []core.IndexAttestation{
-		{Bundle: "sbom-dist-app-linux-amd64.sigstore.json", PredicateType: "https://spdx.dev/Document/v2.3", SubjectCount: 1},
-		{Bundle: "provenance.sigstore.json", PredicateType: SLSAProvenanceType, SubjectCount: 4},
+		{Bundle: "sbom-first.sigstore.json", PredicateType: "https://spdx.dev/Document/v2.3", SubjectCount: 1},
+		{Bundle: "provenance.sigstore.json", PredicateType: ci.ProvenanceType, SubjectCount: len(subjects)},
 	}
 	for i, s := range subjects {
 		b := []string{"provenance.sigstore.json"}
 		if i == 0 {
-			b = []string{"sbom-dist-app-linux-amd64.sigstore.json", "provenance.sigstore.json"}
+			b = []string{"sbom-first.sigstore.json", "provenance.sigstore.json"}
 		}
 		ix.Subjects = append(ix.Subjects, core.IndexSubject{Name: s.Name, Digest: s.Digest, Bundles: b})
 	}
-	return Run{Index: ix, OutputDir: filepath.Join(ws, "attestations"), Subjects: subjects}
+	return ix
 }
-
-var sampleImages = map[string]bool{"registry.example.com/demo/app": true, "localhost:5000/demo/tool:v1": true}
 
 func TestBuildResultsGolden(t *testing.T) {
 	t.Parallel()
-	ws := "/workspace/source"
-	got, err := BuildResults(sampleRun(ws), ws, sampleImages)
+	got, err := BuildResults(sampleRun("/workspace/source"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,30 +66,40 @@ func TestBuildResultsGolden(t *testing.T) {
 func TestBuildResults(t *testing.T) {
 	t.Parallel()
 	run := sampleRun("/ws")
-	imagesOnly := Run{Index: run.Index, OutputDir: "/elsewhere/out", Subjects: run.Subjects[2:]}
-	sha512Only := Run{Index: run.Index, OutputDir: "/ws/out", Subjects: []core.Subject{{Name: "f", Digest: map[string]string{"sha512": strings.Repeat("c", 128)}, Path: "/ws/f"}}}
+	outcome := func(outDir string, subjects ...core.Subject) ci.Outcome {
+		return ci.Outcome{Index: sampleIndex(subjects), Dir: "/ws", OutputDir: outDir, Subjects: subjects}
+	}
+	ref := func(name, alg, hex string) core.Subject {
+		return core.Subject{Name: name, Digest: map[string]string{alg: hex}}
+	}
+	images := "registry.example.com/demo/app@sha256:" + hexA + ",localhost:5000/demo/tool:v1@sha256:" + strings.Repeat("b", 64)
 	tests := []struct {
 		name                   string
-		run                    Run
-		images                 map[string]bool
+		out                    ci.Outcome
 		wantURI, wantDigest    string
 		wantImages, wantBundle string
 		wantIndex              string
 	}{
-		{"files first", run, sampleImages, "dist/app-linux-amd64", "sha256:" + strings.Repeat("1", 64),
-			"registry.example.com/demo/app@sha256:" + hexA + ",localhost:5000/demo/tool:v1@sha256:" + strings.Repeat("b", 64),
+		{"files first", run, "dist/app-linux-amd64", "sha256:" + strings.Repeat("1", 64), images,
 			"attestations/provenance.sigstore.json", "attestations/index.json"},
-		{"images only, output outside the workspace", imagesOnly, sampleImages, "registry.example.com/demo/app", "sha256:" + hexA,
-			"registry.example.com/demo/app@sha256:" + hexA + ",localhost:5000/demo/tool:v1@sha256:" + strings.Repeat("b", 64),
-			"/elsewhere/out/provenance.sigstore.json", "/elsewhere/out/index.json"},
-		{"refs that are not images", imagesOnly, nil, "registry.example.com/demo/app", "sha256:" + hexA, "",
-			"/elsewhere/out/provenance.sigstore.json", "/elsewhere/out/index.json"},
-		{"sha512 digests", sha512Only, nil, "f", "sha512:" + strings.Repeat("c", 128), "", "", "out/index.json"},
+		{"images only, output outside the workspace", outcome("/elsewhere/out", run.Subjects[2:]...), "registry.example.com/demo/app", "sha256:" + hexA,
+			images, "/elsewhere/out/provenance.sigstore.json", "/elsewhere/out/index.json"},
+		{"digests whose names are not image repositories", outcome("/ws/out",
+			ref("notes.txt", "sha256", hexA), ref("release/app", "sha256", hexA), ref("ghcr.io/Org/app", "sha256", hexA), ref("https://ghcr.io/org/app", "sha256", hexA)),
+			"notes.txt", "sha256:" + hexA, "", "out/provenance.sigstore.json", "out/index.json"},
+		{"an image by sha512 is not an IMAGES entry", outcome("/ws/out", ref("ghcr.io/org/app", "sha512", strings.Repeat("c", 128))),
+			"ghcr.io/org/app", "sha512:" + strings.Repeat("c", 128), "", "out/provenance.sigstore.json", "out/index.json"},
+		{"a file named like an image is a file", outcome("/ws/out", core.Subject{Name: "ghcr.io/org/app", Digest: map[string]string{"sha256": hexA}, Path: "/ws/ghcr.io/org/app"}),
+			"ghcr.io/org/app", "sha256:" + hexA, "", "out/provenance.sigstore.json", "out/index.json"},
+		{"output directory spelled with dot-dot back into the workspace", outcome("/ws/x/../out", ref("notes.txt", "sha256", hexA)),
+			"notes.txt", "sha256:" + hexA, "", "out/provenance.sigstore.json", "out/index.json"},
+		{"no bundle names the primary artifact", ci.Outcome{Index: &core.Index{}, Dir: "/ws", OutputDir: "/ws/out", Subjects: []core.Subject{ref("f", "sha512", strings.Repeat("c", 128))}},
+			"f", "sha512:" + strings.Repeat("c", 128), "", "", "out/index.json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			res, err := BuildResults(tt.run, "/ws", tt.images)
+			res, err := BuildResults(tt.out)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -112,8 +126,10 @@ func TestBuildResults(t *testing.T) {
 
 func TestBuildResultsEmpty(t *testing.T) {
 	t.Parallel()
-	if _, err := BuildResults(Run{Index: &core.Index{}}, "/ws", nil); err == nil {
-		t.Error("BuildResults with no subjects: want an error")
+	for _, out := range []ci.Outcome{{Index: &core.Index{}}, {Subjects: sampleRun("/ws").Subjects}} {
+		if _, err := BuildResults(out); err == nil {
+			t.Errorf("BuildResults(%+v): want an error", out)
+		}
 	}
 }
 

@@ -1,12 +1,14 @@
 package tekton
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/signet-ci/signet/ci"
 	"github.com/signet-ci/signet/core"
 	"github.com/signet-ci/signet/provenance"
 )
@@ -33,15 +35,26 @@ const (
 	DefaultResultsDir   = "/tekton/results"                     // Tekton's DefaultResultPath
 )
 
-// Sentinel errors callers branch on.
-var (
-	// ErrWorkspace means the source workspace is missing or holds nothing.
-	ErrWorkspace = errors.New("source workspace")
-	// ErrSubjectPath means a subject-path names nothing in the workspace.
-	ErrSubjectPath = errors.New("subject-path")
-	// ErrNothingToSign means no param names a subject.
-	ErrNothingToSign = errors.New("nothing to sign")
+// The Task's params the step reads from its environment, named as a TaskRun writes them.
+const (
+	ParamSubjectPath      = "subject-path"
+	ParamSubjectChecksums = "subject-checksums"
+	ParamGitURL           = "CHAINS-GIT_URL"
+	ParamGitCommit        = "CHAINS-GIT_COMMIT"
+	ParamImage            = "image"
 )
+
+// paramEnv is the environment variable through which the Task passes each param.
+var paramEnv = map[string]string{
+	ParamSubjectPath:      EnvSubjectPath,
+	ParamSubjectChecksums: EnvSubjectChecksums,
+	ParamGitURL:           EnvGitURL,
+	ParamGitCommit:        EnvGitCommit,
+	ParamImage:            EnvStepImage,
+}
+
+// ErrWorkspace means the source workspace is missing or holds nothing.
+var ErrWorkspace = errors.New("source workspace")
 
 // Step is the environment signet's Task gives its step, read and checked.
 type Step struct {
@@ -59,35 +72,42 @@ type Step struct {
 	Results map[string]string
 }
 
-// ReadStep reads the step's environment through getenv. It reports every problem at once.
+// ReadStep reads the step's environment through getenv. It reports every problem at once; a
+// wrong param is a *ci.InputError naming the param and the variable it came through.
 func ReadStep(getenv func(string) string) (Step, error) {
+	r := ci.NewReader(ci.SyntaxOf(provenance.Tekton), func(param string) (string, string) {
+		env := paramEnv[param]
+		return getenv(env), env
+	})
 	s := Step{
-		SubjectPaths:  splitLines(getenv(EnvSubjectPath)),
-		ChecksumFiles: splitLines(getenv(EnvSubjectChecksums)),
-		TokenFile:     orDefault(getenv(EnvTokenFile), DefaultTokenFile),
-		TaskRun:       readTaskRun(getenv),
+		SubjectPaths:  r.List(ParamSubjectPath),
+		ChecksumFiles: r.List(ParamSubjectChecksums),
+		TokenFile:     cmp.Or(getenv(EnvTokenFile), DefaultTokenFile),
+		TaskRun:       readTaskRun(r, getenv),
 		Results:       resultPaths(getenv),
 	}
 	ws, err := workspace(getenv(EnvWorkspace))
-	if err != nil {
-		return s, err
+	if err == nil {
+		s.Workspace = ws
+		s.checkPaths(r)
+		err = s.checkEmpty()
 	}
-	s.Workspace = ws
-	return s, errors.Join(s.checkPaths(), s.checkEmpty())
+	r.Pair(ParamGitURL, ParamGitCommit)
+	return s, errors.Join(err, r.Err())
 }
 
-func readTaskRun(getenv func(string) string) provenance.TektonParams {
+func readTaskRun(r *ci.Reader, getenv func(string) string) provenance.TektonParams {
 	p := provenance.TektonParams{
 		TaskRunName:    getenv(EnvTaskRunName),
 		Namespace:      getenv(EnvTaskRunNamespace),
 		UID:            getenv(EnvTaskRunUID),
 		PipelineRun:    getenv(EnvPipelineRun),
 		ServiceAccount: getenv(EnvServiceAccount),
-		GitURL:         strings.TrimSpace(getenv(EnvGitURL)),
-		GitCommit:      strings.TrimSpace(getenv(EnvGitCommit)),
+		GitURL:         r.String(ParamGitURL),
+		GitCommit:      r.String(ParamGitCommit),
 	}
 	// Only an image pinned by digest is a resolved dependency; a tag says nothing verifiable.
-	if img := strings.TrimSpace(getenv(EnvStepImage)); img != "" {
+	if img := r.String(ParamImage); img != "" {
 		if _, err := core.ParseSubjectRef(img); err == nil {
 			p.StepImages = []string{img}
 		}
@@ -134,20 +154,18 @@ func (s Step) checkEmpty() error {
 	return nil
 }
 
-// checkPaths fails early for a literal subject-path that is not in the workspace; globs are
+// checkPaths reports early a literal subject-path that is not in the workspace; globs are
 // expanded, and reported when they match nothing, by core.
-func (s Step) checkPaths() error {
-	var errs []error
+func (s Step) checkPaths(r *ci.Reader) {
 	for _, p := range s.SubjectPaths {
 		if strings.ContainsAny(p, "*?[") {
 			continue
 		}
 		if _, err := os.Lstat(s.abs(p)); err != nil {
-			errs = append(errs, fmt.Errorf("%w %q: not found in the source workspace %q: check that the build task wrote it "+
-				"to the workspace bound as \"source\" and give the path relative to that workspace", ErrSubjectPath, p, s.Workspace))
+			r.Fail(ParamSubjectPath, fmt.Errorf("%q: not found in the source workspace %q: check that the build task wrote it "+
+				"to the workspace bound as \"source\" and give the path relative to that workspace: %w", p, s.Workspace, err))
 		}
 	}
-	return errors.Join(errs...)
 }
 
 // abs resolves p against the workspace (or the working directory when there is none).
@@ -156,22 +174,4 @@ func (s Step) abs(p string) string {
 		return p
 	}
 	return filepath.Join(s.Workspace, p)
-}
-
-// splitLines splits a param holding one entry per line, trimming blanks.
-func splitLines(v string) []string {
-	var out []string
-	for _, l := range strings.Split(v, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
-func orDefault(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }

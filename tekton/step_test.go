@@ -2,6 +2,8 @@ package tekton
 
 import (
 	"errors"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/signet-ci/signet/ci"
 	"github.com/signet-ci/signet/provenance"
 )
 
@@ -103,30 +106,115 @@ func TestReadStepErrors(t *testing.T) {
 	empty := t.TempDir()
 	file := writeFile(t, t.TempDir(), "not-a-dir", "x")
 	tests := []struct {
-		name    string
-		vars    map[string]string
-		wantErr error
-		wantMsg []string
+		name      string
+		vars      map[string]string
+		wantErr   error
+		wantInput []string // params reported as *ci.InputError, in order
+		wantMsg   []string
 	}{
-		{"workspace missing", map[string]string{EnvWorkspace: filepath.Join(full, "nope")}, ErrWorkspace,
+		{"workspace missing", map[string]string{EnvWorkspace: filepath.Join(full, "nope")}, ErrWorkspace, nil,
 			[]string{"does not exist", `workspace named "source"`}},
-		{"workspace is a file", map[string]string{EnvWorkspace: file}, ErrWorkspace, []string{"not a directory"}},
-		{"workspace empty", map[string]string{EnvWorkspace: empty, EnvSubjectPath: "dist/"}, ErrWorkspace,
+		{"workspace is a file", map[string]string{EnvWorkspace: file}, ErrWorkspace, nil, []string{"not a directory"}},
+		{"workspace empty", map[string]string{EnvWorkspace: empty, EnvSubjectPath: "dist/"}, ErrWorkspace, []string{ParamSubjectPath},
 			[]string{"is empty", "no outputs to sign", "bind the workspace your build task wrote"}},
-		{"subject-path not in the workspace", map[string]string{EnvWorkspace: full, EnvSubjectPath: "dist/app.tar.gz\nbuild/app.zip"}, ErrSubjectPath,
-			[]string{`"build/app.zip"`, "not found in the source workspace", "relative to that workspace"}},
+		{"subject-path not in the workspace", map[string]string{EnvWorkspace: full, EnvSubjectPath: "dist/app.tar.gz\nbuild/app.zip"}, fs.ErrNotExist,
+			[]string{ParamSubjectPath}, []string{"input subject-path (SIGNET_TEKTON_SUBJECT_PATH)", `"build/app.zip"`, "not found in the source workspace", "relative to that workspace"}},
+		{"a comma is part of a path, not a separator", map[string]string{EnvWorkspace: full, EnvSubjectPath: "dist/app.tar.gz,dist/app.tar.gz"}, fs.ErrNotExist,
+			[]string{ParamSubjectPath}, []string{`"dist/app.tar.gz,dist/app.tar.gz"`}},
+		{"git URL without commit", map[string]string{EnvWorkspace: full, EnvGitURL: "https://github.com/acme/app"}, nil,
+			[]string{ParamGitCommit}, []string{"input CHAINS-GIT_COMMIT (SIGNET_TEKTON_GIT_COMMIT): missing: CHAINS-GIT_URL is set"}},
+		{"git commit without URL", map[string]string{EnvWorkspace: full, EnvGitCommit: commit}, nil,
+			[]string{ParamGitURL}, []string{"input CHAINS-GIT_URL (SIGNET_TEKTON_GIT_URL)"}},
+		{"blank git URL is not given", map[string]string{EnvWorkspace: full, EnvGitURL: " \n ", EnvGitCommit: commit}, nil,
+			[]string{ParamGitURL}, nil},
+		{"every problem at once", map[string]string{EnvWorkspace: empty, EnvSubjectPath: "a\nb", EnvGitURL: "https://github.com/acme/app"}, ErrWorkspace,
+			[]string{ParamSubjectPath, ParamSubjectPath, ParamGitCommit}, []string{`"a"`, `"b"`, "is empty"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			_, err := ReadStep(envOf(tt.vars))
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("ReadStep error = %v, want %v", err, tt.wantErr)
+			if err == nil {
+				t.Fatal("ReadStep accepted it")
+			}
+			if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+				t.Errorf("ReadStep error = %v, want %v", err, tt.wantErr)
+			}
+			if diff := cmp.Diff(tt.wantInput, inputErrors(err)); diff != "" {
+				t.Errorf("params reported (-want +got):\n%s", diff)
 			}
 			for _, m := range tt.wantMsg {
 				if !strings.Contains(err.Error(), m) {
 					t.Errorf("error %q does not mention %q", err, m)
 				}
+			}
+		})
+	}
+}
+
+// inputErrors lists the params err reports as *ci.InputError, checking each names the
+// variable the Task passes it through.
+func inputErrors(err error) []string {
+	var out []string
+	var walk func(error)
+	walk = func(e error) {
+		if ie, ok := e.(*ci.InputError); ok {
+			if ie.Source != paramEnv[ie.Input] {
+				out = append(out, "wrong source "+ie.Source+" for "+ie.Input)
+				return
+			}
+			out = append(out, ie.Input)
+			return
+		}
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, x := range j.Unwrap() {
+				walk(x)
+			}
+		}
+	}
+	walk(err)
+	return out
+}
+
+// TestReadStepParams: params are read through ci.Reader with Tekton's syntax: one item per line
+// (CR LF too), trimmed, blanks dropped; commas, spaces and glob characters belong to the path.
+func TestReadStepParams(t *testing.T) {
+	t.Parallel()
+	ws := workspaceWith(t, "dist/my app.tar.gz", "dist/a,b.bin", "SUMS one", "SUMS,two")
+	tests := []struct {
+		name          string
+		paths, sums   string
+		wantPaths     []string
+		wantChecksums []string
+	}{
+		{"one per line", "dist/my app.tar.gz\ndist/a,b.bin", "SUMS one\nSUMS,two",
+			[]string{"dist/my app.tar.gz", "dist/a,b.bin"}, []string{"SUMS one", "SUMS,two"}},
+		{"CRLF and blank lines", "\r\n  dist/my app.tar.gz \r\n\r\n\tdist/a,b.bin\t\r\n", "\n\nSUMS one\r\n",
+			[]string{"dist/my app.tar.gz", "dist/a,b.bin"}, []string{"SUMS one"}},
+		{"globs are kept for core", "dist/*\ndist/**/*.bin\ndist/[ab]*", "",
+			[]string{"dist/*", "dist/**/*.bin", "dist/[ab]*"}, nil},
+		{"only blanks", " \n\t\r\n", "\n", nil, nil},
+		{"empty", "", "", nil, nil},
+	}
+	// Look-alike variables are never read as params.
+	lookAlikes := map[string]string{
+		"signet_tekton_subject_path": "dist/*", "SIGNET_TEKTON_SUBJECT_PATHS": "dist/*", "SIGNET_SUBJECT_PATH": "dist/*",
+		"INPUT_SUBJECT-PATH": "dist/*", "SIGNET_TEKTON_SUBJECT_CHECKSUM": "SUMS one", " SIGNET_TEKTON_SUBJECT_CHECKSUMS": "SUMS one",
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			vars := map[string]string{EnvWorkspace: ws, EnvSubjectPath: tt.paths, EnvSubjectChecksums: tt.sums}
+			maps.Copy(vars, lookAlikes)
+			s, err := ReadStep(envOf(vars))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.wantPaths, s.SubjectPaths); diff != "" {
+				t.Errorf("subject-path (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantChecksums, s.ChecksumFiles); diff != "" {
+				t.Errorf("subject-checksums (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -23,6 +23,7 @@ import (
 	"knative.dev/pkg/apis"
 	"sigs.k8s.io/yaml"
 
+	"github.com/signet-ci/signet/core"
 	"github.com/signet-ci/signet/internal/checkout"
 	"github.com/signet-ci/signet/tekton"
 )
@@ -471,7 +472,7 @@ func tokenProblems(task *v1.Task, step v1.Step) []string {
 		}
 		sat := v.Projected.Sources[0].ServiceAccountToken
 		got := map[string]string{"audience": sat.Audience, "path": sat.Path, "expirationSeconds": strconv.FormatInt(ptrVal(sat.ExpirationSeconds), 10)}
-		want := map[string]string{"audience": tekton.Audience, "path": path.Base(tekton.DefaultTokenFile), "expirationSeconds": "600"}
+		want := map[string]string{"audience": core.Audience, "path": path.Base(tekton.DefaultTokenFile), "expirationSeconds": "600"}
 		if diff := cmp.Diff(want, got); diff != "" {
 			out = append(out, "token volume (-want +got):\n"+diff)
 		}

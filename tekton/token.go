@@ -4,82 +4,71 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
-	"slices"
 	"strings"
-	"time"
+	"sync/atomic"
 
-	"github.com/signet-ci/signet/provenance"
+	"github.com/signet-ci/signet/core"
 )
 
-// Audience is the audience Fulcio requires of an identity token, and the one signet's Task
-// gives its projected service-account token.
-const Audience = "sigstore"
-
-// Errors the token file reports (wrapped); none ever contains the token.
-var (
-	// ErrNoToken means the token file is missing or empty.
-	ErrNoToken = errors.New("no identity token")
-	// ErrTokenMalformed means the file does not hold a JWT with a JSON payload.
-	ErrTokenMalformed = errors.New("identity token is not a JWT")
-	// ErrTokenAudience means the token was issued for another audience than Fulcio's.
-	ErrTokenAudience = errors.New("identity token has the wrong audience")
-	// ErrTokenExpired means the token's exp is past.
-	ErrTokenExpired = errors.New("identity token expired")
-)
+// maxTokenBytes bounds the token file read: a projected service-account token is a few KiB.
+const maxTokenBytes = 64 << 10
 
 // TokenFile is a core.TokenSource reading a projected service-account token. The kubelet
-// rotates the file, so it is read afresh at every call and never cached.
+// rotates the file, so it is read afresh at every call and never cached. It only reads: the
+// command checks the token (JWT, audience, expiry) with ci.Checked.
 type TokenFile struct {
 	path string
-	now  func() time.Time
+	used atomic.Bool // read at least once: the run's identity came from it
 }
 
 // NewTokenFile returns a TokenFile reading path.
 func NewTokenFile(path string) *TokenFile {
-	return &TokenFile{path: path, now: time.Now}
+	return &TokenFile{path: path}
 }
 
 // Path returns the file the token is read from.
 func (t *TokenFile) Path() string { return t.path }
 
-// Token reads the token and checks what would otherwise fail later, and less clearly, at
-// Fulcio: that it is a JWT, for audience "sigstore", not expired. Its signature is checked by
-// the verifier and by Fulcio.
+// Token reads the token. A missing or empty file is core.ErrNoToken, with what to mount
+// where; an oversized one is core.ErrTokenMalformed. No error contains the file's contents.
 func (t *TokenFile) Token(ctx context.Context) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	b, err := os.ReadFile(t.path)
+	t.used.Store(true)
+	fi, err := os.Stat(t.path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("%w: token file %q does not exist: mount a projected service-account token with "+
+		return "", fmt.Errorf("%w: the token file %q does not exist: mount a projected service-account token with "+
 			"audience %q there (signet's Task does: volume \"sigstore-token\" at /var/run/sigstore/cosign), "+
-			"or set %s to the path where your Task mounts it", ErrNoToken, t.path, Audience, EnvTokenFile)
+			"or set %s to the path where your Task mounts it", core.ErrNoToken, t.path, core.Audience, EnvTokenFile)
 	}
 	if err != nil {
-		return "", fmt.Errorf("reading identity token file %q: %w", t.path, err)
+		return "", fmt.Errorf("reading the identity token file %q: %w", t.path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		// A FIFO would block the read; a directory is a mount without the token's path.
+		return "", fmt.Errorf("%w: the token file %q is not a regular file (%s): point %s at the token inside the "+
+			"projected volume", core.ErrNoToken, t.path, fi.Mode(), EnvTokenFile)
+	}
+	f, err := os.Open(t.path)
+	if err != nil {
+		return "", fmt.Errorf("reading the identity token file %q: %w", t.path, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxTokenBytes+1))
+	if err != nil {
+		return "", fmt.Errorf("reading the identity token file %q: %w", t.path, err)
+	}
+	if len(b) > maxTokenBytes {
+		return "", fmt.Errorf("%w: the token file %q holds more than %d bytes, which no projected service-account token does",
+			core.ErrTokenMalformed, t.path, maxTokenBytes)
 	}
 	raw := strings.TrimSpace(string(b))
 	if raw == "" {
-		return "", fmt.Errorf("%w: token file %q is empty", ErrNoToken, t.path)
+		return "", fmt.Errorf("%w: the token file %q is empty", core.ErrNoToken, t.path)
 	}
-	return raw, t.check(raw)
-}
-
-// check decodes the payload (without verifying it) for the audience and expiry.
-func (t *TokenFile) check(raw string) error {
-	c, err := provenance.PeekToken(raw)
-	if err != nil {
-		return fmt.Errorf("%w: token file %q: %w", ErrTokenMalformed, t.path, err)
-	}
-	if aud := c.Audience(); !slices.Contains(aud, Audience) {
-		return fmt.Errorf("%w: the token in %q is for audience %q, but Fulcio accepts only %q: set audience: %s on the "+
-			"serviceAccountToken source of the projected volume (signet's Task does)", ErrTokenAudience, t.path, aud, Audience, Audience)
-	}
-	if exp, ok := c.Expiry(); ok && exp.Before(t.now()) {
-		return fmt.Errorf("%w: the token in %q expired at %s: the kubelet refreshes projected tokens in place, "+
-			"so do not mount it with subPath (a subPath mount never sees the refresh)", ErrTokenExpired, t.path, exp.UTC().Format(time.RFC3339))
-	}
-	return nil
+	return raw, nil
 }

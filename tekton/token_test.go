@@ -6,50 +6,66 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/signet-ci/signet/ci"
+	"github.com/signet-ci/signet/core"
 	"github.com/signet-ci/signet/localsigstore"
 )
 
+// TestTokenFile: the file is read as it is, bounded; what is not there or unusable as a file
+// is core.ErrNoToken with what to mount where. The token's claims are checked by the command
+// (ci.Checked), not here: see TestTokenFileChecked.
 func TestTokenFile(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name     string
-		contents func(t *testing.T) (string, bool) // token file contents, and whether to write it
-		wantErr  error
-		wantMsg  []string
+		name    string
+		setup   func(t *testing.T, path string) string // writes the file; returns the token expected
+		wantErr error
+		wantMsg []string
 	}{
-		{"projected token", func(t *testing.T) (string, bool) { return mint(t) + "\n", true }, nil, nil},
-		{"missing file", func(t *testing.T) (string, bool) { return "", false }, ErrNoToken,
+		{"projected token", func(t *testing.T, path string) string {
+			tok := mint(t)
+			writeFile(t, filepath.Dir(path), filepath.Base(path), tok+"\n")
+			return tok
+		}, nil, nil},
+		{"missing file", func(*testing.T, string) string { return "" }, core.ErrNoToken,
 			[]string{"does not exist", `audience "sigstore"`, EnvTokenFile, "/var/run/sigstore/cosign"}},
-		{"empty file", func(t *testing.T) (string, bool) { return " \n", true }, ErrNoToken, []string{"is empty"}},
-		{"not a JWT", func(t *testing.T) (string, bool) { return "opaque-secret-value", true }, ErrTokenMalformed, []string{"expected 3"}},
-		{"payload not JSON", func(t *testing.T) (string, bool) { return "a.bm90LWpzb24.c", true }, ErrTokenMalformed, []string{"not a JSON object"}},
-		{"wrong audience", func(t *testing.T) (string, bool) {
-			return mint(t, localsigstore.WithAudience("https://kubernetes.default.svc")), true
-		}, ErrTokenAudience, []string{"https://kubernetes.default.svc", "audience: sigstore", "projected volume"}},
-		{"expired", func(t *testing.T) (string, bool) {
-			return mint(t, localsigstore.WithIssuedAt(time.Now().Add(-time.Hour)), localsigstore.WithExpiry(10*time.Minute)), true
-		}, ErrTokenExpired, []string{"expired at", "subPath"}},
+		{"empty file", func(t *testing.T, path string) string {
+			writeFile(t, filepath.Dir(path), filepath.Base(path), " \n")
+			return ""
+		}, core.ErrNoToken, []string{"is empty"}},
+		{"a directory: the volume's mount path, not the token", func(t *testing.T, path string) string {
+			if err := os.Mkdir(path, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			return ""
+		}, core.ErrNoToken, []string{"not a regular file", EnvTokenFile}},
+		{"a FIFO would block the read", func(t *testing.T, path string) string {
+			if err := syscall.Mkfifo(path, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return ""
+		}, core.ErrNoToken, []string{"not a regular file"}},
+		{"huge file", func(t *testing.T, path string) string {
+			writeFile(t, filepath.Dir(path), filepath.Base(path), strings.Repeat("eyJh", 1<<20))
+			return ""
+		}, core.ErrTokenMalformed, []string{"more than 65536 bytes"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			path := filepath.Join(t.TempDir(), "oidc-token")
-			body, write := tt.contents(t)
-			if write {
-				if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
-					t.Fatal(err)
-				}
-			}
+			want := tt.setup(t, path)
 			got, err := NewTokenFile(path).Token(context.Background())
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("Token() error = %v, want %v", err, tt.wantErr)
 			}
 			if err == nil {
-				if got != strings.TrimSpace(body) {
-					t.Errorf("Token() = %d bytes, want the file's %d bytes trimmed", len(got), len(strings.TrimSpace(body)))
+				if got != want {
+					t.Errorf("Token() = %d bytes, want the file's %d bytes trimmed", len(got), len(want))
 				}
 				return
 			}
@@ -58,8 +74,62 @@ func TestTokenFile(t *testing.T) {
 					t.Errorf("error %q does not mention %q", err, m)
 				}
 			}
-			if tok := strings.TrimSpace(body); len(tok) > 20 && strings.Contains(err.Error(), tok) {
-				t.Error("the error contains the token")
+			if strings.Contains(err.Error(), "eyJh") {
+				t.Error("the error shows the file's contents")
+			}
+		})
+	}
+}
+
+// TestTokenFileChecked: the Task's token goes through the command's one check (ci.Checked,
+// core.CheckToken) and each bad token maps to core's sentinel, naming the file, never the token.
+func TestTokenFileChecked(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		body    func(t *testing.T) string
+		wantErr error
+		wantMsg string
+	}{
+		{"projected token", func(t *testing.T) string { return mint(t) }, nil, ""},
+		{"not a JWT", func(*testing.T) string { return "opaque-secret-value" }, core.ErrTokenMalformed, "expected 3"},
+		{"payload not JSON", func(*testing.T) string { return "eyJhbGciOiJub25lIn0.bm90LWpzb24.c2ln" }, core.ErrTokenMalformed, "not a JSON object"},
+		{"wrong audience", func(t *testing.T) string {
+			return mint(t, localsigstore.WithAudience("https://kubernetes.default.svc"))
+		}, core.ErrTokenAudience, "https://kubernetes.default.svc"},
+		{"audience list without sigstore", func(t *testing.T) string {
+			return mint(t, localsigstore.WithClaims(map[string]any{"aud": []string{"sigstore-x", "Sigstore"}}))
+		}, core.ErrTokenAudience, "Sigstore"},
+		{"expired", func(t *testing.T) string {
+			return mint(t, localsigstore.WithIssuedAt(time.Now().Add(-time.Hour)), localsigstore.WithExpiry(10*time.Minute))
+		}, core.ErrTokenExpired, "expired at"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ws := t.TempDir()
+			path := writeFile(t, ws, "oidc-token", tt.body(t))
+			plan, err := New(envOf(map[string]string{EnvTokenFile: path}), nil).Plan(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok, err := ci.Checked(plan.Token, plan.TokenFrom).Token(context.Background())
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("error = %v, want %v", err, tt.wantErr)
+			}
+			if err == nil {
+				if tok == "" {
+					t.Error("no token")
+				}
+				return
+			}
+			for _, m := range []string{tt.wantMsg, path} {
+				if !strings.Contains(err.Error(), m) {
+					t.Errorf("error %q does not mention %q", err, m)
+				}
+			}
+			if strings.Contains(err.Error(), "eyJ") {
+				t.Error("the error shows the token")
 			}
 		})
 	}
@@ -86,7 +156,7 @@ func TestTokenFileRereads(t *testing.T) {
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tf.Token(context.Background()); !errors.Is(err, ErrNoToken) {
+	if _, err := tf.Token(context.Background()); !errors.Is(err, core.ErrNoToken) {
 		t.Errorf("after the file is removed: error = %v, want ErrNoToken (no cached token)", err)
 	}
 }
