@@ -2,7 +2,6 @@ package ci
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -30,7 +29,7 @@ func Checked(src core.TokenSource, from string) core.TokenSource {
 func (c checkedToken) Token(ctx context.Context) (string, error) {
 	tok, err := c.src.Token(ctx)
 	if err != nil {
-		if tokenRefused(err) {
+		if core.IsTokenError(err) {
 			return "", fmt.Errorf("%s: %w", c.from, err)
 		}
 		return "", err
@@ -39,10 +38,4 @@ func (c checkedToken) Token(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return tok, nil
-}
-
-// tokenRefused reports whether err is one of core's token sentinels.
-func tokenRefused(err error) bool {
-	return errors.Is(err, core.ErrNoToken) || errors.Is(err, core.ErrTokenMalformed) ||
-		errors.Is(err, core.ErrTokenAudience) || errors.Is(err, core.ErrTokenExpired)
 }

@@ -125,3 +125,14 @@ func (c *TokenClaims) Expiry() (time.Time, bool) {
 	}
 	return time.Unix(int64(exp), 0), true
 }
+
+// IsTokenError reports whether err says, with one of the token sentinels above, what is wrong
+// with an identity token.
+func IsTokenError(err error) bool {
+	for _, sentinel := range []error{ErrNoToken, ErrTokenMalformed, ErrTokenAudience, ErrTokenExpired} {
+		if errors.Is(err, sentinel) {
+			return true
+		}
+	}
+	return false
+}

@@ -126,7 +126,7 @@ func (a *Adapter) hint(err error) string {
 	case errors.Is(err, core.ErrNoSubjects):
 		return "name what to sign: set the subject-path param (files, directories or globs in the source workspace, " +
 			"one per line), subject-checksums (a sha256sum file in the workspace), or pass --subject NAME@sha256:HEX in extra-args"
-	case !taskToken && isTokenError(err):
+	case !taskToken && core.IsTokenError(err):
 		return ""
 	case errors.Is(err, core.ErrTokenAudience):
 		return fmt.Sprintf("the Task's projected token (%s) gets its audience from the serviceAccountToken source of the "+
@@ -152,14 +152,4 @@ func (a *Adapter) hint(err error) string {
 		return fmt.Sprintf("give subject-path relative to the source workspace (%s); signet signs nothing outside it", ws)
 	}
 	return ""
-}
-
-// isTokenError reports whether err is one of core's identity-token errors.
-func isTokenError(err error) bool {
-	for _, e := range []error{core.ErrNoToken, core.ErrTokenMalformed, core.ErrTokenAudience, core.ErrTokenExpired} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
 }

@@ -202,7 +202,7 @@ func (c *certificateCache) GetCertificate(ctx context.Context, kp sign.Keypair, 
 func (c *certificateCache) request(ctx context.Context, kp sign.Keypair) (*issuedCert, error) {
 	tok, err := c.tokens.Token(ctx)
 	if err != nil {
-		if !isTokenError(err) {
+		if !core.IsTokenError(err) {
 			err = fmt.Errorf("%w: %w", core.ErrNoToken, err)
 		}
 		return nil, err
@@ -235,15 +235,4 @@ func (c *certificateCache) valid(ic *issuedCert) ([]byte, error) {
 		return nil, fmt.Errorf("%w at %s: %w (not after %s)", ErrFulcio, c.url, errCertExpired, ic.cert.NotAfter.UTC().Format(time.RFC3339))
 	}
 	return ic.der, nil
-}
-
-// isTokenError reports whether err already says, with one of core's token sentinels, what is
-// wrong with the token.
-func isTokenError(err error) bool {
-	for _, sentinel := range []error{core.ErrNoToken, core.ErrTokenMalformed, core.ErrTokenAudience, core.ErrTokenExpired} {
-		if errors.Is(err, sentinel) {
-			return true
-		}
-	}
-	return false
 }
