@@ -333,24 +333,19 @@ func reportAttest(w io.Writer, format string, res *attestResult) error {
 	for _, a := range ix.Attestations {
 		fmt.Fprintf(w, "  %s  %s  %d subject(s)%s\n", core.PrintableName(a.Bundle), core.PrintableName(a.PredicateType), a.SubjectCount, logNote(a))
 	}
-	tlog := "not used"
-	if ix.Tlog.Used {
-		tlog = "used"
-	}
-	if ix.Tlog.Reason != "" {
-		tlog += ": " + ix.Tlog.Reason
-	}
-	fmt.Fprintf(w, "transparency log %s\nindex: %s\n", core.PrintableName(tlog), core.PrintableName(filepath.Join(res.OutputDir, core.IndexFile)))
+	fmt.Fprintf(w, "transparency log %s\nindex: %s\n", core.PrintableName(ci.TlogText(ix.Tlog)), core.PrintableName(filepath.Join(res.OutputDir, core.IndexFile)))
 	return nil
 }
 
+// logNote lists a bundle's proofs (ci.Proofs), with the log's search page when it has one.
 func logNote(a core.IndexAttestation) string {
 	var parts []string
-	if a.LogEntry != nil {
-		parts = append(parts, fmt.Sprintf("log index %d", a.LogEntry.Index))
-	}
-	for _, ts := range a.Timestamps {
-		parts = append(parts, "timestamped "+ts.UTC().Format("2006-01-02T15:04:05Z"))
+	for _, p := range ci.Proofs(a) {
+		if p.URL != "" {
+			parts = append(parts, p.Text+" "+p.URL)
+			continue
+		}
+		parts = append(parts, p.Text)
 	}
 	if len(parts) == 0 {
 		return ""

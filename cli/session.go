@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 
 	"github.com/signet-ci/signet/ci"
 	"github.com/signet-ci/signet/core"
@@ -145,17 +146,26 @@ func (s *session) identity(ctx context.Context, env Env, cfg attestConfig) error
 func chooseToken(env Env, cfg attestConfig, local core.TokenSource) (core.TokenSource, error) {
 	switch {
 	case cfg.Token != "":
-		return ci.Checked(sigstore.StaticToken(cfg.Token), "--identity-token"), nil
+		return ci.Checked(tokenValue(cfg.Token), "--identity-token"), nil
 	case cfg.TokenFile != "":
 		return ci.Checked(sigstore.FileToken(cfg.TokenFile), fmt.Sprintf("--identity-token-file %q", cfg.TokenFile)), nil
 	case env.Getenv("SIGSTORE_ID_TOKEN") != "":
-		return ci.Checked(sigstore.StaticToken(env.Getenv("SIGSTORE_ID_TOKEN")), "SIGSTORE_ID_TOKEN"), nil
+		return ci.Checked(tokenValue(env.Getenv("SIGSTORE_ID_TOKEN")), "SIGSTORE_ID_TOKEN"), nil
 	case local != nil:
 		return local, nil
 	case cfg.PlatformToken != nil:
 		return ci.Checked(cfg.PlatformToken, cfg.PlatformTokenFrom), nil
 	}
 	return nil, errNoToken
+}
+
+// tokenValue is a token given as a value, by a flag or a variable; ci.Checked checks it, so
+// its errors name that flag or variable.
+type tokenValue string
+
+// Token returns the token without surrounding whitespace.
+func (t tokenValue) Token(ctx context.Context) (string, error) {
+	return strings.TrimSpace(string(t)), ctx.Err()
 }
 
 // localStack is the embedded Sigstore as one run uses it: it writes its trust files and mints

@@ -64,7 +64,7 @@ var layers = []layer{
 		errgroup, inToto, protobuf,
 		{"golang.org/x/sys", "renameat2(RENAME_EXCHANGE) swaps the output directory atomically; flock guards staging directories"},
 	}},
-	{pkg: "core/sigstore", inner: []string{"core"}, third: []dep{
+	{pkg: "core/sigstore", inner: []string{"core", "internal/backoff"}, third: []dep{
 		{"github.com/sigstore/sigstore-go", "keyless and key signing, bundles, trusted roots, verification: core/sigstore is where sigstore-go is used"},
 		{"github.com/sigstore/sigstore/pkg", "signers, verifiers and PEM helpers sigstore-go's API takes"},
 		{"github.com/sigstore/protobuf-specs", "bundle, trusted-root and signing-config messages"},
@@ -73,7 +73,7 @@ var layers = []layer{
 		{"github.com/theupdateframework/go-tuf/v2", "the public-good trusted root comes through TUF"},
 		tsaResponse, protobuf,
 	}},
-	{pkg: "provenance", inner: []string{"core"}, third: []dep{
+	{pkg: "provenance", inner: []string{"core", "internal/backoff"}, third: []dep{
 		inToto, protobuf, fulcioCert,
 		{"github.com/coreos/go-oidc/v3", "verifies the signature of a CI token's claims against its issuer's keys"},
 	}},
