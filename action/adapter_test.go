@@ -16,8 +16,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/signet-ci/signet/action"
+	"github.com/signet-ci/signet/ci"
 	"github.com/signet-ci/signet/core"
 	"github.com/signet-ci/signet/internal/golden"
+	"github.com/signet-ci/signet/provenance"
 )
 
 const (
@@ -70,7 +72,7 @@ func fixtureIndex(t testing.TB, ws string, logged bool) *core.Index {
 		SubjectCount: 1, Document: "sbom/dist_app.tar.gz.spdx.json", Timestamps: []time.Time{ts}}
 	ix := &core.Index{
 		MediaType:    core.IndexMediaType,
-		Signer:       &core.Identity{Subject: "https://github.com/" + demoWorkflow, Issuer: action.GitHubIssuer},
+		Signer:       &core.Identity{Subject: "https://github.com/" + demoWorkflow, Issuer: provenance.GitHubIssuer},
 		Tlog:         core.TlogDecision{Used: logged},
 		Attestations: []core.IndexAttestation{sbom, prov},
 		Subjects: []core.IndexSubject{
@@ -89,6 +91,11 @@ func fixtureIndex(t testing.TB, ws string, logged bool) *core.Index {
 		"attestations/index.json": "{}",
 	})
 	return ix
+}
+
+// outcome is the run of ix in workspace ws, as the command hands it to Publish.
+func outcome(ws string, ix *core.Index, sigstore string) ci.Outcome {
+	return ci.Outcome{Index: ix, Dir: ws, OutputDir: filepath.Join(ws, "attestations"), Sigstore: sigstore}
 }
 
 func TestPublish(t *testing.T) {
@@ -114,11 +121,11 @@ func TestPublish(t *testing.T) {
 			if sig != "public" {
 				sig = filepath.Join(ws, sig)
 			}
-			if err := a.Publish(context.Background(), action.Result{Index: ix, OutputDir: filepath.Join(ws, "attestations"), Sigstore: sig}); err != nil {
+			if err := a.Publish(context.Background(), outcome(ws, ix, sig)); err != nil {
 				t.Fatal(err)
 			}
 			want := map[string]string{
-				"bundle-path":     "attestations/dist_app.tar.gz.spdx.json.sigstore.json",
+				"bundle-path":     "attestations/provenance.sigstore.json", // the provenance, not the SBOM listed first
 				"index-path":      "attestations/index.json",
 				"subject-count":   "4",
 				"attestation-ids": sha256Of(`{"bundle":"sbom"}`) + "\n" + sha256Of(`{"bundle":"provenance"}`),
@@ -149,10 +156,7 @@ func TestPublishWithoutSummary(t *testing.T) {
 	ix := fixtureIndex(t, ws, true)
 	env := runnerEnv(ws, map[string]string{"INPUT_SHOW-SUMMARY": "false"})
 	a := action.New(envOf(env), &bytes.Buffer{})
-	if _, err := a.Request(); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Publish(context.Background(), action.Result{Index: ix, OutputDir: filepath.Join(ws, "attestations"), Sigstore: "public"}); err != nil {
+	if err := a.Publish(context.Background(), outcome(ws, ix, "public")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(env["GITHUB_STEP_SUMMARY"]); !errors.Is(err, os.ErrNotExist) {
@@ -176,7 +180,7 @@ func TestSummaryStaysUnderTheStepLimit(t *testing.T) {
 	}
 	env := runnerEnv(ws, nil)
 	a := action.New(envOf(env), &bytes.Buffer{})
-	if err := a.Publish(context.Background(), action.Result{Index: ix, OutputDir: filepath.Join(ws, "attestations"), Sigstore: "public"}); err != nil {
+	if err := a.Publish(context.Background(), outcome(ws, ix, "public")); err != nil {
 		t.Fatal(err)
 	}
 	got, err := os.ReadFile(env["GITHUB_STEP_SUMMARY"])
@@ -207,17 +211,17 @@ func TestFail(t *testing.T) {
 	}{
 		{
 			name: "a bad input names the input and the workflow file",
-			err:  &action.InputError{Input: "subject-digest", Err: errors.New("bad: sha256:abc")},
+			err:  &ci.InputError{Input: "subject-digest", Err: errors.New("bad: sha256:abc")},
 			want: []string{"::error " + wf + ",title=signet%3A input subject-digest::input subject-digest: bad: sha256:abc"},
 		},
 		{
 			name: "an input's own file and line",
-			err:  &action.InputError{Input: "subject-checksums", File: "SHA256SUMS", Line: 3, Err: errors.New("bad line")},
-			want: []string{"::error file=SHA256SUMS,line=3,title=signet%3A input subject-checksums::input subject-checksums: bad line"},
+			err:  &ci.InputError{Input: "subject-checksums", Source: "INPUT_SUBJECT-CHECKSUMS", File: "SHA256SUMS", Line: 3, Err: errors.New("bad line")},
+			want: []string{"::error file=SHA256SUMS,line=3,title=signet%3A input subject-checksums::input subject-checksums (INPUT_SUBJECT-CHECKSUMS): bad line"},
 		},
 		{
 			name: "every joined input error is its own annotation",
-			err:  errors.Join(&action.InputError{Input: "sbom", Err: errors.New("x")}, &action.InputError{Input: "max-subjects", Err: errors.New("y")}),
+			err:  errors.Join(&ci.InputError{Input: "sbom", Err: errors.New("x")}, &ci.InputError{Input: "max-subjects", Err: errors.New("y")}),
 			want: []string{
 				"::error " + wf + ",title=signet%3A input sbom::input sbom: x",
 				"::error " + wf + ",title=signet%3A input max-subjects::input max-subjects: y",
