@@ -129,8 +129,8 @@ func TestTokenSourceWithoutPermission(t *testing.T) {
 		{"ACTIONS_ID_TOKEN_REQUEST_TOKEN": "secret"},
 	} {
 		_, err := action.NewTokenSource(envOf(env))
-		if !errors.Is(err, action.ErrNoIDToken) {
-			t.Fatalf("env %v: error %v, want ErrNoIDToken", env, err)
+		if !errors.Is(err, action.ErrNoIDToken) || !errors.Is(err, core.ErrNoToken) {
+			t.Fatalf("env %v: error %v, want ErrNoIDToken, a core.ErrNoToken", env, err)
 		}
 		if !strings.Contains(err.Error(), "permissions: id-token: write") {
 			t.Errorf("error %q does not tell the user to grant id-token: write", err)
@@ -182,5 +182,28 @@ func TestTokenOptionsValidate(t *testing.T) {
 				t.Errorf("error %q does not say %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestTokenSourceStopsWhenContextEnds checks that a cancelled step does not wait out the retries.
+func TestTokenSourceStopsWhenContextEnds(t *testing.T) {
+	t.Parallel()
+	srv := newTokenServer(t, 503, 503, 503, 503)
+	ts, err := action.NewTokenSource(srv.env(), action.WithRetry(backoff.WithAttempts(4), backoff.WithDelay(time.Hour, time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err = ts.Token(ctx)
+	if !errors.Is(err, action.ErrTokenRequest) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("error %v: want ErrTokenRequest and the context's deadline", err)
+	}
+	if n := srv.calls.Load(); n != 1 {
+		t.Errorf("%d requests, want 1 before the context ended", n)
+	}
+	var be *backoff.Error
+	if !errors.As(err, &be) || be.Attempts != 1 {
+		t.Errorf("error %v: want a *backoff.Error after 1 attempt", err)
 	}
 }
