@@ -111,6 +111,8 @@ func (a *Adapter) Fail(err error) {
 			}
 		case errors.Is(e, ErrNoIDToken):
 			props["title"] = "signet: id-token: write permission missing"
+		case errors.Is(e, core.ErrTokenMalformed), errors.Is(e, core.ErrTokenAudience), errors.Is(e, core.ErrTokenExpired):
+			props["title"] = "signet: identity token refused"
 		default:
 			if input, hint := inputFor(e); input != "" {
 				props["title"] = "signet: input " + input

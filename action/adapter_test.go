@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -233,6 +234,16 @@ func TestFail(t *testing.T) {
 			want: []string{"::error " + wf + ",title=signet%3A id-token%3A write permission missing::" + noToken.Error()},
 		},
 		{
+			name: "the runner's token refused by the one token check",
+			err:  fmt.Errorf("the runner's ID token: %w: expired 2026-12-02T10:00:00Z", core.ErrTokenExpired),
+			want: []string{"::error " + wf + ",title=signet%3A identity token refused::the runner's ID token: OIDC identity token expired: expired 2026-12-02T10:00:00Z"},
+		},
+		{
+			name: "another missing token is not a missing permission",
+			err:  fmt.Errorf("SIGSTORE_ID_TOKEN: %w", core.ErrNoToken),
+			want: []string{"::error " + wf + ",title=signet::SIGSTORE_ID_TOKEN: no OIDC identity token"},
+		},
+		{
 			name: "a glob matching nothing, from the pipeline",
 			err:  fmt.Errorf("subject glob %q %w", "dist/*.zip", core.ErrNoMatch),
 			want: []string{"::error " + wf + ",title=signet%3A input subject-path::input subject-path: subject glob \"dist/*.zip\" matched no files; " +
@@ -254,5 +265,49 @@ func TestFail(t *testing.T) {
 				t.Errorf("annotations (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestSummaryHoldsHostileNames publishes subjects whose names try to leave their table cell,
+// their code span or their code block; the Markdown must keep them inside, and the printed
+// command must still name them exactly.
+func TestSummaryHoldsHostileNames(t *testing.T) {
+	t.Parallel()
+	ws := newWorkspace(t)
+	writeFiles(t, ws, map[string]string{"attestations/provenance.sigstore.json": "{}"})
+	names := []string{
+		"evil\n```\n## injected heading\n```sh\nrm -rf ~",
+		"evil\n~~~~\n## injected heading",
+		"x`````y\n`````\n## injected heading",
+		"cell | break </code> <script>alert(1)</script>",
+	}
+	ix := &core.Index{MediaType: core.IndexMediaType, Signer: &core.Identity{Subject: "https://github.com/o/r/.github/workflows/w.yml@refs/heads/main",
+		Issuer: provenance.GitHubIssuer}, Attestations: []core.IndexAttestation{{Bundle: "provenance.sigstore.json", PredicateType: ci.ProvenanceType, SubjectCount: len(names)}}}
+	for _, n := range names {
+		ix.Subjects = append(ix.Subjects, core.IndexSubject{Name: n, Digest: map[string]string{"sha256": strings.Repeat("f", 64)},
+			Bundles: []string{"provenance.sigstore.json"}})
+	}
+	env := runnerEnv(ws, nil)
+	if err := action.New(envOf(env), &bytes.Buffer{}).Publish(context.Background(), outcome(ws, ix, "public")); err != nil {
+		t.Fatal(err)
+	}
+	md := readFile(t, env["GITHUB_STEP_SUMMARY"])
+	_, outside := markdownFences(t, md)
+	for _, l := range outside {
+		if strings.HasPrefix(l, "## injected") || strings.Contains(l, "<script>") || strings.Contains(l, "</code> <") {
+			t.Errorf("a name escaped into the Markdown: %q", l)
+		}
+		if strings.HasPrefix(l, "| ") && strings.Count(l, " | ") != 3 {
+			t.Errorf("a name broke its table row into other cells: %q", l)
+		}
+	}
+	cmds := summaryCommands(t, md)
+	if len(cmds) != 1 || cmds[0][0] != "signet" {
+		t.Fatalf("commands %q: want the signet verify command only (no file subject for gh and cosign)", cmds)
+	}
+	for _, n := range names {
+		if !slices.Contains(cmds[0], n+"@sha256:"+strings.Repeat("f", 64)) {
+			t.Errorf("the verify command does not name %q exactly: %q", n, cmds[0])
+		}
 	}
 }

@@ -19,8 +19,12 @@ import (
 	"github.com/signet-ci/signet/localsigstore"
 )
 
-// errNotSimple marks shell input that is not one simple command of literal words.
-var errNotSimple = errors.New("not a simple command of literal words")
+// errNotSimple marks shell input that is not one simple command of literal words; errIncomplete
+// marks one that continues on the next line (an open quote, a trailing backslash).
+var (
+	errNotSimple  = errors.New("not a simple command of literal words")
+	errIncomplete = errors.New("the command continues on the next line")
+)
 
 // posixWords splits one POSIX shell command line into the words the program receives, as
 // sh(1) does for a simple command: blanks separate words, '…' quotes literally, "…" quotes
@@ -43,7 +47,7 @@ func posixWords(s string) ([]string, error) {
 			}
 		case r == '\\':
 			if i+1 == len(rs) {
-				return nil, fmt.Errorf("%w: a trailing backslash", errNotSimple)
+				return nil, fmt.Errorf("%w: a trailing backslash", errIncomplete)
 			}
 			i++
 			if rs[i] != '\n' {
@@ -53,7 +57,7 @@ func posixWords(s string) ([]string, error) {
 		case r == '\'':
 			end := slices.Index(rs[i+1:], '\'')
 			if end < 0 {
-				return nil, fmt.Errorf("%w: an unterminated single quote", errNotSimple)
+				return nil, fmt.Errorf("%w: an unterminated single quote", errIncomplete)
 			}
 			w.WriteString(string(rs[i+1 : i+1+end]))
 			i, inWord = i+1+end, true
@@ -61,7 +65,7 @@ func posixWords(s string) ([]string, error) {
 			inWord = true
 			for i++; ; i++ {
 				if i == len(rs) {
-					return nil, fmt.Errorf("%w: an unterminated double quote", errNotSimple)
+					return nil, fmt.Errorf("%w: an unterminated double quote", errIncomplete)
 				}
 				c := rs[i]
 				if c == '"' {
@@ -127,25 +131,65 @@ func TestPosixWords(t *testing.T) {
 	if got, _ := posixWords(strings.Join(quoted, " ")); !slices.Equal(got, hostile) {
 		t.Errorf("ci.ShellQuote round trip: %q, want %q", got, hostile)
 	}
-	for _, bad := range []string{"a $HOME", "a `id`", "a | b", "a; b", "a > f", "a *.go", "~/x", "a # c", `"$x"`, "'open", `"open`, `a \`} {
+	for _, bad := range []string{"a $HOME", "a `id`", "a | b", "a; b", "a > f", "a *.go", "~/x", "a # c", `"$x"`} {
 		if w, err := posixWords(bad); !errors.Is(err, errNotSimple) {
 			t.Errorf("posixWords(%q) = %q, %v; want errNotSimple", bad, w, err)
 		}
 	}
+	for _, open := range []string{"'open", `"open`, `a \`} {
+		if w, err := posixWords(open); !errors.Is(err, errIncomplete) {
+			t.Errorf("posixWords(%q) = %q, %v; want errIncomplete", open, w, err)
+		}
+	}
 }
 
-// summaryCommands returns every command in the summary's ```sh blocks, split into words;
-// comment lines and blank lines between commands are skipped.
+// fenced is a fenced code block of a Markdown document.
+type fenced struct{ info, body string }
+
+// markdownFences splits a Markdown document as CommonMark does into its backtick-fenced code
+// blocks and the lines outside them. A fence opens with 3 or more backticks (up to 3 spaces
+// indented) and closes with a line of at least as many backticks and nothing else.
+func markdownFences(t *testing.T, md string) (blocks []fenced, outside []string) {
+	t.Helper()
+	var open string
+	var cur fenced
+	var body strings.Builder
+	for _, l := range strings.SplitAfter(md, "\n") {
+		line := strings.TrimSuffix(l, "\n")
+		rest := strings.TrimLeft(line, " ")
+		indented := len(line)-len(rest) > 3
+		ticks := len(rest) - len(strings.TrimLeft(rest, "`"))
+		switch {
+		case open == "" && !indented && ticks >= 3:
+			open, cur = rest[:ticks], fenced{info: strings.TrimSpace(rest[ticks:])}
+			body.Reset()
+		case open == "":
+			outside = append(outside, line)
+		case !indented && ticks >= len(open) && strings.TrimSpace(rest[ticks:]) == "":
+			cur.body = body.String()
+			blocks, open = append(blocks, cur), ""
+		default:
+			body.WriteString(l)
+		}
+	}
+	if open != "" {
+		t.Fatalf("a code block fenced with %s never closes", open)
+	}
+	return blocks, outside
+}
+
+// summaryCommands returns every command in the summary's sh blocks, split into words; comment
+// lines and blank lines between commands are skipped.
 func summaryCommands(t *testing.T, summary string) [][]string {
 	t.Helper()
 	var cmds [][]string
-	for _, block := range strings.Split(summary, "```sh\n")[1:] {
-		block, _, ok := strings.Cut(block, "```")
-		if !ok {
-			t.Fatalf("an unterminated sh block:\n%s", block)
+	blocks, _ := markdownFences(t, summary)
+	for _, block := range blocks {
+		if block.info != "sh" {
+			continue
 		}
 		var cur strings.Builder
-		for _, line := range strings.SplitAfter(block, "\n") {
+		for _, line := range strings.SplitAfter(block.body, "\n") {
 			if cur.Len() == 0 && (strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#")) {
 				continue
 			}
@@ -154,6 +198,9 @@ func summaryCommands(t *testing.T, summary string) [][]string {
 				continue
 			}
 			words, err := posixWords(cur.String())
+			if errors.Is(err, errIncomplete) {
+				continue // a quoted word spans lines
+			}
 			if err != nil {
 				t.Fatalf("summary command %q: %v", cur.String(), err)
 			}

@@ -147,28 +147,43 @@ func proofCell(a core.IndexAttestation) string {
 func (s summary) verify() string {
 	var b strings.Builder
 	cmd, more := s.Out.VerifyCommand(maxVerifyArtifacts)
-	b.WriteString("\n### Verify\n\nWith signet, offline:\n\n```sh\n")
+	var signet string
 	if more > 0 {
-		fmt.Fprintf(&b, "# the first %d subjects are named; add the other %d (files, or NAME@sha256:HEX)\n", maxVerifyArtifacts, more)
+		signet = fmt.Sprintf("# the first %d subjects are named; add the other %d (files, or NAME@sha256:HEX)\n", maxVerifyArtifacts, more)
 	}
-	b.WriteString(cmd.Lines(commandBreak) + "\n```\n")
+	b.WriteString("\n### Verify\n\nWith signet, offline:\n\n" + shBlock(signet+cmd.Lines(commandBreak)+"\n"))
 	file, bundle, ok := s.Out.Example()
 	if !ok {
 		return b.String()
 	}
-	root, private := s.Out.TrustedRootCommand()
+	var cmds []string
 	fmt.Fprintf(&b, "\nThe same check for %s with the GitHub CLI, then with cosign", code(file))
-	if private {
+	if root, private := s.Out.TrustedRootCommand(); private {
 		fmt.Fprintf(&b, "; both read the private Sigstore's trusted root from %s, which the first command writes "+
 			"as one JSON line (gh reads one trusted root a line)", code(ci.TrustedRootJSONL))
+		cmds = append(cmds, root.Lines(commandBreak))
 	}
-	b.WriteString(":\n\n```sh\n")
-	if private {
-		b.WriteString(root.Lines(commandBreak) + "\n\n")
-	}
-	b.WriteString(s.Out.GhCommand(file, bundle, s.Run.Repository).Lines(commandBreak) + "\n\n")
-	b.WriteString(s.Out.CosignCommand(file, bundle).Lines(commandBreak) + "\n```\n")
+	cmds = append(cmds, s.Out.GhCommand(file, bundle, s.Run.Repository).Lines(commandBreak),
+		s.Out.CosignCommand(file, bundle).Lines(commandBreak))
+	b.WriteString(":\n\n" + shBlock(strings.Join(cmds, "\n\n")+"\n"))
 	return b.String()
+}
+
+// shBlock fences body as a sh code block. The fence is longer than any run of backticks in
+// body, so no name can close it: a quoted word may span lines, and a line of it may start with
+// backticks.
+func shBlock(body string) string {
+	n, run := 3, 0
+	for _, r := range body {
+		if r != '`' {
+			run = 0
+			continue
+		}
+		run++
+		n = max(n, run+1)
+	}
+	fence := strings.Repeat("`", n)
+	return fence + "sh\n" + body + fence + "\n"
 }
 
 // markdownEntities neutralises the characters Markdown would still interpret inside <code>.
