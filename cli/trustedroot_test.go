@@ -176,6 +176,7 @@ func TestSigstoreTrustedRootRefuses(t *testing.T) {
 		{"--state-dir without --sigstore local", []string{"--sigstore", ss.Dir, "--state-dir", emptyState}, []string{"--state-dir", "--sigstore local"}},
 		{"an empty --output", []string{"--sigstore", ss.Dir, "--output", ""}, []string{"--output: expected a file name"}},
 		{"an output in a missing directory", []string{"--sigstore", ss.Dir, "--output", "missing/root.jsonl"}, []string{`--output "missing/root.jsonl"`}},
+		{"an output that is a directory", []string{"--sigstore", ss.Dir, "--output", "fifo-dir"}, []string{`--output "fifo-dir"`}},
 		{"arguments", []string{"--sigstore", ss.Dir, "extra"}, []string{"unknown command"}},
 	}
 	for _, tt := range tests {
