@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,8 +17,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/signet-ci/signet/action"
+	"github.com/signet-ci/signet/ci"
 	"github.com/signet-ci/signet/core"
 	"github.com/signet-ci/signet/internal/golden"
+	"github.com/signet-ci/signet/provenance"
 )
 
 const (
@@ -70,7 +73,7 @@ func fixtureIndex(t testing.TB, ws string, logged bool) *core.Index {
 		SubjectCount: 1, Document: "sbom/dist_app.tar.gz.spdx.json", Timestamps: []time.Time{ts}}
 	ix := &core.Index{
 		MediaType:    core.IndexMediaType,
-		Signer:       &core.Identity{Subject: "https://github.com/" + demoWorkflow, Issuer: action.GitHubIssuer},
+		Signer:       &core.Identity{Subject: "https://github.com/" + demoWorkflow, Issuer: provenance.GitHubIssuer},
 		Tlog:         core.TlogDecision{Used: logged},
 		Attestations: []core.IndexAttestation{sbom, prov},
 		Subjects: []core.IndexSubject{
@@ -89,6 +92,11 @@ func fixtureIndex(t testing.TB, ws string, logged bool) *core.Index {
 		"attestations/index.json": "{}",
 	})
 	return ix
+}
+
+// outcome is the run of ix in workspace ws, as the command hands it to Publish.
+func outcome(ws string, ix *core.Index, sigstore string) ci.Outcome {
+	return ci.Outcome{Index: ix, Dir: ws, OutputDir: filepath.Join(ws, "attestations"), Sigstore: sigstore}
 }
 
 func TestPublish(t *testing.T) {
@@ -114,11 +122,11 @@ func TestPublish(t *testing.T) {
 			if sig != "public" {
 				sig = filepath.Join(ws, sig)
 			}
-			if err := a.Publish(context.Background(), action.Result{Index: ix, OutputDir: filepath.Join(ws, "attestations"), Sigstore: sig}); err != nil {
+			if err := a.Publish(context.Background(), outcome(ws, ix, sig)); err != nil {
 				t.Fatal(err)
 			}
 			want := map[string]string{
-				"bundle-path":     "attestations/dist_app.tar.gz.spdx.json.sigstore.json",
+				"bundle-path":     "attestations/provenance.sigstore.json", // the provenance, not the SBOM listed first
 				"index-path":      "attestations/index.json",
 				"subject-count":   "4",
 				"attestation-ids": sha256Of(`{"bundle":"sbom"}`) + "\n" + sha256Of(`{"bundle":"provenance"}`),
@@ -149,10 +157,7 @@ func TestPublishWithoutSummary(t *testing.T) {
 	ix := fixtureIndex(t, ws, true)
 	env := runnerEnv(ws, map[string]string{"INPUT_SHOW-SUMMARY": "false"})
 	a := action.New(envOf(env), &bytes.Buffer{})
-	if _, err := a.Request(); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Publish(context.Background(), action.Result{Index: ix, OutputDir: filepath.Join(ws, "attestations"), Sigstore: "public"}); err != nil {
+	if err := a.Publish(context.Background(), outcome(ws, ix, "public")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(env["GITHUB_STEP_SUMMARY"]); !errors.Is(err, os.ErrNotExist) {
@@ -176,7 +181,7 @@ func TestSummaryStaysUnderTheStepLimit(t *testing.T) {
 	}
 	env := runnerEnv(ws, nil)
 	a := action.New(envOf(env), &bytes.Buffer{})
-	if err := a.Publish(context.Background(), action.Result{Index: ix, OutputDir: filepath.Join(ws, "attestations"), Sigstore: "public"}); err != nil {
+	if err := a.Publish(context.Background(), outcome(ws, ix, "public")); err != nil {
 		t.Fatal(err)
 	}
 	got, err := os.ReadFile(env["GITHUB_STEP_SUMMARY"])
@@ -207,17 +212,17 @@ func TestFail(t *testing.T) {
 	}{
 		{
 			name: "a bad input names the input and the workflow file",
-			err:  &action.InputError{Input: "subject-digest", Err: errors.New("bad: sha256:abc")},
+			err:  &ci.InputError{Input: "subject-digest", Err: errors.New("bad: sha256:abc")},
 			want: []string{"::error " + wf + ",title=signet%3A input subject-digest::input subject-digest: bad: sha256:abc"},
 		},
 		{
 			name: "an input's own file and line",
-			err:  &action.InputError{Input: "subject-checksums", File: "SHA256SUMS", Line: 3, Err: errors.New("bad line")},
-			want: []string{"::error file=SHA256SUMS,line=3,title=signet%3A input subject-checksums::input subject-checksums: bad line"},
+			err:  &ci.InputError{Input: "subject-checksums", Source: "INPUT_SUBJECT-CHECKSUMS", File: "SHA256SUMS", Line: 3, Err: errors.New("bad line")},
+			want: []string{"::error file=SHA256SUMS,line=3,title=signet%3A input subject-checksums::input subject-checksums (INPUT_SUBJECT-CHECKSUMS): bad line"},
 		},
 		{
 			name: "every joined input error is its own annotation",
-			err:  errors.Join(&action.InputError{Input: "sbom", Err: errors.New("x")}, &action.InputError{Input: "max-subjects", Err: errors.New("y")}),
+			err:  errors.Join(&ci.InputError{Input: "sbom", Err: errors.New("x")}, &ci.InputError{Input: "max-subjects", Err: errors.New("y")}),
 			want: []string{
 				"::error " + wf + ",title=signet%3A input sbom::input sbom: x",
 				"::error " + wf + ",title=signet%3A input max-subjects::input max-subjects: y",
@@ -227,6 +232,16 @@ func TestFail(t *testing.T) {
 			name: "missing id-token permission",
 			err:  noToken,
 			want: []string{"::error " + wf + ",title=signet%3A id-token%3A write permission missing::" + noToken.Error()},
+		},
+		{
+			name: "the runner's token refused by the one token check",
+			err:  fmt.Errorf("the runner's ID token: %w: expired 2026-12-02T10:00:00Z", core.ErrTokenExpired),
+			want: []string{"::error " + wf + ",title=signet%3A identity token refused::the runner's ID token: OIDC identity token expired: expired 2026-12-02T10:00:00Z"},
+		},
+		{
+			name: "another missing token is not a missing permission",
+			err:  fmt.Errorf("SIGSTORE_ID_TOKEN: %w", core.ErrNoToken),
+			want: []string{"::error " + wf + ",title=signet::SIGSTORE_ID_TOKEN: no OIDC identity token"},
 		},
 		{
 			name: "a glob matching nothing, from the pipeline",
@@ -250,5 +265,49 @@ func TestFail(t *testing.T) {
 				t.Errorf("annotations (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestSummaryHoldsHostileNames publishes subjects whose names try to leave their table cell,
+// their code span or their code block; the Markdown must keep them inside, and the printed
+// command must still name them exactly.
+func TestSummaryHoldsHostileNames(t *testing.T) {
+	t.Parallel()
+	ws := newWorkspace(t)
+	writeFiles(t, ws, map[string]string{"attestations/provenance.sigstore.json": "{}"})
+	names := []string{
+		"evil\n```\n## injected heading\n```sh\nrm -rf ~",
+		"evil\n~~~~\n## injected heading",
+		"x`````y\n`````\n## injected heading",
+		"cell | break </code> <script>alert(1)</script>",
+	}
+	ix := &core.Index{MediaType: core.IndexMediaType, Signer: &core.Identity{Subject: "https://github.com/o/r/.github/workflows/w.yml@refs/heads/main",
+		Issuer: provenance.GitHubIssuer}, Attestations: []core.IndexAttestation{{Bundle: "provenance.sigstore.json", PredicateType: ci.ProvenanceType, SubjectCount: len(names)}}}
+	for _, n := range names {
+		ix.Subjects = append(ix.Subjects, core.IndexSubject{Name: n, Digest: map[string]string{"sha256": strings.Repeat("f", 64)},
+			Bundles: []string{"provenance.sigstore.json"}})
+	}
+	env := runnerEnv(ws, nil)
+	if err := action.New(envOf(env), &bytes.Buffer{}).Publish(context.Background(), outcome(ws, ix, "public")); err != nil {
+		t.Fatal(err)
+	}
+	md := readFile(t, env["GITHUB_STEP_SUMMARY"])
+	_, outside := markdownFences(t, md)
+	for _, l := range outside {
+		if strings.HasPrefix(l, "## injected") || strings.Contains(l, "<script>") || strings.Contains(l, "</code> <") {
+			t.Errorf("a name escaped into the Markdown: %q", l)
+		}
+		if strings.HasPrefix(l, "| ") && strings.Count(l, " | ") != 3 {
+			t.Errorf("a name broke its table row into other cells: %q", l)
+		}
+	}
+	cmds := summaryCommands(t, md)
+	if len(cmds) != 1 || cmds[0][0] != "signet" {
+		t.Fatalf("commands %q: want the signet verify command only (no file subject for gh and cosign)", cmds)
+	}
+	for _, n := range names {
+		if !slices.Contains(cmds[0], n+"@sha256:"+strings.Repeat("f", 64)) {
+			t.Errorf("the verify command does not name %q exactly: %q", n, cmds[0])
+		}
 	}
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	yaml3 "go.yaml.in/yaml/v3"
 
-	"github.com/signet-ci/signet/action"
+	"github.com/signet-ci/signet/ci"
 	"github.com/signet-ci/signet/internal/checkout"
 )
 
@@ -108,7 +108,7 @@ func parseOutputs(t testing.TB, path string) map[string]string {
 	return out
 }
 
-// inputsOf lists the inputs named by the *action.InputError leaves of err.
+// inputsOf lists the inputs named by the *ci.InputError leaves of err.
 func inputsOf(err error) []string {
 	var out []string
 	var walk func(error)
@@ -119,7 +119,7 @@ func inputsOf(err error) []string {
 			}
 			return
 		}
-		var ie *action.InputError
+		var ie *ci.InputError
 		if errors.As(e, &ie) {
 			out = append(out, ie.Input)
 		}

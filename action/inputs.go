@@ -3,13 +3,13 @@ package action
 import (
 	"errors"
 	"fmt"
-	"slices"
-	"strconv"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 
-	"github.com/sethvargo/go-githubactions"
-
-	"github.com/signet-ci/signet/core"
+	"github.com/signet-ci/signet/ci"
+	"github.com/signet-ci/signet/provenance"
 )
 
 // The action's inputs, as declared in action.yml. The runner exports each as INPUT_<NAME>
@@ -29,144 +29,145 @@ const (
 	InputShowSummary      = "show-summary"
 )
 
-// SBOM formats the sbom input accepts.
-var sbomFormats = []string{"spdx-json", "cyclonedx-json"}
+// ErrNoWorkspace means GITHUB_WORKSPACE is not set: the adapter is not running in an Actions job.
+var ErrNoWorkspace = errors.New("GITHUB_WORKSPACE is not set: the GitHub adapter runs inside a GitHub Actions job " +
+	"(outside one, pass --platform local)")
 
-// InputError is a bad action input: which input, what was wrong, and optionally the file and
-// line the problem is in (for the ::error annotation).
-type InputError struct {
-	Input string
-	File  string
-	Line  int
-	Err   error
+// inputVariable is the variable the runner exports input as: INPUT_ and the name upper-cased,
+// hyphens kept (the runner replaces only spaces, which no input name of signet has).
+func inputVariable(input string) string { return "INPUT_" + strings.ToUpper(input) }
+
+// inputs reads the step's inputs in GitHub's syntax: lists split at newlines and commas, the
+// YAML 1.2 core booleans.
+func inputs(getenv func(string) string) *ci.Reader {
+	return ci.NewReader(ci.SyntaxOf(provenance.GitHub), func(input string) (string, string) {
+		v := inputVariable(input)
+		return getenv(v), v
+	})
 }
 
-// Error names the input and what is wrong with it.
-func (e *InputError) Error() string { return fmt.Sprintf("input %s: %v", e.Input, e.Err) }
-
-// Unwrap returns the underlying error, so sentinel errors of core still match.
-func (e *InputError) Unwrap() error { return e.Err }
-
-func inputErr(input, format string, args ...any) *InputError {
-	return &InputError{Input: input, Err: fmt.Errorf(format, args...)}
-}
-
-// Inputs are the action's inputs, parsed. Empty values mean the input was not given, and the
-// command's own default (the same as action.yml's) applies.
-type Inputs struct {
-	SubjectPaths     []string
-	SubjectName      string
-	SubjectDigest    string // ALG:HEX, lower-case
-	SubjectChecksums []string
-	SBOM             []string
-	PredicateType    string
-	PredicatePath    string
-	Sigstore         string
-	OutputDir        string
-	MaxSubjects      int
-	PrivateRepoTlog  bool
-	ShowSummary      bool
-}
-
-// ReadInputs reads every input from getenv and validates them all, so one run reports every bad
-// input at once (errors.Join of *InputError).
-func ReadInputs(getenv func(string) string) (Inputs, error) {
-	gha := githubactions.New(githubactions.WithGetenv(getenv))
-	var in Inputs
-	var errs []error
-	keep := func(err error) {
-		if err != nil {
-			errs = append(errs, err)
-		}
+// workspace returns GITHUB_WORKSPACE as an absolute path with symlinks resolved.
+func workspace(getenv func(string) string) (string, error) {
+	ws := getenv("GITHUB_WORKSPACE")
+	if ws == "" {
+		return "", ErrNoWorkspace
 	}
-	in.SubjectPaths = splitList(gha.GetInput(InputSubjectPath))
-	in.SubjectChecksums = splitList(gha.GetInput(InputSubjectChecksums))
-	in.SubjectName = gha.GetInput(InputSubjectName)
-	var err error
-	in.SubjectDigest, err = readDigest(gha, in.SubjectName)
-	keep(err)
-	in.SBOM, err = readSBOM(gha.GetInput(InputSBOM))
-	keep(err)
-	in.PredicateType = gha.GetInput(InputPredicateType)
-	in.PredicatePath = gha.GetInput(InputPredicatePath)
-	keep(checkPair(InputPredicateType, in.PredicateType, InputPredicatePath, in.PredicatePath))
-	in.Sigstore = gha.GetInput(InputSigstore)
-	in.OutputDir = gha.GetInput(InputOutputDir)
-	in.MaxSubjects, err = readPositive(InputMaxSubjects, gha.GetInput(InputMaxSubjects))
-	keep(err)
-	in.PrivateRepoTlog, err = readBool(InputPrivateRepoTlog, gha.GetInput(InputPrivateRepoTlog), false)
-	keep(err)
-	in.ShowSummary, err = readBool(InputShowSummary, gha.GetInput(InputShowSummary), true)
-	keep(err)
-	return in, errors.Join(errs...)
-}
-
-// splitList splits a newline- or comma-separated list, trimming blanks.
-func splitList(s string) []string {
-	var out []string
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == ',' }) {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-// readDigest reads subject-digest, which goes with subject-name.
-func readDigest(gha *githubactions.Action, name string) (string, error) {
-	d := gha.GetInput(InputSubjectDigest)
-	if err := checkPair(InputSubjectName, name, InputSubjectDigest, d); err != nil || d == "" {
-		return "", err
-	}
-	alg, h, err := core.ParseDigest(d)
+	abs, err := filepath.Abs(ws)
 	if err != nil {
-		return "", &InputError{Input: InputSubjectDigest, Err: fmt.Errorf("%w; give the digest as sha256:<64 hex digits>, "+
-			"for example the output of `sha256sum` prefixed with \"sha256:\"", err)}
+		return "", fmt.Errorf("GITHUB_WORKSPACE %q: %w", ws, err)
 	}
-	return alg + ":" + h, nil
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	return abs, nil
 }
 
-// checkPair fails when exactly one of two inputs that go together is given.
-func checkPair(aName, a, bName, b string) error {
+// readPlan reads every input, recording each problem in r, and resolves the paths they name
+// against the workspace ws (unless ws is "", when the workspace is unknown).
+func readPlan(r *ci.Reader, ws string) ci.Plan {
+	p := ci.Plan{Dir: ws}
+	p.Subjects.Paths = r.List(InputSubjectPath)
+	checksums := r.List(InputSubjectChecksums)
+	r.Pair(InputSubjectName, InputSubjectDigest)
+	if name, digest := r.String(InputSubjectName), r.Digest(InputSubjectDigest); name != "" && digest != "" {
+		p.Subjects.Refs = []string{name + "@" + digest}
+	}
+	s := &p.Settings
+	s.SBOMFormats = r.SBOMFormats(InputSBOM)
+	r.Pair(InputPredicateType, InputPredicatePath)
+	s.PredicateType = r.String(InputPredicateType)
+	predicate, sigstore, outDir := r.String(InputPredicatePath), r.String(InputSigstore), r.String(InputOutputDir)
+	s.MaxSubjects = r.Positive(InputMaxSubjects)
+	s.PrivateRepoTlog = r.Bool(InputPrivateRepoTlog, false)
+	r.Bool(InputShowSummary, true) // read by Publish; checked here with the others
+	if ws == "" {
+		return p
+	}
+	in := resolver{r: r, ws: ws}
+	for _, path := range p.Subjects.Paths {
+		in.subjectPath(path)
+	}
+	for _, f := range checksums {
+		p.Subjects.ChecksumFiles = append(p.Subjects.ChecksumFiles, in.existing(InputSubjectChecksums, f, "a sha256sum-style file"))
+	}
+	if predicate != "" {
+		s.PredicatePath = in.existing(InputPredicatePath, predicate, "a JSON file holding the predicate")
+	}
+	s.Sigstore = in.sigstore(sigstore)
+	if outDir != "" {
+		s.OutputDir = in.inside(InputOutputDir, outDir)
+	}
+	return p
+}
+
+// resolver resolves the paths inputs name against the workspace, recording problems in r.
+type resolver struct {
+	r  *ci.Reader
+	ws string
+}
+
+// subjectPath fails early for a literal path that does not exist; globs are expanded by core.
+func (in resolver) subjectPath(p string) {
+	if strings.ContainsAny(p, "*?[") {
+		return
+	}
+	_, err := os.Lstat(in.join(p))
 	switch {
-	case a != "" && b == "":
-		return inputErr(bName, "missing: %s is set, so set %s too (they go together)", aName, bName)
-	case a == "" && b != "":
-		return inputErr(aName, "missing: %s is set, so set %s too (they go together)", bName, aName)
+	case errors.Is(err, fs.ErrNotExist):
+		in.r.Fail(InputSubjectPath, fmt.Errorf("%q matched nothing in the workspace %q: "+
+			"check the path and that an earlier step wrote it there%s", p, in.ws, absHint(p)))
+	case err != nil:
+		in.r.Fail(InputSubjectPath, fmt.Errorf("%q: %w", p, err))
 	}
-	return nil
 }
 
-func readSBOM(s string) ([]string, error) {
-	formats := splitList(s)
-	for _, f := range formats {
-		if !slices.Contains(sbomFormats, f) {
-			return nil, inputErr(InputSBOM, "%q: expected %s, a comma list of them, or empty", f, strings.Join(sbomFormats, " or "))
+// absHint explains the usual cause of a missing absolute path in a container action.
+func absHint(p string) string {
+	if !filepath.IsAbs(p) {
+		return ""
+	}
+	return " (in a container action ${{ github.workspace }} names the runner's path, not the container's: " +
+		"give paths relative to the workspace)"
+}
+
+// existing resolves p against the workspace and checks that it exists.
+func (in resolver) existing(input, p, what string) string {
+	abs := in.join(p)
+	if _, err := os.Stat(abs); err != nil {
+		in.r.Fail(input, fmt.Errorf("%q: expected %s in the workspace: %w%s", p, what, err, absHint(p)))
+	}
+	return abs
+}
+
+// sigstore keeps "" and "public" and resolves anything else as a directory in the workspace
+// holding a Sigstore's trust material.
+func (in resolver) sigstore(s string) string {
+	if s == "" || s == "public" {
+		return s
+	}
+	dir := in.join(s)
+	for _, f := range []string{"trusted_root.json", "signing_config.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			in.r.Fail(InputSigstore, fmt.Errorf("%q: expected \"public\" or a directory holding "+
+				"trusted_root.json and signing_config.json: %w", s, err))
+			break
 		}
 	}
-	return formats, nil
+	return dir
 }
 
-func readPositive(name, s string) (int, error) {
-	if s == "" {
-		return 0, nil
+// inside resolves p against the workspace and refuses a path outside it.
+func (in resolver) inside(input, p string) string {
+	abs := in.join(p)
+	if rel, err := filepath.Rel(in.ws, abs); err != nil || !filepath.IsLocal(rel) && rel != "." {
+		in.r.Fail(input, fmt.Errorf("%q is outside the workspace %q: give a directory inside it, such as \"attestations\"", p, in.ws))
 	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 {
-		return 0, inputErr(name, "%q: expected a positive whole number such as 1024", s)
-	}
-	return n, nil
+	return abs
 }
 
-// readBool accepts the YAML 1.2 core booleans, as the Actions toolkit's getBooleanInput does.
-func readBool(name, s string, def bool) (bool, error) {
-	switch s {
-	case "":
-		return def, nil
-	case "true", "True", "TRUE":
-		return true, nil
-	case "false", "False", "FALSE":
-		return false, nil
+func (in resolver) join(p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
 	}
-	return def, inputErr(name, "%q: expected \"true\" or \"false\"", s)
+	return filepath.Join(in.ws, p)
 }

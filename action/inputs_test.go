@@ -1,6 +1,7 @@
 package action_test
 
 import (
+	"context"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -10,25 +11,58 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/signet-ci/signet/action"
+	"github.com/signet-ci/signet/ci"
 	"github.com/signet-ci/signet/core"
 )
 
 const hex64 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
-func TestReadInputs(t *testing.T) {
+// planWorkspace is a workspace holding every file the inputs of the plan tests name.
+func planWorkspace(t *testing.T) string {
+	t.Helper()
+	ws := newWorkspace(t)
+	writeFiles(t, ws, map[string]string{
+		"dist/app": "x", "dist/app b": "y", "SHA256SUMS": hex64 + "  app\n", "more/SUMS": hex64 + "  b\n", "pred.json": "{}",
+		"sigstore/trusted_root.json": "{}", "sigstore/signing_config.json": "{}", "half/trusted_root.json": "{}",
+	})
+	return ws
+}
+
+// plan runs Plan over the workspace ws and the inputs env (INPUT_* variables).
+func plan(t *testing.T, ws string, env map[string]string) (ci.Plan, error) {
+	t.Helper()
+	m := map[string]string{}
+	if ws != "" {
+		m["GITHUB_WORKSPACE"] = ws
+	}
+	for k, v := range env {
+		m[k] = v
+	}
+	return action.New(envOf(m), &strings.Builder{}).Plan(context.Background())
+}
+
+// planDiff compares plans, leaving out the token source (see the token tests).
+func planDiff(want, got ci.Plan) string {
+	return cmp.Diff(want, got, cmpopts.IgnoreFields(ci.Plan{}, "Token"), cmpopts.EquateEmpty())
+}
+
+// TestPlanReadsGitHubSyntax reads the inputs through ci.Reader with GitHub's syntax: lists split
+// at newlines and commas, the YAML 1.2 core booleans, variables named as the runner exports them.
+func TestPlanReadsGitHubSyntax(t *testing.T) {
 	t.Parallel()
+	ws := planWorkspace(t)
+	base := ci.Plan{Dir: ws, TokenFrom: "the runner's ID token"}
+	with := func(f func(p *ci.Plan)) ci.Plan {
+		p := base
+		f(&p)
+		return p
+	}
 	tests := []struct {
-		name       string
-		env        map[string]string
-		want       action.Inputs
-		wantInputs []string // inputs reported bad
-		wantText   string   // substring of the error
+		name string
+		env  map[string]string
+		want ci.Plan
 	}{
-		{
-			name: "nothing given keeps the defaults",
-			env:  map[string]string{},
-			want: action.Inputs{ShowSummary: true},
-		},
+		{name: "nothing given keeps the command's defaults", env: nil, want: base},
 		{
 			name: "every input, hyphens kept in the variable names",
 			env: map[string]string{
@@ -45,173 +79,153 @@ func TestReadInputs(t *testing.T) {
 				"INPUT_PRIVATE-REPO-TLOG": "True",
 				"INPUT_SHOW-SUMMARY":      "FALSE",
 			},
-			want: action.Inputs{
-				SubjectPaths: []string{"dist/app", "dist/*.tar.gz", "docs/**/*.md"}, SubjectName: "ghcr.io/org/app",
-				SubjectDigest: "sha256:" + hex64, SubjectChecksums: []string{"SHA256SUMS", "more/SUMS"},
-				SBOM: []string{"spdx-json", "cyclonedx-json"}, PredicateType: "https://example.com/test/v1",
-				PredicatePath: "pred.json", Sigstore: "sigstore", OutputDir: "out", MaxSubjects: 10,
-				PrivateRepoTlog: true, ShowSummary: false,
-			},
+			want: with(func(p *ci.Plan) {
+				p.Subjects = core.Inputs{Paths: []string{"dist/app", "dist/*.tar.gz", "docs/**/*.md"},
+					ChecksumFiles: []string{filepath.Join(ws, "SHA256SUMS"), filepath.Join(ws, "more/SUMS")},
+					Refs:          []string{"ghcr.io/org/app@sha256:" + hex64}}
+				p.Settings = ci.Settings{SBOMFormats: []string{"cyclonedx-json", "spdx-json"},
+					PredicateType: "https://example.com/test/v1", PredicatePath: filepath.Join(ws, "pred.json"),
+					Sigstore: filepath.Join(ws, "sigstore"), OutputDir: filepath.Join(ws, "out"), MaxSubjects: 10, PrivateRepoTlog: true}
+			}),
 		},
 		{
-			name:       "malformed digest",
-			env:        map[string]string{"INPUT_SUBJECT-NAME": "app", "INPUT_SUBJECT-DIGEST": "sha256:abc"},
-			wantInputs: []string{"subject-digest"},
-			wantText:   "sha256 needs 64 hex digits, got 3",
+			name: "CRLF line ends, blank items and a repeated format",
+			env:  map[string]string{"INPUT_SUBJECT-PATH": "dist/app\r\n,\r\n dist/app b \r\n", "INPUT_SBOM": "\nspdx-json,,spdx-json\n"},
+			want: with(func(p *ci.Plan) {
+				p.Subjects.Paths = []string{"dist/app", "dist/app b"}
+				p.Settings.SBOMFormats = []string{"spdx-json"}
+			}),
 		},
 		{
-			name:       "digest without algorithm",
-			env:        map[string]string{"INPUT_SUBJECT-NAME": "app", "INPUT_SUBJECT-DIGEST": hex64},
-			wantInputs: []string{"subject-digest"},
-			wantText:   "sha256:<64 hex digits>",
+			name: "the booleans' other YAML spellings, padded",
+			env:  map[string]string{"INPUT_PRIVATE-REPO-TLOG": " TRUE\n", "INPUT_SHOW-SUMMARY": "True"},
+			want: with(func(p *ci.Plan) { p.Settings.PrivateRepoTlog = true }),
 		},
 		{
-			name:       "name without digest",
-			env:        map[string]string{"INPUT_SUBJECT-NAME": "app"},
-			wantInputs: []string{"subject-digest"},
-			wantText:   "subject-name is set, so set subject-digest too",
+			name: "public stays public; an empty sbom input means none",
+			env:  map[string]string{"INPUT_SIGSTORE": "public", "INPUT_SBOM": "", "INPUT_PRIVATE-REPO-TLOG": "false"},
+			want: with(func(p *ci.Plan) { p.Settings.Sigstore = "public" }),
 		},
 		{
-			name:       "predicate path without type",
-			env:        map[string]string{"INPUT_PREDICATE-PATH": "p.json"},
-			wantInputs: []string{"predicate-type"},
-		},
-		{
-			name:       "unknown sbom format",
-			env:        map[string]string{"INPUT_SBOM": "spdx-json,syft-json"},
-			wantInputs: []string{"sbom"},
-			wantText:   `"syft-json": expected spdx-json or cyclonedx-json`,
-		},
-		{
-			name:       "every bad input is reported at once",
-			env:        map[string]string{"INPUT_MAX-SUBJECTS": "0", "INPUT_SHOW-SUMMARY": "yes", "INPUT_PRIVATE-REPO-TLOG": "1"},
-			wantInputs: []string{"max-subjects", "private-repo-tlog", "show-summary"},
-			wantText:   `"0": expected a positive whole number`,
+			name: "look-alike variables are not the action's inputs",
+			env: map[string]string{"INPUT_SUBJECT_PATH": "dist/app", "input_subject-path": "dist/app", "INPUT_Subject-Path": "dist/app",
+				"SUBJECT-PATH": "dist/app", "INPUT_MAX_SUBJECTS": "0"},
+			want: base,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := action.ReadInputs(envOf(tt.env))
-			if diff := cmp.Diff(tt.wantInputs, inputsOf(err)); diff != "" {
-				t.Fatalf("bad inputs (-want +got):\n%s\nerror: %v", diff, err)
-			}
+			got, err := plan(t, ws, tt.env)
 			if err != nil {
-				if !strings.Contains(err.Error(), tt.wantText) {
-					t.Errorf("error %q does not say %q", err, tt.wantText)
-				}
-				return
+				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("inputs (-want +got):\n%s", diff)
+			if diff := planDiff(tt.want, got); diff != "" {
+				t.Errorf("plan (-want +got):\n%s", diff)
+			}
+			if got.Token == nil {
+				t.Error("the plan has no token source; want the runner's (failing with ErrNoIDToken here)")
 			}
 		})
 	}
 }
 
-func TestNewRequest(t *testing.T) {
+// TestPlanRefusesBadInputs checks that every bad input is reported, all at once, each as a
+// *ci.InputError naming the input and the variable it came from.
+func TestPlanRefusesBadInputs(t *testing.T) {
 	t.Parallel()
-	ws := t.TempDir()
-	ws, _ = filepath.EvalSymlinks(ws)
-	writeFiles(t, ws, map[string]string{
-		"dist/app": "x", "SHA256SUMS": hex64 + "  app\n", "pred.json": "{}",
-		"sigstore/trusted_root.json": "{}", "sigstore/signing_config.json": "{}", "half/trusted_root.json": "{}",
-	})
-	base := map[string]string{"GITHUB_WORKSPACE": ws}
-	with := func(kv ...string) map[string]string {
-		m := map[string]string{}
-		for k, v := range base {
-			m[k] = v
-		}
-		for i := 0; i+1 < len(kv); i += 2 {
-			m[kv[i]] = kv[i+1]
-		}
-		return m
-	}
+	ws := planWorkspace(t)
 	tests := []struct {
 		name       string
+		noWS       bool
 		env        map[string]string
-		want       action.Request
 		wantInputs []string
-		wantErr    error
-		wantText   string
+		says       []string
 	}{
+		{name: "malformed digest", env: map[string]string{"INPUT_SUBJECT-NAME": "app", "INPUT_SUBJECT-DIGEST": "sha256:abc"},
+			wantInputs: []string{"subject-digest"}, says: []string{"input subject-digest (INPUT_SUBJECT-DIGEST)", "sha256 needs 64 hex digits, got 3"}},
+		{name: "digest without algorithm", env: map[string]string{"INPUT_SUBJECT-NAME": "app", "INPUT_SUBJECT-DIGEST": hex64},
+			wantInputs: []string{"subject-digest"}, says: []string{"sha256:<64 hex digits>"}},
+		{name: "name without digest", env: map[string]string{"INPUT_SUBJECT-NAME": "app"},
+			wantInputs: []string{"subject-digest"}, says: []string{"subject-name is set, so set subject-digest too"}},
+		{name: "a bad digest without its name reports both", env: map[string]string{"INPUT_SUBJECT-DIGEST": "md5:00"},
+			wantInputs: []string{"subject-name", "subject-digest"}},
+		{name: "predicate path without type", env: map[string]string{"INPUT_PREDICATE-PATH": "pred.json"},
+			wantInputs: []string{"predicate-type"}},
+		{name: "unknown sbom format", env: map[string]string{"INPUT_SBOM": "spdx-json,syft-json"},
+			wantInputs: []string{"sbom"}, says: []string{`"syft-json": expected spdx-json or cyclonedx-json`}},
+		{name: "an sbom format in another case", env: map[string]string{"INPUT_SBOM": "SPDX-JSON"}, wantInputs: []string{"sbom"}},
+		{name: "booleans YAML 1.2 does not know", env: map[string]string{"INPUT_PRIVATE-REPO-TLOG": "yes", "INPUT_SHOW-SUMMARY": "tRUE"},
+			wantInputs: []string{"private-repo-tlog", "show-summary"}, says: []string{`"yes": expected "true" or "false"`}},
+		{name: "numbers that are not positive whole numbers", env: map[string]string{"INPUT_MAX-SUBJECTS": "1e3"},
+			wantInputs: []string{"max-subjects"}, says: []string{`"1e3": expected a positive whole number`}},
 		{
-			name: "paths resolve against the workspace",
-			env: with("INPUT_SUBJECT-PATH", "dist/app,dist/*.tgz", "INPUT_SUBJECT-CHECKSUMS", "SHA256SUMS",
-				"INPUT_SUBJECT-NAME", "img", "INPUT_SUBJECT-DIGEST", "sha256:"+hex64,
-				"INPUT_PREDICATE-TYPE", "https://t/v1", "INPUT_PREDICATE-PATH", "pred.json",
-				"INPUT_SIGSTORE", "sigstore", "INPUT_OUTPUT-DIR", "out/att"),
-			want: action.Request{
-				Workspace: ws,
-				Subjects: core.Inputs{Paths: []string{"dist/app", "dist/*.tgz"}, ChecksumFiles: []string{filepath.Join(ws, "SHA256SUMS")},
-					Refs: []string{"img@sha256:" + hex64}},
-				PredicateType: "https://t/v1", PredicatePath: filepath.Join(ws, "pred.json"),
-				Sigstore: filepath.Join(ws, "sigstore"), OutputDir: filepath.Join(ws, "out/att"), ShowSummary: true,
-			},
+			name: "every bad input is reported at once",
+			env: map[string]string{"INPUT_MAX-SUBJECTS": "0", "INPUT_SHOW-SUMMARY": "yes", "INPUT_PRIVATE-REPO-TLOG": "1",
+				"INPUT_SBOM": "syft-json", "INPUT_SUBJECT-PATH": "dist/missing", "INPUT_OUTPUT-DIR": "../elsewhere"},
+			wantInputs: []string{"sbom", "max-subjects", "private-repo-tlog", "show-summary", "subject-path", "output-dir"},
+			says:       []string{`input max-subjects (INPUT_MAX-SUBJECTS): "0": expected a positive whole number`},
 		},
-		{
-			name: "public sigstore stays public",
-			env:  with("INPUT_SIGSTORE", "public"),
-			want: action.Request{Workspace: ws, Sigstore: "public", ShowSummary: true},
-		},
-		{
-			name:       "a subject path matching nothing",
-			env:        with("INPUT_SUBJECT-PATH", "dist/missing"),
-			wantInputs: []string{"subject-path"},
-			wantText:   `"dist/missing" matched nothing in the workspace`,
-		},
-		{
-			name:       "an absolute path from the runner's side",
-			env:        with("INPUT_SUBJECT-PATH", "/home/runner/work/repo/repo/dist/app"),
-			wantInputs: []string{"subject-path"},
-			wantText:   "give paths relative to the workspace",
-		},
-		{
-			name:       "output outside the workspace",
-			env:        with("INPUT_OUTPUT-DIR", "../elsewhere"),
-			wantInputs: []string{"output-dir"},
-			wantText:   "is outside the workspace",
-		},
-		{
-			name:       "sigstore directory without a signing config",
-			env:        with("INPUT_SIGSTORE", "half"),
-			wantInputs: []string{"sigstore"},
-			wantText:   "signing_config.json",
-		},
-		{
-			name:       "missing checksums and predicate files",
-			env:        with("INPUT_SUBJECT-CHECKSUMS", "nope", "INPUT_PREDICATE-TYPE", "https://t/v1", "INPUT_PREDICATE-PATH", "nope.json"),
-			wantInputs: []string{"subject-checksums", "predicate-path"},
-		},
-		{
-			name:    "no workspace",
-			env:     map[string]string{"INPUT_SUBJECT-PATH": "x"},
-			wantErr: action.ErrNoWorkspace,
-		},
+		{name: "a subject path matching nothing", env: map[string]string{"INPUT_SUBJECT-PATH": "dist/app,dist/missing"},
+			wantInputs: []string{"subject-path"}, says: []string{`"dist/missing" matched nothing in the workspace`}},
+		{name: "an absolute path from the runner's side", env: map[string]string{"INPUT_SUBJECT-PATH": "/home/runner/work/repo/repo/dist/app"},
+			wantInputs: []string{"subject-path"}, says: []string{"give paths relative to the workspace"}},
+		{name: "output outside the workspace", env: map[string]string{"INPUT_OUTPUT-DIR": "../elsewhere"},
+			wantInputs: []string{"output-dir"}, says: []string{"is outside the workspace"}},
+		{name: "output outside the workspace, absolute", env: map[string]string{"INPUT_OUTPUT-DIR": "/tmp"},
+			wantInputs: []string{"output-dir"}, says: []string{"is outside the workspace"}},
+		{name: "output escaping through the workspace", env: map[string]string{"INPUT_OUTPUT-DIR": "out/../../x"},
+			wantInputs: []string{"output-dir"}},
+		{name: "sigstore directory without a signing config", env: map[string]string{"INPUT_SIGSTORE": "half"},
+			wantInputs: []string{"sigstore"}, says: []string{"signing_config.json"}},
+		{name: "sigstore keywords are case-sensitive", env: map[string]string{"INPUT_SIGSTORE": "Public"},
+			wantInputs: []string{"sigstore"}, says: []string{`expected "public" or a directory`}},
+		{name: "missing checksums and predicate files",
+			env:        map[string]string{"INPUT_SUBJECT-CHECKSUMS": "nope", "INPUT_PREDICATE-TYPE": "https://t/v1", "INPUT_PREDICATE-PATH": "nope.json"},
+			wantInputs: []string{"subject-checksums", "predicate-path"}},
+		{name: "no workspace: the inputs are still checked", noWS: true, env: map[string]string{"INPUT_MAX-SUBJECTS": "-1"},
+			wantInputs: []string{"max-subjects"}, says: []string{"GITHUB_WORKSPACE is not set"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := action.NewRequest(envOf(tt.env))
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("error %v, want %v", err, tt.wantErr)
-				}
-				return
+			w := ws
+			if tt.noWS {
+				w = ""
+			}
+			got, err := plan(t, w, tt.env)
+			if err == nil {
+				t.Fatalf("Plan accepted the inputs: %+v", got)
 			}
 			if diff := cmp.Diff(tt.wantInputs, inputsOf(err)); diff != "" {
 				t.Fatalf("bad inputs (-want +got):\n%s\nerror: %v", diff, err)
 			}
-			if err != nil {
-				if !strings.Contains(err.Error(), tt.wantText) {
-					t.Errorf("error %q does not say %q", err, tt.wantText)
-				}
-				return
+			if tt.noWS != errors.Is(err, action.ErrNoWorkspace) {
+				t.Errorf("error %v: ErrNoWorkspace %v, want %v", err, !tt.noWS, tt.noWS)
 			}
-			if diff := cmp.Diff(tt.want, got, cmpopts.EquateEmpty()); diff != "" {
-				t.Errorf("request (-want +got):\n%s", diff)
+			for _, s := range tt.says {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not say %q", err, s)
+				}
+			}
+			for _, e := range leavesOf(err) {
+				var ie *ci.InputError
+				if errors.As(e, &ie) && ie.Source != "INPUT_"+strings.ToUpper(ie.Input) {
+					t.Errorf("input %s: source %q, want the runner's variable INPUT_%s", ie.Input, ie.Source, strings.ToUpper(ie.Input))
+				}
 			}
 		})
 	}
+}
+
+// leavesOf flattens errors.Join trees.
+func leavesOf(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, leavesOf(e)...)
+		}
+		return out
+	}
+	return []error{err}
 }

@@ -76,9 +76,13 @@ func TestInputsDeclaredAndRead(t *testing.T) {
 	for name := range m.Inputs {
 		declared = append(declared, name)
 	}
-	rec := &recorder{vars: map[string]string{"GITHUB_WORKSPACE": t.TempDir()}}
+	ws := newWorkspace(t)
+	rec := &recorder{vars: runnerEnv(ws, nil)}
 	a := action.New(rec.getenv, &bytes.Buffer{})
-	if _, err := a.Request(); err != nil {
+	if _, err := a.Plan(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Publish(context.Background(), outcome(ws, fixtureIndex(t, ws, true), "public")); err != nil {
 		t.Fatal(err)
 	}
 	var read []string
@@ -110,7 +114,7 @@ func TestOutputsDeclaredAndWritten(t *testing.T) {
 	env := runnerEnv(ws, nil)
 	ix := fixtureIndex(t, ws, true)
 	a := action.New(envOf(env), &bytes.Buffer{})
-	if err := a.Publish(context.Background(), action.Result{Index: ix, OutputDir: filepath.Join(ws, "attestations"), Sigstore: "public"}); err != nil {
+	if err := a.Publish(context.Background(), outcome(ws, ix, "public")); err != nil {
 		t.Fatal(err)
 	}
 	var written []string

@@ -2,10 +2,16 @@ package action
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
+
+	"github.com/signet-ci/signet/ci"
 )
 
 // The action's outputs, as declared in action.yml.
@@ -16,16 +22,54 @@ const (
 	OutputAttestationIDs = "attestation-ids"
 )
 
-// Output is one step output.
-type Output struct {
+// StepOutput is one step output, as a later step reads it from steps.<id>.outputs.<name>.
+type StepOutput struct {
 	Name  string
 	Value string
+}
+
+// stepOutputs are the outputs of a finished run: the provenance bundle, the index, the subject
+// count, and one attestation ID per bundle (sha256 of the bundle file), one a line.
+func stepOutputs(out ci.Outcome) ([]StepOutput, error) {
+	ix := out.Index
+	ids := make([]string, 0, len(ix.Attestations))
+	for _, at := range ix.Attestations {
+		id, err := fileID(filepath.Join(out.OutputDir, filepath.FromSlash(at.Bundle)))
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	var bundle string
+	if b := out.ProvenanceBundle(); b != "" {
+		bundle = out.BundlePath(b)
+	}
+	return []StepOutput{
+		{OutputBundlePath, bundle},
+		{OutputIndexPath, out.IndexPath()},
+		{OutputSubjectCount, strconv.Itoa(len(ix.Subjects))},
+		{OutputAttestationIDs, strings.Join(ids, "\n")},
+	}, nil
+}
+
+// fileID is "sha256:HEX" of the bundle file at path, hashed as it is read.
+func fileID(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("reading bundle %q for the %s output: %w", path, OutputAttestationIDs, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("reading bundle %q for the %s output: %w", path, OutputAttestationIDs, err)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // WriteOutputs appends outputs to the file at path (the runner's $GITHUB_OUTPUT) in the
 // multi-line form name<<DELIM, value, DELIM, with a fresh random delimiter per value that is
 // checked not to occur in it.
-func WriteOutputs(path string, outs []Output) error {
+func WriteOutputs(path string, outs []StepOutput) error {
 	var b strings.Builder
 	for _, o := range outs {
 		delim, err := delimiter(o.Value)

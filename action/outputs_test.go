@@ -15,12 +15,12 @@ func TestWriteOutputs(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		outs []action.Output
+		outs []action.StepOutput
 	}{
-		{name: "single line", outs: []action.Output{{Name: "subject-count", Value: "3"}}},
-		{name: "multi-line and empty", outs: []action.Output{
+		{name: "single line", outs: []action.StepOutput{{Name: "subject-count", Value: "3"}}},
+		{name: "multi-line and empty", outs: []action.StepOutput{
 			{Name: "attestation-ids", Value: "sha256:aa\nsha256:bb\n\nsha256:cc"}, {Name: "bundle-path", Value: ""}}},
-		{name: "values that look like delimiters or outputs", outs: []action.Output{
+		{name: "values that look like delimiters or outputs", outs: []action.StepOutput{
 			{Name: "a", Value: "ghadelimiter_x\nEOF\nb<<EOF\nname=value"}, {Name: "b", Value: "=<<"}}},
 	}
 	for _, tt := range tests {
@@ -47,7 +47,7 @@ func TestWriteOutputs(t *testing.T) {
 func TestWriteOutputsDelimitersAreRandom(t *testing.T) {
 	t.Parallel()
 	p := filepath.Join(t.TempDir(), "output")
-	outs := []action.Output{{Name: "a", Value: "1"}, {Name: "b", Value: "2"}}
+	outs := []action.StepOutput{{Name: "a", Value: "1"}, {Name: "b", Value: "2"}}
 	if err := action.WriteOutputs(p, outs); err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestWriteOutputsDelimitersAreRandom(t *testing.T) {
 func TestWriteOutputsUnwritable(t *testing.T) {
 	t.Parallel()
 	p := filepath.Join(t.TempDir(), "missing-dir", "output")
-	err := action.WriteOutputs(p, []action.Output{{Name: "a", Value: "1"}})
+	err := action.WriteOutputs(p, []action.StepOutput{{Name: "a", Value: "1"}})
 	if err == nil || !strings.Contains(err.Error(), "$GITHUB_OUTPUT file") || !strings.Contains(err.Error(), p) {
 		t.Errorf("error %v: want it to name $GITHUB_OUTPUT and the path", err)
 	}

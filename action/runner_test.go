@@ -73,10 +73,26 @@ func TestRunnerContract(t *testing.T) {
 		}
 		ep.assertNeverShown(t, res.stdout, res.stderr, string(summary), readFile(t, st.env["GITHUB_OUTPUT"]))
 
-		// The exact command the summary offers a release manager, run as printed.
-		verify := summaryCommand(t, string(summary), "signet verify")
-		if v := st.run(t, bin, verify[1:]...); v.code != 0 {
-			t.Errorf("signet verify, as the summary prints it, rejected the bundles (exit %d):\n%s\n%s\n%q", v.code, v.stdout, v.stderr, verify)
+		// The commands the summary offers a release manager, run as printed with the release
+		// image's binary (built without the embedded Sigstore): signet verify, signet sigstore
+		// trusted-root, and gh's through the emulation of gh v2.83.0.
+		ran := 0
+		for _, c := range summaryCommands(t, string(summary)) {
+			switch c[0] {
+			case "signet":
+				if v := st.run(t, bin, c[1:]...); v.code != 0 {
+					t.Errorf("%q, as the summary prints it, failed (exit %d):\n%s\n%s", c, v.code, v.stdout, v.stderr)
+				}
+				ran++
+			case "gh":
+				if err := ghVerify(st.ws, c); err != nil {
+					t.Errorf("%q, as the summary prints it, fails as gh v2.83.0: %v", c, err)
+				}
+				ran++
+			}
+		}
+		if ran != 3 {
+			t.Errorf("ran %d commands of the summary, want signet verify, signet sigstore trusted-root and gh", ran)
 		}
 		other := []string{"verify", "--sigstore", "sigstore", "--index", outs["index-path"], "--certificate-oidc-issuer",
 			ss.Issuer(localsigstore.PresetGitHub), "--certificate-identity",
@@ -330,8 +346,14 @@ func checkOutputs(t *testing.T, ws string, outs map[string]string, subjects int)
 	if len(ix.Subjects) != subjects || len(ix.Attestations) == 0 {
 		t.Fatalf("index lists %d subjects and %d bundles", len(ix.Subjects), len(ix.Attestations))
 	}
-	if want := "attestations/" + ix.Attestations[0].Bundle; outs["bundle-path"] != want {
-		t.Errorf("bundle-path %q, want %q", outs["bundle-path"], want)
+	var prov string
+	for _, a := range ix.Attestations {
+		if a.PredicateType == "https://slsa.dev/provenance/v1" && prov == "" {
+			prov = "attestations/" + a.Bundle
+		}
+	}
+	if prov == "" || outs["bundle-path"] != prov {
+		t.Errorf("bundle-path %q, want the provenance bundle %q", outs["bundle-path"], prov)
 	}
 	ids := strings.Split(outs["attestation-ids"], "\n")
 	if len(ids) != len(ix.Attestations) {
@@ -343,22 +365,6 @@ func checkOutputs(t *testing.T, ws string, outs map[string]string, subjects int)
 			t.Errorf("attestation-ids line %d = %q, want %q", i+1, ids[i], want)
 		}
 	}
-}
-
-// summaryCommand returns the words of the first command in the summary's sh blocks that
-// starts with prefix, its backslash-newline continuations joined.
-func summaryCommand(t *testing.T, summary, prefix string) []string {
-	t.Helper()
-	for _, block := range strings.Split(summary, "```sh\n")[1:] {
-		block, _, _ = strings.Cut(block, "```")
-		for _, cmd := range strings.Split(strings.ReplaceAll(block, "\\\n", ""), "\n") {
-			if strings.HasPrefix(cmd, prefix) {
-				return shellWords(t, cmd)
-			}
-		}
-	}
-	t.Fatalf("the summary has no %q command:\n%s", prefix, summary)
-	return nil
 }
 
 func readFile(t *testing.T, p string) string {

@@ -4,21 +4,20 @@ import (
 	"fmt"
 	"html"
 	"net/url"
-	"path"
 	"strings"
-	"time"
 
+	"github.com/signet-ci/signet/ci"
 	"github.com/signet-ci/signet/core"
 )
 
 // SummaryLimit is GitHub's limit on one step's job summary (1 MiB).
 const SummaryLimit = 1 << 20
 
-// GitHubIssuer is the issuer of GitHub Actions ID tokens on github.com.
-const GitHubIssuer = "https://token.actions.githubusercontent.com"
+// maxVerifyArtifacts bounds how many subjects the suggested verify command names.
+const maxVerifyArtifacts = 20
 
-// maxVerifyFiles bounds how many files the suggested verify command names.
-const maxVerifyFiles = 20
+// commandBreak lays a printed command out one flag a line.
+const commandBreak = " \\\n  "
 
 // run describes the workflow run, from the runner's GITHUB_* variables.
 type run struct {
@@ -42,15 +41,11 @@ func (r run) workflowPath() string {
 	return strings.TrimPrefix(p, r.Repository+"/")
 }
 
-// summary is what the job summary shows.
+// summary is the job summary of a finished run: package ci's report values laid out in
+// GitHub-flavoured Markdown.
 type summary struct {
-	Index    *core.Index
-	OutDir   string   // workspace-relative output directory
-	Sigstore string   // "public", or a workspace-relative directory
-	Files    []string // workspace-relative files among the subjects, for the verify commands
-	// Artifacts names every subject for signet verify: its file, or NAME@ALG:HEX.
-	Artifacts []string
-	Run       run
+	Out ci.Outcome
+	Run run
 }
 
 // render returns the Markdown summary, cutting the subjects table to stay under limit bytes.
@@ -71,14 +66,14 @@ func (s summary) render(limit int) string {
 	}
 	if shown < len(rows) {
 		fmt.Fprintf(&b, "\n> %d more subjects are not shown: a step's summary is limited to 1 MiB. "+
-			"Every subject is listed in `%s`.\n", len(rows)-shown, path.Join(s.OutDir, core.IndexFile))
+			"Every subject is listed in %s.\n", len(rows)-shown, code(s.Out.IndexPath()))
 	}
 	b.WriteString(tail)
 	return b.String()
 }
 
 func (s summary) header() string {
-	ix := s.Index
+	ix := s.Out.Index
 	var b strings.Builder
 	fmt.Fprintf(&b, "## signet: %d subjects signed into %d bundles\n\n", len(ix.Subjects), len(ix.Attestations))
 	if ix.Signer != nil {
@@ -88,14 +83,7 @@ func (s summary) header() string {
 		}
 		b.WriteString(".")
 	}
-	tlog := "Transparency log: not used"
-	if ix.Tlog.Used {
-		tlog = "Transparency log: used"
-	}
-	if ix.Tlog.Reason != "" {
-		tlog += " (" + html.EscapeString(oneLine(ix.Tlog.Reason)) + ")"
-	}
-	fmt.Fprintf(&b, " %s. Index: %s.\n", tlog, code(path.Join(s.OutDir, core.IndexFile)))
+	fmt.Fprintf(&b, " Transparency log: %s. Index: %s.\n", html.EscapeString(ci.OneLine(ci.TlogText(ix.Tlog))), code(s.Out.IndexPath()))
 	return b.String()
 }
 
@@ -110,7 +98,7 @@ func (s summary) chain() string {
 		fmt.Sprintf(`source["source<br>%s@%s<br>%s"]`, mermaid(r.Repository), mermaid(sha), mermaid(r.Ref)),
 		fmt.Sprintf(`workflow["workflow<br>%s"]`, mermaid(r.workflowPath())),
 		fmt.Sprintf(`run["run %s<br>attempt %s"]`, mermaid(r.RunID), mermaid(r.Attempt)),
-		fmt.Sprintf(`artifacts["%d subjects<br>%d bundles"]`, len(s.Index.Subjects), len(s.Index.Attestations)),
+		fmt.Sprintf(`artifacts["%d subjects<br>%d bundles"]`, len(s.Out.Index.Subjects), len(s.Out.Index.Attestations)),
 	}
 	var b strings.Builder
 	b.WriteString("\n```mermaid\nflowchart LR\n  " + strings.Join(nodes, " --> ") + "\n```\n\n")
@@ -122,51 +110,80 @@ func (s summary) chain() string {
 
 // rows are the subjects table's rows, one per subject.
 func (s summary) rows() []string {
-	byBundle := make(map[string]core.IndexAttestation, len(s.Index.Attestations))
-	for _, a := range s.Index.Attestations {
+	byBundle := make(map[string]core.IndexAttestation, len(s.Out.Index.Attestations))
+	for _, a := range s.Out.Index.Attestations {
 		byBundle[a.Bundle] = a
 	}
-	rows := make([]string, 0, len(s.Index.Subjects))
-	for _, sub := range s.Index.Subjects {
+	rows := make([]string, 0, len(s.Out.Index.Subjects))
+	for _, sub := range s.Out.Index.Subjects {
 		var bundles, evidence []string
 		for _, b := range sub.Bundles {
-			bundles = append(bundles, code(path.Join(s.OutDir, b)))
-			evidence = append(evidence, logCell(byBundle[b]))
+			bundles = append(bundles, code(s.Out.BundlePath(b)))
+			evidence = append(evidence, proofCell(byBundle[b]))
 		}
-		rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s |\n", code(sub.Name), code(digestString(sub.Digest)),
+		rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s |\n", code(sub.Name), code(ci.DigestString(sub.Digest)),
 			strings.Join(bundles, "<br>"), strings.Join(evidence, "<br>")))
 	}
 	return rows
 }
 
-// logCell links a bundle's log entry, or gives its signed timestamp.
-func logCell(a core.IndexAttestation) string {
-	if e := a.LogEntry; e != nil {
-		if u, err := url.Parse(e.URL); err == nil && u.Host == "rekor.sigstore.dev" {
-			return fmt.Sprintf("[log index %d](https://search.sigstore.dev/?logIndex=%d)", e.Index, e.Index)
+// proofCell shows a bundle's log entry, linked when it has a search page, and its timestamps.
+func proofCell(a core.IndexAttestation) string {
+	var out []string
+	for _, p := range ci.Proofs(a) {
+		if p.URL != "" {
+			out = append(out, fmt.Sprintf("[%s](%s)", p.Text, p.URL))
+			continue
 		}
-		return fmt.Sprintf("log index %d at %s", e.Index, code(e.URL))
+		out = append(out, html.EscapeString(p.Text))
 	}
-	var ts []string
-	for _, t := range a.Timestamps {
-		ts = append(ts, "TSA "+t.UTC().Format(time.RFC3339))
-	}
-	if len(ts) == 0 {
+	if len(out) == 0 {
 		return "—"
 	}
-	return strings.Join(ts, ", ")
+	return strings.Join(out, ", ")
 }
 
-func digestString(d map[string]string) string {
-	for _, alg := range []string{core.SHA256, core.SHA512} {
-		if h, ok := d[alg]; ok {
-			return alg + ":" + h
+// verify is the section with the commands a release manager can copy, each as ci builds it.
+func (s summary) verify() string {
+	var b strings.Builder
+	cmd, more := s.Out.VerifyCommand(maxVerifyArtifacts)
+	var signet string
+	if more > 0 {
+		signet = fmt.Sprintf("# the first %d subjects are named; add the other %d (files, or NAME@sha256:HEX)\n", maxVerifyArtifacts, more)
+	}
+	b.WriteString("\n### Verify\n\nWith signet, offline:\n\n" + shBlock(signet+cmd.Lines(commandBreak)+"\n"))
+	file, bundle, ok := s.Out.Example()
+	if !ok {
+		return b.String()
+	}
+	var cmds []string
+	fmt.Fprintf(&b, "\nThe same check for %s with the GitHub CLI, then with cosign", code(file))
+	if root, private := s.Out.TrustedRootCommand(); private {
+		fmt.Fprintf(&b, "; both read the private Sigstore's trusted root from %s, which the first command writes "+
+			"as one JSON line (gh reads one trusted root a line)", code(ci.TrustedRootJSONL))
+		cmds = append(cmds, root.Lines(commandBreak))
+	}
+	cmds = append(cmds, s.Out.GhCommand(file, bundle, s.Run.Repository).Lines(commandBreak),
+		s.Out.CosignCommand(file, bundle).Lines(commandBreak))
+	b.WriteString(":\n\n" + shBlock(strings.Join(cmds, "\n\n")+"\n"))
+	return b.String()
+}
+
+// shBlock fences body as a sh code block. The fence is longer than any run of backticks in
+// body, so no name can close it: a quoted word may span lines, and a line of it may start with
+// backticks.
+func shBlock(body string) string {
+	n, run := 3, 0
+	for _, r := range body {
+		if r != '`' {
+			run = 0
+			continue
 		}
+		run++
+		n = max(n, run+1)
 	}
-	for alg, h := range d {
-		return alg + ":" + h
-	}
-	return ""
+	fence := strings.Repeat("`", n)
+	return fence + "sh\n" + body + fence + "\n"
 }
 
 // markdownEntities neutralises the characters Markdown would still interpret inside <code>.
@@ -175,13 +192,11 @@ var markdownEntities = strings.NewReplacer("|", "&#124;", "`", "&#96;", "*", "&#
 
 // code renders s as inline code safe inside a Markdown table cell.
 func code(s string) string {
-	return "<code>" + markdownEntities.Replace(html.EscapeString(oneLine(s))) + "</code>"
+	return "<code>" + markdownEntities.Replace(html.EscapeString(ci.OneLine(s))) + "</code>"
 }
+
+// mermaidEntities escapes what would end or break a quoted Mermaid label.
+var mermaidEntities = strings.NewReplacer(`"`, "#quot;", "<", "#lt;", ">", "#gt;", "`", "#96;")
 
 // mermaid escapes s for a quoted Mermaid label.
-func mermaid(s string) string {
-	r := strings.NewReplacer(`"`, "#quot;", "<", "#lt;", ">", "#gt;", "`", "#96;")
-	return r.Replace(oneLine(s))
-}
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+func mermaid(s string) string { return mermaidEntities.Replace(ci.OneLine(s)) }

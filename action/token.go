@@ -11,25 +11,21 @@ import (
 	"net/url"
 	"strings"
 	"time"
-)
 
-// Audience is the audience Fulcio requires in the identity token.
-const Audience = "sigstore"
+	"github.com/signet-ci/signet/core"
+	"github.com/signet-ci/signet/internal/backoff"
+)
 
 // tokenService names the service in errors.
 const tokenService = "GitHub Actions OIDC token service"
 
-// Defaults for the token request.
-const (
-	DefaultTokenAttempts = 4
-	DefaultTokenBackoff  = 500 * time.Millisecond
-	DefaultTokenTimeout  = 10 * time.Second
-)
+// DefaultTokenTimeout bounds one token request.
+const DefaultTokenTimeout = 10 * time.Second
 
 // ErrNoIDToken means the runner gave the step no way to request an identity token: the job
-// lacks the id-token: write permission.
-var ErrNoIDToken = errors.New("no GitHub OIDC token available: ACTIONS_ID_TOKEN_REQUEST_URL and " +
-	"ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set")
+// lacks the id-token: write permission. It is a core.ErrNoToken.
+var ErrNoIDToken = fmt.Errorf("%w from the GitHub runner: ACTIONS_ID_TOKEN_REQUEST_URL and "+
+	"ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set", core.ErrNoToken)
 
 // ErrTokenRequest wraps every failed token request (after retries).
 var ErrTokenRequest = errors.New("requesting the identity token failed")
@@ -38,21 +34,20 @@ var ErrTokenRequest = errors.New("requesting the identity token failed")
 const noTokenHelp = "add `permissions: id-token: write` to the job (or workflow) that runs signet, " +
 	"so the runner can issue a token for Sigstore; jobs triggered from forks never get one"
 
-// TokenSource requests a GitHub Actions ID token with the audience "sigstore" at every call,
-// so the short-lived token (about five minutes) is fresh when Fulcio sees it. It implements
-// core.TokenSource.
+// TokenSource requests a GitHub Actions ID token for core.Audience at every call, so the
+// short-lived token (about five minutes) is fresh when Fulcio sees it. It implements
+// core.TokenSource; the command checks each token (audience, expiry) with ci.Checked.
 type TokenSource struct {
-	getenv   func(string) string
-	client   *http.Client
-	attempts int
-	backoff  time.Duration
-	mask     func(secret string)
+	getenv func(string) string
+	client *http.Client
+	retry  backoff.Policy
+	mask   func(secret string)
 }
 
 // TokenOption configures a TokenSource.
 type TokenOption func(*TokenSource) error
 
-// WithHTTPClient sets the HTTP client (default: a client with a 10 s timeout).
+// WithHTTPClient sets the HTTP client (default: a client with a DefaultTokenTimeout timeout).
 func WithHTTPClient(c *http.Client) TokenOption {
 	return func(t *TokenSource) error {
 		if c == nil {
@@ -63,17 +58,15 @@ func WithHTTPClient(c *http.Client) TokenOption {
 	}
 }
 
-// WithRetry sets how many attempts a token request gets (1–10) and the first backoff, doubled
-// after each failed attempt.
-func WithRetry(attempts int, backoff time.Duration) TokenOption {
+// WithRetry sets how failed token requests are retried (backoff.WithAttempts,
+// backoff.WithDelay); the defaults are internal/backoff's.
+func WithRetry(opts ...backoff.Option) TokenOption {
 	return func(t *TokenSource) error {
-		if attempts < 1 || attempts > 10 {
-			return fmt.Errorf("token source: %d attempts: expected 1 to 10", attempts)
+		p, err := backoff.New(opts...)
+		if err != nil {
+			return fmt.Errorf("token source: %w", err)
 		}
-		if backoff <= 0 {
-			return fmt.Errorf("token source: backoff %s: expected a positive duration", backoff)
-		}
-		t.attempts, t.backoff = attempts, backoff
+		t.retry = p
 		return nil
 	}
 }
@@ -92,8 +85,11 @@ func WithMask(mask func(secret string)) TokenOption {
 // NewTokenSource returns a TokenSource reading the request URL and bearer from getenv. It fails
 // with ErrNoIDToken when the job has no id-token: write permission.
 func NewTokenSource(getenv func(string) string, opts ...TokenOption) (*TokenSource, error) {
-	t := &TokenSource{getenv: getenv, client: &http.Client{Timeout: DefaultTokenTimeout},
-		attempts: DefaultTokenAttempts, backoff: DefaultTokenBackoff, mask: func(string) {}}
+	retry, err := backoff.New()
+	if err != nil {
+		return nil, err
+	}
+	t := &TokenSource{getenv: getenv, client: &http.Client{Timeout: DefaultTokenTimeout}, retry: retry, mask: func(string) {}}
 	for _, o := range opts {
 		if err := o(t); err != nil {
 			return nil, err
@@ -116,64 +112,70 @@ func (t *TokenSource) endpoint() (*url.URL, string, error) {
 		return nil, "", fmt.Errorf("%s: ACTIONS_ID_TOKEN_REQUEST_URL is not an http(s) URL", tokenService)
 	}
 	q := u.Query()
-	q.Set("audience", Audience)
+	q.Set("audience", core.Audience)
 	u.RawQuery = q.Encode()
 	return u, bearer, nil
 }
 
-// Token requests a fresh token, retrying transient failures with exponential backoff.
+// Token requests a fresh token, retrying transient failures as internal/backoff does.
 func (t *TokenSource) Token(ctx context.Context) (string, error) {
 	u, bearer, err := t.endpoint()
 	if err != nil {
 		return "", err
 	}
-	wait := t.backoff
-	for attempt := 1; ; attempt++ {
-		tok, retry, err := t.request(ctx, u, bearer)
-		if err == nil {
-			t.mask(signature(tok))
-			return tok, nil
-		}
-		if !retry || attempt == t.attempts {
-			return "", fmt.Errorf("%w: %s at %s, attempt %d of %d: %w", ErrTokenRequest, tokenService, safeURL(u), attempt, t.attempts, err)
-		}
-		select {
-		case <-ctx.Done():
-			return "", fmt.Errorf("%w: %s at %s: %w", ErrTokenRequest, tokenService, safeURL(u), ctx.Err())
-		case <-time.After(wait):
-		}
-		wait *= 2
+	service := tokenService + " at " + safeURL(u)
+	var tok string
+	err = t.retry.Do(ctx, service, func(ctx context.Context) error {
+		var err error
+		tok, err = t.request(ctx, u, bearer)
+		return err
+	})
+	var retried *backoff.Error
+	switch {
+	case errors.As(err, &retried):
+		return "", fmt.Errorf("%w: %w", ErrTokenRequest, err)
+	case err != nil:
+		return "", fmt.Errorf("%w: %s: %w", ErrTokenRequest, service, err)
 	}
+	t.mask(signature(tok))
+	return tok, nil
 }
 
-// request makes one attempt; retry reports whether a failure is worth another.
-func (t *TokenSource) request(ctx context.Context, u *url.URL, bearer string) (tok string, retry bool, err error) {
+// request makes one attempt; a failure another attempt would not cure is backoff.Permanent.
+func (t *TokenSource) request(ctx context.Context, u *url.URL, bearer string) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return "", false, err
+		return "", backoff.Permanent(err)
 	}
 	req.Header.Set("Authorization", "bearer "+bearer)
 	req.Header.Set("Accept", "application/json")
 	resp, err := t.client.Do(req)
 	if err != nil {
-		return "", ctx.Err() == nil, errors.New(strings.ReplaceAll(err.Error(), bearer, "***"))
+		err = errors.New(strings.ReplaceAll(err.Error(), bearer, "***"))
+		if ctx.Err() != nil {
+			return "", backoff.Permanent(err)
+		}
+		return "", err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if err != nil {
-		return "", true, fmt.Errorf("reading the response: %w", err)
+		return "", fmt.Errorf("reading the response: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		retry := resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
-		return "", retry, fmt.Errorf("HTTP %d: %s%s", resp.StatusCode, snippet(body, bearer), statusHelp(resp.StatusCode))
+		err := fmt.Errorf("HTTP %d: %s%s", resp.StatusCode, snippet(body, bearer), statusHelp(resp.StatusCode))
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
+			return "", err
+		}
+		return "", backoff.Permanent(err)
 	}
 	var v struct {
 		Value string `json:"value"`
 	}
 	if err := json.Unmarshal(body, &v); err != nil || v.Value == "" {
-		return "", false, errors.New(`the response is not JSON of the form {"value": "<token>"}`)
+		return "", backoff.Permanent(errors.New(`the response is not JSON of the form {"value": "<token>"}`))
 	}
-	return v.Value, false, nil
+	return v.Value, nil
 }
 
 func statusHelp(code int) string {

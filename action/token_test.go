@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/signet-ci/signet/action"
+	"github.com/signet-ci/signet/core"
+	"github.com/signet-ci/signet/internal/backoff"
 )
 
 const requestBearer = "runner-request-secret"
@@ -34,7 +36,7 @@ func newTokenServer(t *testing.T, statuses ...int) *tokenServer {
 			http.Error(w, "bad bearer "+got, http.StatusUnauthorized)
 			return
 		}
-		if q := r.URL.Query(); q.Get("audience") != action.Audience || q.Get("api-version") != "2.0" {
+		if q := r.URL.Query(); q.Get("audience") != core.Audience || q.Get("api-version") != "2.0" {
 			http.Error(w, "bad query "+r.URL.RawQuery, http.StatusBadRequest)
 			return
 		}
@@ -70,9 +72,9 @@ func TestTokenSource(t *testing.T) {
 		{name: "transient failures are retried", statuses: []int{503, 429}, calls: 1, wantReqs: 3,
 			wantToken: "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.sig-3"},
 		{name: "retries are bounded", statuses: []int{500, 502, 503, 504}, calls: 1, wantReqs: 3, wantErr: action.ErrTokenRequest,
-			wantText: []string{"GitHub Actions OIDC token service", "/idtoken", "attempt 3 of 3", "HTTP 503"}},
+			wantText: []string{"GitHub Actions OIDC token service", "/idtoken", "failed after 3 attempt(s)", "HTTP 503"}},
 		{name: "refusals are not retried and say what to change", statuses: []int{403}, calls: 1, wantReqs: 1,
-			wantErr: action.ErrTokenRequest, wantText: []string{"HTTP 403", "permissions: id-token: write", "attempt 1 of 3"}},
+			wantErr: action.ErrTokenRequest, wantText: []string{"HTTP 403", "permissions: id-token: write", "GitHub Actions OIDC token service at http"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,7 +82,7 @@ func TestTokenSource(t *testing.T) {
 			srv := newTokenServer(t, tt.statuses...)
 			var mu sync.Mutex
 			var masked []string
-			ts, err := action.NewTokenSource(srv.env(), action.WithRetry(3, time.Millisecond),
+			ts, err := action.NewTokenSource(srv.env(), action.WithRetry(backoff.WithAttempts(3), backoff.WithDelay(time.Millisecond, time.Millisecond)),
 				action.WithMask(func(s string) { mu.Lock(); masked = append(masked, s); mu.Unlock() }))
 			if err != nil {
 				t.Fatal(err)
@@ -127,8 +129,8 @@ func TestTokenSourceWithoutPermission(t *testing.T) {
 		{"ACTIONS_ID_TOKEN_REQUEST_TOKEN": "secret"},
 	} {
 		_, err := action.NewTokenSource(envOf(env))
-		if !errors.Is(err, action.ErrNoIDToken) {
-			t.Fatalf("env %v: error %v, want ErrNoIDToken", env, err)
+		if !errors.Is(err, action.ErrNoIDToken) || !errors.Is(err, core.ErrNoToken) {
+			t.Fatalf("env %v: error %v, want ErrNoIDToken, a core.ErrNoToken", env, err)
 		}
 		if !strings.Contains(err.Error(), "permissions: id-token: write") {
 			t.Errorf("error %q does not tell the user to grant id-token: write", err)
@@ -144,7 +146,7 @@ func TestTokenSourceBadResponse(t *testing.T) {
 	t.Cleanup(srv.Close)
 	ts, err := action.NewTokenSource(envOf(map[string]string{
 		"ACTIONS_ID_TOKEN_REQUEST_URL": srv.URL + "/t?a=b", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "b",
-	}), action.WithRetry(2, time.Millisecond))
+	}), action.WithRetry(backoff.WithAttempts(2), backoff.WithDelay(time.Millisecond, time.Millisecond)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,9 +164,10 @@ func TestTokenOptionsValidate(t *testing.T) {
 		opt  action.TokenOption
 		want string
 	}{
-		{"zero attempts", action.WithRetry(0, time.Second), "0 attempts: expected 1 to 10"},
-		{"unbounded attempts", action.WithRetry(11, time.Second), "11 attempts"},
-		{"no backoff", action.WithRetry(3, 0), "backoff 0s"},
+		{"zero attempts", action.WithRetry(backoff.WithAttempts(0)), "token source: backoff: 0 attempts: expected 1 to 10"},
+		{"unbounded attempts", action.WithRetry(backoff.WithAttempts(11)), "11 attempts"},
+		{"no delay", action.WithRetry(backoff.WithDelay(0, time.Second)), "delay 0s"},
+		{"a cap below the first delay", action.WithRetry(backoff.WithDelay(time.Second, time.Millisecond)), "expected 0 < first <= max"},
 		{"nil client", action.WithHTTPClient(nil), "nil HTTP client"},
 		{"nil mask", action.WithMask(nil), "nil mask"},
 	}
@@ -179,5 +182,28 @@ func TestTokenOptionsValidate(t *testing.T) {
 				t.Errorf("error %q does not say %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestTokenSourceStopsWhenContextEnds checks that a cancelled step does not wait out the retries.
+func TestTokenSourceStopsWhenContextEnds(t *testing.T) {
+	t.Parallel()
+	srv := newTokenServer(t, 503, 503, 503, 503)
+	ts, err := action.NewTokenSource(srv.env(), action.WithRetry(backoff.WithAttempts(4), backoff.WithDelay(time.Hour, time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err = ts.Token(ctx)
+	if !errors.Is(err, action.ErrTokenRequest) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("error %v: want ErrTokenRequest and the context's deadline", err)
+	}
+	if n := srv.calls.Load(); n != 1 {
+		t.Errorf("%d requests, want 1 before the context ended", n)
+	}
+	var be *backoff.Error
+	if !errors.As(err, &be) || be.Attempts != 1 {
+		t.Errorf("error %v: want a *backoff.Error after 1 attempt", err)
 	}
 }

@@ -134,6 +134,9 @@ func (o Outcome) CosignCommand(file, bundle string) *Command {
 	if o.private() {
 		cmd.Add("--trusted-root", TrustedRootJSONL)
 	}
+	if o.NoCTLog {
+		cmd.Add("--insecure-ignore-sct") // cosign requires an SCT unless told there is none to check
+	}
 	cmd.Add("--use-signed-timestamps")
 	if !o.Index.Tlog.Used {
 		cmd.Add("--insecure-ignore-tlog")

@@ -55,4 +55,8 @@ type Outcome struct {
 	Subjects []core.Subject
 	// Sigstore is the Sigstore the run used: "public", "local", or an absolute directory.
 	Sigstore string
+	// NoCTLog reports that the Sigstore's trusted root lists no certificate transparency log,
+	// so its certificates carry no SCT for a verifier to require (the local Sigstore, many
+	// private ones).
+	NoCTLog bool
 }

@@ -60,6 +60,8 @@ type attestResult struct {
 	Subjects  []core.Subject
 	// Sigstore is the Sigstore used: "public", "local", or an absolute directory.
 	Sigstore string
+	// NoCTLog reports that the Sigstore's trusted root lists no CT log (see ci.Outcome).
+	NoCTLog bool
 }
 
 // sigstoreUsed names the --sigstore value as an outcome reports it.
@@ -156,7 +158,8 @@ func attestWith(ctx context.Context, env Env, cfg attestConfig, ad adapter) (*at
 	if err != nil {
 		return nil, err
 	}
-	out := ci.Outcome{Index: res.Index, Dir: res.Dir, OutputDir: res.OutputDir, Subjects: res.Subjects, Sigstore: res.Sigstore}
+	out := ci.Outcome{Index: res.Index, Dir: res.Dir, OutputDir: res.OutputDir, Subjects: res.Subjects, Sigstore: res.Sigstore,
+		NoCTLog: res.NoCTLog}
 	if err := ad.Publish(ctx, out); err != nil {
 		return nil, err
 	}
@@ -247,7 +250,8 @@ func runAttest(ctx context.Context, env Env, cfg attestConfig, check func([]core
 	if err != nil {
 		return nil, err
 	}
-	return &attestResult{Index: ix, Dir: col.Base(), OutputDir: outDir, Subjects: subjects, Sigstore: sigstoreUsed(cfg.Sigstore)}, nil
+	noCT := sess.material != nil && len(sess.material.TrustedRoot.CTLogs()) == 0
+	return &attestResult{Index: ix, Dir: col.Base(), OutputDir: outDir, Subjects: subjects, Sigstore: sigstoreUsed(cfg.Sigstore), NoCTLog: noCT}, nil
 }
 
 // checkOutputDir refuses an output directory that is, or contains, the base directory: a run

@@ -16,10 +16,12 @@ var errNoLocal = errors.New("this signet was built without the embedded local Si
 
 func startLocal(context.Context, string) (localStack, error) { return nil, errNoLocal }
 
-func newSigstoreCmd(Env) *cobra.Command {
-	return &cobra.Command{
+func newSigstoreCmd(env Env) *cobra.Command {
+	cmd := &cobra.Command{
 		Use:   "sigstore",
 		Short: "Run a local Sigstore (not in this build)",
 		RunE:  func(*cobra.Command, []string) error { return errNoLocal },
 	}
+	cmd.AddCommand(newSigstoreTrustedRootCmd(env)) // needs no embedded Sigstore
+	return cmd
 }

@@ -48,7 +48,7 @@ func newSigstoreCmd(env Env) *cobra.Command {
 issuers minting GitHub-, GitLab-, Kubernetes- and email-shaped tokens. Development and tests
 only: anyone who can reach it can mint a token for any identity.`,
 	}
-	cmd.AddCommand(newSigstoreServeCmd(env), newSigstoreTokenCmd(env))
+	cmd.AddCommand(newSigstoreServeCmd(env), newSigstoreTokenCmd(env), newSigstoreTrustedRootCmd(env))
 	return cmd
 }
 
