@@ -157,32 +157,12 @@ func TestRunnerContract(t *testing.T) {
 	}
 }
 
-// buildLikeDockerfile runs the Dockerfile's `go build` command outside Docker, writing the
-// binary into a temporary directory instead of /signet.
+// buildLikeDockerfile runs the Dockerfile's `go build` command outside Docker, through the
+// shared test build (one build per source state for every test process of a go test run).
 func buildLikeDockerfile(t *testing.T) string {
 	t.Helper()
 	env, args := dockerBuildCommand(t)
-	bin := filepath.Join(t.TempDir(), "signet")
-	replaced := false
-	for i := range args {
-		if args[i] == "-o" && i+1 < len(args) && args[i+1] == "/signet" {
-			args[i+1], replaced = bin, true
-		}
-	}
-	if !replaced {
-		t.Fatalf("build command %q has no -o /signet", args)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
-	cmd.Dir = checkout.Root(t)
-	cmd.Env = append(os.Environ(), env...)
-	start := time.Now()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%s %s: %v\n%s", strings.Join(env, " "), strings.Join(args, " "), err, out)
-	}
-	t.Logf("built %s with the Dockerfile's command in %s", bin, time.Since(start).Round(time.Second))
-	return bin
+	return checkout.BuildCommand(t, env, args, "/signet")
 }
 
 // checkStatic fails unless bin is an ELF executable with no interpreter and no shared libraries.
