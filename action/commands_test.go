@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,132 +14,9 @@ import (
 	"github.com/signet-ci/signet/ci"
 	"github.com/signet-ci/signet/cli"
 	"github.com/signet-ci/signet/core"
+	"github.com/signet-ci/signet/internal/shellwords"
 	"github.com/signet-ci/signet/localsigstore"
 )
-
-// errNotSimple marks shell input that is not one simple command of literal words; errIncomplete
-// marks one that continues on the next line (an open quote, a trailing backslash).
-var (
-	errNotSimple  = errors.New("not a simple command of literal words")
-	errIncomplete = errors.New("the command continues on the next line")
-)
-
-// posixWords splits one POSIX shell command line into the words the program receives, as
-// sh(1) does for a simple command: blanks separate words, '…' quotes literally, "…" quotes
-// with \ escaping $ ` " \ and newline, \ outside quotes escapes the next character, and
-// backslash-newline joins lines. Anything the shell would expand or interpret (unquoted
-// $ ` | & ; < > ( ) * ? [ ~ # and $ or ` in double quotes) is errNotSimple: a printed command
-// must mean exactly its words.
-func posixWords(s string) ([]string, error) {
-	var words []string
-	var w strings.Builder
-	inWord := false
-	rs := []rune(s)
-	for i := 0; i < len(rs); i++ {
-		r := rs[i]
-		switch {
-		case r == ' ' || r == '\t' || r == '\n':
-			if inWord {
-				words, inWord = append(words, w.String()), false
-				w.Reset()
-			}
-		case r == '\\':
-			if i+1 == len(rs) {
-				return nil, fmt.Errorf("%w: a trailing backslash", errIncomplete)
-			}
-			i++
-			if rs[i] != '\n' {
-				w.WriteRune(rs[i])
-				inWord = true
-			}
-		case r == '\'':
-			end := slices.Index(rs[i+1:], '\'')
-			if end < 0 {
-				return nil, fmt.Errorf("%w: an unterminated single quote", errIncomplete)
-			}
-			w.WriteString(string(rs[i+1 : i+1+end]))
-			i, inWord = i+1+end, true
-		case r == '"':
-			inWord = true
-			for i++; ; i++ {
-				if i == len(rs) {
-					return nil, fmt.Errorf("%w: an unterminated double quote", errIncomplete)
-				}
-				c := rs[i]
-				if c == '"' {
-					break
-				}
-				if c == '$' || c == '`' {
-					return nil, fmt.Errorf("%w: %q expands inside double quotes", errNotSimple, c)
-				}
-				if c == '\\' && i+1 < len(rs) && strings.ContainsRune("$`\"\\\n", rs[i+1]) {
-					i++
-					if rs[i] != '\n' {
-						w.WriteRune(rs[i])
-					}
-					continue
-				}
-				w.WriteRune(c)
-			}
-		case strings.ContainsRune("$`|&;<>()*?[", r), (r == '~' || r == '#') && !inWord:
-			return nil, fmt.Errorf("%w: unquoted %q", errNotSimple, r)
-		default:
-			w.WriteRune(r)
-			inWord = true
-		}
-	}
-	if inWord {
-		words = append(words, w.String())
-	}
-	return words, nil
-}
-
-// TestPosixWords checks the parser against the system's sh on words quoted by ci.ShellQuote
-// and by hand, and checks that it refuses what sh would expand.
-func TestPosixWords(t *testing.T) {
-	t.Parallel()
-	hostile := []string{"plain", "dist/app-1.0_x86+64,a=b:c@d", "a b", "it's", `"quoted"`, `back\slash`, "$HOME", "`id`",
-		"a|b;c&d", "<x>", "*.tar.gz", "~root", "#not-a-comment", "=lead", "new\nline", "tab\there", "", "'", `\'`, "ünï©ødé"}
-	var quoted []string
-	for _, h := range hostile {
-		quoted = append(quoted, ci.ShellQuote(h))
-	}
-	lines := []string{
-		strings.Join(quoted, " "),
-		strings.Join(quoted, " \\\n  "),
-		`a"b c"'d e'\ f "x\"y\\z\$" "\q"`,
-		"signet verify \\\n  --index 'attestations/index.json' \\\n  dist/app",
-	}
-	for _, line := range lines {
-		got, err := posixWords(line)
-		if err != nil {
-			t.Fatalf("posixWords(%q): %v", line, err)
-		}
-		// sh prints each word NUL-terminated; set -f turns globbing off in case the parser is wrong.
-		out, err := exec.Command("sh", "-c", "set -f; p() { for w in \"$@\"; do printf '%s\\0' \"$w\"; done; }; p "+line).Output()
-		if err != nil {
-			t.Fatalf("sh on %q: %v", line, err)
-		}
-		want := strings.Split(string(out), "\x00")
-		want = want[:len(want)-1]
-		if !slices.Equal(got, want) {
-			t.Errorf("posixWords(%q) = %q; sh says %q", line, got, want)
-		}
-	}
-	if got, _ := posixWords(strings.Join(quoted, " ")); !slices.Equal(got, hostile) {
-		t.Errorf("ci.ShellQuote round trip: %q, want %q", got, hostile)
-	}
-	for _, bad := range []string{"a $HOME", "a `id`", "a | b", "a; b", "a > f", "a *.go", "~/x", "a # c", `"$x"`} {
-		if w, err := posixWords(bad); !errors.Is(err, errNotSimple) {
-			t.Errorf("posixWords(%q) = %q, %v; want errNotSimple", bad, w, err)
-		}
-	}
-	for _, open := range []string{"'open", `"open`, `a \`} {
-		if w, err := posixWords(open); !errors.Is(err, errIncomplete) {
-			t.Errorf("posixWords(%q) = %q, %v; want errIncomplete", open, w, err)
-		}
-	}
-}
 
 // fenced is a fenced code block of a Markdown document.
 type fenced struct{ info, body string }
@@ -197,8 +72,8 @@ func summaryCommands(t *testing.T, summary string) [][]string {
 			if strings.HasSuffix(line, "\\\n") {
 				continue
 			}
-			words, err := posixWords(cur.String())
-			if errors.Is(err, errIncomplete) {
+			words, err := shellwords.Split(cur.String())
+			if errors.Is(err, shellwords.ErrIncomplete) {
 				continue // a quoted word spans lines
 			}
 			if err != nil {

@@ -51,19 +51,6 @@ type attestConfig struct {
 	platformAuto bool
 }
 
-// attestResult is what an attest run produced, for the command's report and adapters' outputs.
-type attestResult struct {
-	Index *core.Index
-	// Dir is the base directory subject names are relative to, absolute.
-	Dir       string
-	OutputDir string
-	Subjects  []core.Subject
-	// Sigstore is the Sigstore used: "public", "local", or an absolute directory.
-	Sigstore string
-	// NoCTLog reports that the Sigstore's trusted root lists no CT log (see ci.Outcome).
-	NoCTLog bool
-}
-
 // sigstoreUsed names the --sigstore value as an outcome reports it.
 func sigstoreUsed(flag string) string {
 	switch flag {
@@ -148,7 +135,7 @@ func attestOnPlatform(ctx context.Context, env Env, cfg attestConfig, format str
 }
 
 // attestWith runs attest as the adapter's platform describes it and publishes the outcome.
-func attestWith(ctx context.Context, env Env, cfg attestConfig, ad adapter) (*attestResult, error) {
+func attestWith(ctx context.Context, env Env, cfg attestConfig, ad adapter) (*ci.Outcome, error) {
 	plan, err := ad.Plan(ctx)
 	if err != nil {
 		return nil, err
@@ -158,9 +145,7 @@ func attestWith(ctx context.Context, env Env, cfg attestConfig, ad adapter) (*at
 	if err != nil {
 		return nil, err
 	}
-	out := ci.Outcome{Index: res.Index, Dir: res.Dir, OutputDir: res.OutputDir, Subjects: res.Subjects, Sigstore: res.Sigstore,
-		NoCTLog: res.NoCTLog}
-	if err := ad.Publish(ctx, out); err != nil {
+	if err := ad.Publish(ctx, *res); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -199,7 +184,7 @@ func resolvePlatform(env Env, flag string) (provenance.Platform, error) {
 
 // runAttest is the one attest flow behind the command and every platform adapter.
 // check, when not nil, may refuse the digested subjects before anything is signed.
-func runAttest(ctx context.Context, env Env, cfg attestConfig, check func([]core.Subject) error) (*attestResult, error) {
+func runAttest(ctx context.Context, env Env, cfg attestConfig, check func([]core.Subject) error) (*ci.Outcome, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -251,7 +236,7 @@ func runAttest(ctx context.Context, env Env, cfg attestConfig, check func([]core
 		return nil, err
 	}
 	noCT := sess.material != nil && len(sess.material.TrustedRoot.CTLogs()) == 0
-	return &attestResult{Index: ix, Dir: col.Base(), OutputDir: outDir, Subjects: subjects, Sigstore: sigstoreUsed(cfg.Sigstore), NoCTLog: noCT}, nil
+	return &ci.Outcome{Index: ix, Dir: col.Base(), OutputDir: outDir, Subjects: subjects, Sigstore: sigstoreUsed(cfg.Sigstore), NoCTLog: noCT}, nil
 }
 
 // checkOutputDir refuses an output directory that is, or contains, the base directory: a run
@@ -315,7 +300,7 @@ func orDot(dir string) string {
 	return dir
 }
 
-func reportAttest(w io.Writer, format string, res *attestResult) error {
+func reportAttest(w io.Writer, format string, res *ci.Outcome) error {
 	switch format {
 	case "json":
 		enc := json.NewEncoder(w)

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/signet-ci/signet/ci"
 	"github.com/signet-ci/signet/core"
 	"github.com/signet-ci/signet/localsigstore"
 )
@@ -141,7 +142,7 @@ func TestAttestRefusals(t *testing.T) {
 func TestAttestReportEscapesNames(t *testing.T) {
 	t.Parallel()
 	var b bytes.Buffer
-	res := &attestResult{OutputDir: "out\x1b[2J", Index: &core.Index{
+	res := &ci.Outcome{OutputDir: "out\x1b[2J", Index: &core.Index{
 		Signer:       &core.Identity{Subject: "a\x1b]0;x\x07@example.com", Issuer: "https://issuer\u202e"},
 		Attestations: []core.IndexAttestation{{Bundle: "provenance.sigstore.json", PredicateType: "t\n"}},
 	}}

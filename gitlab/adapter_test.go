@@ -22,6 +22,8 @@ import (
 	"github.com/signet-ci/signet/gitlab"
 	"github.com/signet-ci/signet/internal/golden"
 	"github.com/signet-ci/signet/provenance"
+
+	"github.com/signet-ci/signet/internal/shellwords"
 )
 
 // unsignedJWT builds a JWT-shaped string with the given claims and a dummy signature: the
@@ -328,7 +330,7 @@ func TestPublishSummaryCommand(t *testing.T) {
 			if err := a.Publish(context.Background(), out); err != nil {
 				t.Fatal(err)
 			}
-			words, err := shellWords(summaryCommand(t, log.String(), "signet verify"))
+			words, err := shellwords.Split(summaryCommand(t, log.String(), "signet verify"))
 			if err != nil {
 				t.Fatal(err)
 			}

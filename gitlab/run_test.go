@@ -15,6 +15,8 @@ import (
 	"github.com/signet-ci/signet/core"
 	"github.com/signet-ci/signet/gitlab"
 	"github.com/signet-ci/signet/localsigstore"
+
+	"github.com/signet-ci/signet/internal/shellwords"
 )
 
 // These tests run the component's job in process (cli.Run, as the job's script line runs the
@@ -66,7 +68,7 @@ func TestSummaryVerifyCommandPasses(t *testing.T) {
 	res := runJobInProcess(t, j)
 
 	text := summaryCommand(t, res.stderr, "signet verify")
-	words, err := shellWords(text)
+	words, err := shellwords.Split(text)
 	if err != nil {
 		t.Fatalf("the printed verify command is not one a shell runs as printed: %v", err)
 	}

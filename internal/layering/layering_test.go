@@ -115,12 +115,13 @@ var layers = []layer{
 		{"github.com/santhosh-tekuri/jsonschema/v6", "tests validate documents against the vendored JSON schemas"},
 	}},
 	{pkg: "internal/golden", third: []dep{{"github.com/google/go-cmp", "golden-file diffs"}}},
+	{pkg: "internal/shellwords"},
 	{pkg: "e2e/..."},
 }
 
 // testSupport are packages only tests may import: they import package testing and build
 // binaries.
-var testSupport = []string{"internal/checkout", "internal/golden"}
+var testSupport = []string{"internal/checkout", "internal/golden", "internal/shellwords"}
 
 // pkgImports is one package and the imports of its non-test files.
 type pkgImports struct {
