@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/signet-ci/signet/core"
 	"github.com/signet-ci/signet/core/sigstore"
@@ -29,6 +30,7 @@ const (
 	artifactsOpenMax  = 200  // the artifacts table starts open up to this many rows
 	maxPackageRows    = 5000 // SBOM package rows over all SBOMs
 	maxLicenseBars    = 12
+	maxAlsoTried      = 5 // other bundles listed per failed artifact
 )
 
 //go:embed html
@@ -121,6 +123,7 @@ type field struct {
 type failureView struct {
 	Name, Digest, Plain, Detail, Bundle string
 	Also                                []string
+	Tried                               int
 }
 
 type artifactRow struct {
@@ -237,11 +240,15 @@ func (p *page) addFailure(a *Result) {
 		p.MoreFailures++
 		return
 	}
-	fv := failureView{Name: escape(a.Name), Digest: escape(a.Digest), Bundle: escape(a.Bundle)}
+	fv := failureView{Name: escape(a.Name), Digest: escape(a.Digest), Bundle: escape(a.Bundle), Tried: len(a.Rejected)}
 	if f := a.Failure; f != nil {
 		fv.Plain, fv.Detail = escape(plainFailure(f)), escape(f.Error())
 	}
-	for _, rj := range a.Rejected {
+	for i, rj := range a.Rejected {
+		if i == maxAlsoTried {
+			fv.Also = append(fv.Also, fmt.Sprintf("and %d more", len(a.Rejected)-i))
+			break
+		}
 		fv.Also = append(fv.Also, escape(rj.Bundle+": "+rj.Failure.Error()))
 	}
 	p.Failures = append(p.Failures, fv)
@@ -270,11 +277,17 @@ func plainFailure(f *Failure) string {
 		s += " (" + f.Field + ")"
 	}
 	s += "."
-	if f.Expected != "" || f.Found != "" {
+	switch {
+	case f.Expected != "":
 		s += fmt.Sprintf(" Expected %q, found %q.", f.Expected, f.Found)
+	case f.Found != "":
+		s += fmt.Sprintf(" Found %q.", f.Found)
 	}
-	if f.Reason != "" {
-		s += " " + strings.ToUpper(f.Reason[:1]) + f.Reason[1:]
+	if r := f.Reason; r != "" {
+		if word, _, _ := strings.Cut(r, " "); strings.IndexFunc(word, func(c rune) bool { return !unicode.IsLower(c) }) < 0 {
+			r = strings.ToUpper(r[:1]) + r[1:]
+		}
+		s += " " + r
 		if !strings.HasSuffix(s, ".") {
 			s += "."
 		}
@@ -282,7 +295,7 @@ func plainFailure(f *Failure) string {
 	return s
 }
 
-// policyFields are the policy's requirements as a person reads them.
+// policyView is the policy's requirements as a person reads them.
 func policyView(p Policy) []field {
 	id := p.Identity
 	var out []field

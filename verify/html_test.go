@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -55,6 +56,7 @@ func (c htmlCase) render(t *testing.T) htmlResult {
 		o.signer = func(*testing.T) core.Signer { return ks }
 	}
 	r := f.sign(t, c.preset, o)
+	sort.Slice(r.artifacts, func(i, j int) bool { return r.artifacts[i].Name < r.artifacts[j].Name })
 	bundles := verify.Files{r.bundle}
 	if c.sbom != nil {
 		so := o

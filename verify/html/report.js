@@ -13,10 +13,11 @@
       }
     });
   });
-  // Printing shows what is folded away, up to a page count a printer can take.
+  // Printing unfolds what is folded away, except tables too long for paper (they stay one
+  // line: the page on screen has them).
   window.addEventListener("beforeprint", function () {
-    var all = document.querySelectorAll("details");
-    if (all.length > 2000) { return; }
-    all.forEach(function (d) { d.open = true; });
+    document.querySelectorAll("details").forEach(function (d) {
+      if (d.querySelectorAll("tr").length <= 1000) { d.open = true; }
+    });
   });
 })();
