@@ -96,9 +96,9 @@ func (v *Verifier) verifySBOMs(ctx context.Context, artifacts []core.Subject) ([
 				return nil, err
 			}
 			for _, p := range paths {
-				// Only bundles that claim this predicate type are verified (the claim chooses
-				// what is tried; the verified statement decides).
-				if cf := run.file(p); cf.fail != nil || cf.info.PredicateType != pt {
+				// Only bundles that claim this predicate type and name the artifact are tried
+				// (the claim chooses what is tried; the verified statement decides).
+				if cf := run.file(p); cf.fail != nil || cf.info.PredicateType != pt || !cf.claims.names(a) {
 					continue
 				}
 				a := a

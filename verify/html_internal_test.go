@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"fmt"
+	"math"
 	"os/exec"
 	"strings"
 	"testing"
@@ -95,4 +97,86 @@ func TestPlainFailure(t *testing.T) {
 	if got := plainFailure(&Failure{Check: "new check", Reason: "x"}); !strings.HasPrefix(got, "The new check check failed.") {
 		t.Errorf("unknown check: %q", got)
 	}
+}
+
+// TestHTMLContrast reads report.css and checks that every text colour the page uses has a
+// WCAG contrast of at least 4.5:1 with the background it is drawn on.
+func TestHTMLContrast(t *testing.T) {
+	t.Parallel()
+	css, err := htmlFS.ReadFile("html/report.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := map[string]map[string]string{}
+	for _, block := range strings.Split(string(css), "}") {
+		sel, decls, ok := strings.Cut(block, "{")
+		if !ok {
+			continue
+		}
+		if i := strings.LastIndex(sel, "{"); i >= 0 {
+			sel = sel[i+1:]
+		}
+		sel = strings.TrimSpace(sel)
+		m := rules[sel]
+		if m == nil {
+			m = map[string]string{}
+			rules[sel] = m
+		}
+		for _, d := range strings.Split(decls, ";") {
+			if k, v, ok := strings.Cut(d, ":"); ok {
+				m[strings.TrimSpace(k)] = strings.TrimSpace(v)
+			}
+		}
+	}
+	get := func(sel, prop string) string {
+		v := rules[sel][prop]
+		if v == "" {
+			t.Fatalf("report.css has no %s for %q", prop, sel)
+		}
+		return v
+	}
+	white := get("body", "background")
+	pairs := []struct{ what, fg, bg string }{
+		{"body text", get("body", "color"), white},
+		{"links", get("a", "color"), white},
+		{"PASS banner", get(".banner.pass", "color"), get(".banner.pass", "background")},
+		{"FAIL banner", get(".banner.fail", "color"), get(".banner.fail", "background")},
+		{"unverified banner", get(".banner.unverified", "color"), get(".banner.unverified", "background")},
+		{"PASS verdict", get(".verdict.pass", "color"), white},
+		{"FAIL verdict", get(".verdict.fail,.fail", "color"), white},
+		{"unverified verdict", get(".verdict.unverified", "color"), white},
+		{"details", get(".detail", "color"), white},
+		{"commands", get("body", "color"), strings.Fields(get("pre", "background"))[0]},
+		{"table headers", get("body", "color"), get("thead th", "background")},
+		{"graph node label", get("svg text", "fill"), get("svg .node rect", "fill")},
+		{"graph node sub", get("svg .sub", "fill"), get("svg .node rect", "fill")},
+		{"claimed node sub", get("svg .sub", "fill"), get("svg .node.claimed rect", "fill")},
+		{"artifact node sub", get("svg .sub", "fill"), get("svg .node.art rect", "fill")},
+		{"column titles", get("svg .coltitle", "fill"), white},
+	}
+	for _, p := range pairs {
+		if c := contrast(t, p.fg, p.bg); c < 4.5 {
+			t.Errorf("%s: %s on %s has contrast %.2f, below 4.5", p.what, p.fg, p.bg, c)
+		}
+	}
+}
+
+// contrast is the WCAG 2 contrast ratio of two #rrggbb colours.
+func contrast(t *testing.T, a, b string) float64 {
+	lum := func(h string) float64 {
+		var r, g, bl int
+		if _, err := fmt.Sscanf(h, "#%02x%02x%02x", &r, &g, &bl); err != nil {
+			t.Fatalf("colour %q: %v", h, err)
+		}
+		lin := func(c int) float64 {
+			v := float64(c) / 255
+			if v <= 0.03928 {
+				return v / 12.92
+			}
+			return math.Pow((v+0.055)/1.055, 2.4)
+		}
+		return 0.2126*lin(r) + 0.7152*lin(g) + 0.0722*lin(bl)
+	}
+	la, lb := lum(a), lum(b)
+	return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
 }
