@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -379,22 +378,16 @@ func bundleOf(a *Result, ev *Evidence, n int) *bundleView {
 		if !le.IntegratedTime.IsZero() {
 			v += ", integrated " + le.IntegratedTime.UTC().Format(time.RFC3339)
 		}
-		add("Log entry", v, logEntryURL(le))
+		if le.URL != "" {
+			v += ", log " + le.URL
+		}
+		add("Log entry", v, "")
 	}
 	add("Stored in", "bundle file "+a.Bundle+" ("+a.BundleDigest+")", "")
 	if len(a.LogEntries) > 0 {
 		add("Also recorded in", fmt.Sprintf("%d transparency-log entr%s (above)", len(a.LogEntries), map[bool]string{true: "y", false: "ies"}[len(a.LogEntries) == 1]), "")
 	}
 	return bv
-}
-
-// logEntryURL links a log entry of a Rekor v1 log at its /api/v1/log/entries?logIndex= URL.
-func logEntryURL(le LogEntry) string {
-	base := safeURL(le.URL)
-	if base == "" {
-		return ""
-	}
-	return safeURL(strings.TrimSuffix(base, "/") + "/api/v1/log/entries?logIndex=" + url.QueryEscape(fmt.Sprint(le.Index)))
 }
 
 // chainOf is where a verified artifact came from: the certificate's source, workflow and run

@@ -55,8 +55,8 @@ type browserPage struct {
 	filteredRows, allRows int
 	pdf      int
 	load     time.Duration // navigation to the page's load event
-	problems []string // console errors and warnings, exceptions, log errors
-	requests []string // every request other than the page itself, each blocked
+	problems []string      // console errors and warnings, exceptions, log errors
+	requests []string      // every request other than the page itself, each blocked
 }
 
 // loadInBrowser opens path in headless Chromium, offline: the Fetch domain pauses every request

@@ -6,6 +6,9 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/signet-ci/signet/core/sigstore"
 )
 
 // TestShellQuoteRoundTrip runs every quoted word through bash: the shell must read back the
@@ -179,4 +182,34 @@ func contrast(t *testing.T, a, b string) float64 {
 	}
 	la, lb := lum(a), lum(b)
 	return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+}
+
+// TestBundleViewLogEntries shows a verified bundle's log entries, times and storage.
+func TestBundleViewLogEntries(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	a := &Result{Name: "app.tar.gz", Digest: "sha256:ab", Verified: true, Bundle: "b.sigstore.json", BundleDigest: "sha256:cd",
+		Signer:     &Signer{Identity: "release@example.com", Issuer: "https://accounts.example.com"},
+		Timestamps: []Timestamp{{Kind: sigstore.TransparencyLog, Time: at}},
+		LogEntries: []LogEntry{{URL: "https://rekor.example.dev", Index: 42, ID: "c0ffee", IntegratedTime: at}}}
+	ev := &Evidence{Certificates: map[string]CertValidity{"sha256:cd": {NotBefore: at, NotAfter: at.Add(10 * time.Minute)}}}
+	got := map[string]string{}
+	for _, f := range bundleOf(a, ev, 0).Fields {
+		got[f.Label] = f.Value
+		if f.Href != "" {
+			t.Errorf("%s links to %s: only source, commit, workflow and run are linked", f.Label, f.Href)
+		}
+	}
+	want := map[string]string{
+		"Log entry":         "index 42, log id c0ffee, integrated 2026-03-04T05:06:07Z, log https://rekor.example.dev",
+		"Verified time":     "2026-03-04T05:06:07Z (transparency log integrated time)",
+		"Certificate valid": "2026-03-04T05:06:07Z to 2026-03-04T05:16:07Z (10m0s)",
+		"Also recorded in":  "1 transparency-log entry (above)",
+		"Stored in":         "bundle file b.sigstore.json (sha256:cd)",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
 }
