@@ -101,7 +101,6 @@ func (v *Verifier) verifySBOMs(ctx context.Context, artifacts []core.Subject) ([
 				if cf := run.file(p); cf.fail != nil || cf.info.PredicateType != pt || !cf.claims.names(a) {
 					continue
 				}
-				a := a
 				vb, _, fail := run.check(ctx, &a, p)
 				if fail != nil {
 					continue

@@ -102,10 +102,22 @@ func TestHTMLInjection(t *testing.T) {
 		pkgs = append(pkgs, [4]string{h, h, h, "pkg:" + h + "/x@1"})
 		pkgs = append(pkgs, [4]string{"p" + string(rune('a'+i)), "1", "MIT", "pkg:npm/" + h + "@1"})
 	}
-	c := htmlCase{preset: localsigstore.PresetGitHub, policy: htmlGitHubPolicy, files: files, sbom: spdx(pkgs...)}
+	// The ref reaches the certificate (Fulcio copies it from the token) and the provenance.
+	hostileRef := "refs/heads/\"><img src=x onerror=alert(5)>\u202e"
+	c := htmlCase{preset: localsigstore.PresetGitHub, files: files, sbom: spdx(pkgs...), claims: map[string]any{"ref": hostileRef,
+		"job_workflow_ref": "signet-ci/signet-demo/.github/workflows/release.yml@" + hostileRef,
+		"workflow_ref":     "signet-ci/signet-demo/.github/workflows/release.yml@" + hostileRef},
+		policy: func(f *fixture) verify.Policy {
+			p := htmlGitHubPolicy(f)
+			p.Identity.SourceRef = "refs/heads/*"
+			return p
+		}}
 	h := c.render(t)
 	if !h.report.Verified || len(h.evidence.SBOMs) != 1 {
 		t.Fatalf("the hostile run did not verify with its SBOM: %v", failures(h.report))
+	}
+	if s := h.report.Artifacts[0].Signer; s == nil || s.SourceRef != hostileRef {
+		t.Fatalf("the certificate does not carry the hostile ref: %+v", s)
 	}
 	checkWellFormed(t, h.html)
 	page := string(h.html)
@@ -116,7 +128,8 @@ func TestHTMLInjection(t *testing.T) {
 	}
 	for _, shown := range []string{"&lt;script&gt;alert(1)&lt;/script&gt;", "&#34;&gt;&lt;img src=x onerror=alert(2)&gt;",
 		`evil\x1b[31mred\x1b[0m\r\nPASS fake line`, `invoice\u202etxt.exe`, `zero\u200bwidth\u2066isolate\u2069`,
-		"&lt;/code&gt;&lt;/td&gt;&lt;/tr&gt;&lt;/table&gt;&lt;h1&gt;forged verdict PASS&lt;/h1&gt;", "{{.Headline}}"} {
+		"&lt;/code&gt;&lt;/td&gt;&lt;/tr&gt;&lt;/table&gt;&lt;h1&gt;forged verdict PASS&lt;/h1&gt;", "{{.Headline}}",
+		`refs/heads/&#34;&gt;&lt;img src=x onerror=alert(5)&gt;\u202e`} {
 		if !strings.Contains(page, shown) {
 			t.Errorf("the page does not show %q as text", shown)
 		}

@@ -33,6 +33,7 @@ type htmlCase struct {
 	sbom    []byte            // an SPDX predicate signed alongside, by the same signer
 	vsa     bool              // write a VSA and show it
 	compile []verify.CompileOption
+	claims  map[string]any // token claims over the preset's (they reach the certificate)
 }
 
 // htmlResult is a rendered run and what varies between runs of the test.
@@ -49,7 +50,7 @@ func (c htmlCase) render(t *testing.T) htmlResult {
 	t.Helper()
 	f := local(t)
 	ctx := context.Background()
-	o := signOpts{files: c.files}
+	o := signOpts{files: c.files, claims: c.claims}
 	var ks *sigstore.KeySigner
 	if c.key {
 		ks = newKeySigner(t)
@@ -140,7 +141,6 @@ func (c htmlCase) render(t *testing.T) htmlResult {
 var (
 	rfc3339   = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`)
 	localURL  = regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
-	issuerURL = regexp.MustCompile(`ISSUER/[a-z]+`)
 )
 
 // normalize replaces what differs between runs — bundle and policy digests (signatures are
@@ -163,7 +163,6 @@ func (h htmlResult) normalize(f *fixture) []byte {
 		}
 		return "TIME"
 	})
-	_ = issuerURL
 	return []byte(s)
 }
 
