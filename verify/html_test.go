@@ -139,8 +139,8 @@ func (c htmlCase) render(t *testing.T) htmlResult {
 }
 
 var (
-	rfc3339   = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`)
-	localURL  = regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
+	rfc3339  = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`)
+	localURL = regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
 )
 
 // normalize replaces what differs between runs — bundle and policy digests (signatures are
