@@ -3,6 +3,8 @@ package verify_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -211,5 +213,68 @@ func TestHTMLUnverifiedSBOMNotShown(t *testing.T) {
 	}
 	if strings.Contains(buf.String(), "planted-package") {
 		t.Error("the report shows a package from an SBOM that did not verify")
+	}
+}
+
+// TestHTMLHostileFields fills every string the report shows — signer and provenance fields,
+// failure fields, bundle paths, timestamp and log URIs, policy values, SBOM component fields,
+// the VSA path — with each hostile value in turn, including fields no real signing run can
+// reach (a javascript: run URL, a log URL with markup), and checks the page as the injection
+// test does, for the verified and the inspect view.
+func TestHTMLHostileFields(t *testing.T) {
+	t.Parallel()
+	for i, h := range hostile {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			t.Parallel()
+			url := "https://github.com/o/" + h
+			signer := &verify.Signer{Issuer: h, Identity: h, SourceRepository: url, SourceRef: h, SourceDigest: h,
+				SignerWorkflow: url + "@" + h, RunnerEnvironment: h, Trigger: h, RunInvocation: h}
+			facts := &verify.Facts{Platform: "github", BuildType: h, SourceRepo: h, Commit: h, Ref: h, BuilderID: h, InvocationID: h, BuildConfigURI: h}
+			ok := &verify.Result{Name: h, Digest: "sha256:" + h, Verified: true, Bundle: h, BundleDigest: h, Signer: signer, Provenance: facts,
+				Timestamps: []verify.Timestamp{{Kind: h, URI: h, Time: htmlNow()}},
+				LogEntries: []verify.LogEntry{{URL: h, Index: 1, ID: h, IntegratedTime: htmlNow()}}}
+			bad := &verify.Result{Name: h + "2", Digest: h, Bundle: h, Failure: &verify.Failure{Check: h, Field: h, Expected: h, Found: h, Reason: h},
+				Rejected: []verify.Rejection{{Bundle: h, Failure: &verify.Failure{Check: h, Reason: h}}}}
+			keyed := &verify.Result{Name: h + "3", Digest: h, Verified: true, Bundle: h + "k", Provenance: facts}
+			rep := &verify.Report{PredicateType: h, Policy: verify.Policy{Identity: verify.Identity{Issuer: h, Subject: h, SourceRef: h},
+				Provenance: verify.Provenance{PredicateType: h, BuilderID: h}}, Artifacts: []*verify.Result{ok, bad, keyed},
+				Summary: verify.Summary{Total: 3, Verified: 2, Failed: 1}}
+			js, err := json.Marshal(h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cdx := fmt.Appendf(nil, `{"predicate":{"components":[{"group":%[1]s,"name":%[1]s,"version":%[1]s,"purl":%[1]s,
+				"licenses":[{"expression":%[1]s},{"license":{"name":%[1]s}}],"components":[{"name":%[1]s,"purl":"pkg:"}]}]}}`, js)
+			ev := &verify.Evidence{SBOMs: []*verify.VerifiedSBOM{{Bundle: h, BundleDigest: h, PredicateType: core.CycloneDXPredicateType,
+				Artifacts: []string{h}, Signer: signer, Statement: cdx}}}
+			var buf bytes.Buffer
+			if err := verify.RenderHTML(&buf, rep, verify.HTMLOptions{Evidence: ev, Command: []string{"--github", h, h},
+				TrustedRoot: h, Version: h, VSA: &verify.VSAFile{Path: h, Bundle: []byte(h)}}); err != nil {
+				t.Fatal(err)
+			}
+			checkHostilePage(t, buf.Bytes())
+			if page := buf.String(); !strings.Contains(page, `id="table-sbom-1"`) || !strings.Contains(page, "<p>2 package(s).</p>") {
+				t.Errorf("the hostile CycloneDX SBOM is not shown with its 2 packages")
+			}
+			ins := []*verify.Inspection{{Bundle: h, PredicateType: h, Subjects: []core.Subject{{Name: h, Digest: map[string]string{h: h}}},
+				Signer: signer, NotBefore: h, NotAfter: h, Provenance: facts, SBOM: &verify.SBOMSummary{Format: h}}}
+			buf.Reset()
+			if err := verify.RenderInspectionsHTML(&buf, ins, verify.HTMLOptions{Version: h}); err != nil {
+				t.Fatal(err)
+			}
+			checkHostilePage(t, buf.Bytes())
+		})
+	}
+}
+
+// checkHostilePage checks a page built from hostile values: well formed as the report writes
+// it, and no raw control, bidirectional or zero-width character anywhere.
+func checkHostilePage(t *testing.T, page []byte) {
+	t.Helper()
+	checkWellFormed(t, page)
+	for _, raw := range []string{"\x1b", "\r", "\u202e", "\u2066", "\u200b", "<img", "<svg onload", "<h1>forged"} {
+		if bytes.Contains(page, []byte(raw)) {
+			t.Errorf("the page contains %q unescaped", raw)
+		}
 	}
 }
