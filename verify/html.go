@@ -27,6 +27,7 @@ const FormatHTML Format = "html"
 const (
 	maxFailuresListed = 100  // failures described in the verdict section
 	artifactsOpenMax  = 200  // the artifacts table starts open up to this many rows
+	bundlesOpenMax    = 3    // bundle details start open up to this many bundles
 	maxPackageRows    = 5000 // SBOM package rows over all SBOMs
 	maxLicenseBars    = 12
 	maxAlsoTried      = 5 // other bundles listed per failed artifact
@@ -103,7 +104,7 @@ type page struct {
 	MoreFailures                        int
 	Graph                               *graph
 	Artifacts                           []artifactRow
-	ArtifactsOpen                       bool
+	ArtifactsOpen, BundlesOpen          bool
 	Bundles                             []*bundleView
 	SBOMs                               []*sbomView
 	MorePackages                        int
@@ -225,6 +226,7 @@ func verifyPage(r *Report, o HTMLOptions) (*page, error) {
 		}
 	}
 	p.ArtifactsOpen = len(p.Artifacts) <= artifactsOpenMax
+	p.BundlesOpen = len(p.Bundles) <= bundlesOpenMax
 	p.Graph = buildGraph(order, arts)
 	p.SBOMs, p.MorePackages = sbomViews(ev.SBOMs)
 	if o.VSA != nil {

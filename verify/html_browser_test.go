@@ -41,7 +41,7 @@ func browserPath(t *testing.T) string {
 			return p
 		}
 	}
-	t.Fatalf("no Chromium on PATH: the HTML report is checked in a real browser; install it with apt-get install -y chromium (.ci/run does)")
+	t.Fatalf("no Chromium on PATH: the HTML report is checked in a real browser; install it with apt-get install -y chromium (scripts/test.sh does)")
 	return ""
 }
 

@@ -14,7 +14,7 @@ const (
 	graphGap     = 56
 	graphTop     = 34
 	graphPad     = 8
-	graphLabel   = 34 // runes of a node's label before it is shortened
+	graphLabel   = 32 // runes of a node's label before it is shortened
 	maxChains    = 24 // source → build → run chains drawn; the rest are counted in the caption
 	maxArtifacts = 6  // artifact nodes drawn per run; more are one "N artifacts" node
 )

@@ -65,6 +65,7 @@ func RenderInspectionsHTML(w io.Writer, ins []*Inspection, o HTMLOptions) error 
 	}
 	p.Summary.Total = len(p.Artifacts)
 	p.ArtifactsOpen = len(p.Artifacts) <= artifactsOpenMax
+	p.BundlesOpen = len(p.Bundles) <= bundlesOpenMax
 	p.Graph = buildGraph(order, arts)
 	return writePage(w, p)
 }

@@ -37,8 +37,8 @@ type barChart struct {
 }
 
 type bar struct {
-	Label, Count      string
-	Y, W, TextY, BarX int
+	Label, Count              string
+	Y, W, TextY, BarX, CountX int
 }
 
 // sbomViews reads each verified SBOM statement into counts, a license chart and package rows
@@ -115,7 +115,7 @@ func licenseChart(rows []countRow) *barChart {
 	for i, r := range rows {
 		w := max(1, r.Count*barMax/max(top, 1))
 		y := 4 + i*rowH
-		c.Bars = append(c.Bars, bar{Label: clip(r.Name), Count: fmt.Sprint(r.Count), Y: y, W: w, TextY: y + 15, BarX: labelW})
+		c.Bars = append(c.Bars, bar{Label: clip(r.Name), Count: fmt.Sprint(r.Count), Y: y, W: w, TextY: y + 15, BarX: labelW, CountX: labelW + w + 6})
 		desc = append(desc, fmt.Sprintf("%s: %d", r.Name, r.Count))
 	}
 	c.Desc = "Packages per license: " + strings.Join(desc, "; ") + "."
