@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -9,7 +10,7 @@ import (
 )
 
 func newInspectCmd(env Env) *cobra.Command {
-	var format string
+	var format, output string
 	cmd := &cobra.Command{
 		Use:   "inspect BUNDLE|INDEX...",
 		Short: "Show what bundles say: who signed, from which source and run, when, which log entry, which subjects",
@@ -18,12 +19,16 @@ terms: the signer's identity and issuer, the source repository, ref and commit, 
 certificate's validity, the timestamps and log entries, the subjects and, for SBOMs, package counts.
 Nothing is verified: use signet verify to decide.`,
 		Example: `  signet inspect attestations/index.json
-  signet inspect --format json attestations/provenance.sigstore.json`,
+  signet inspect --format json attestations/provenance.sigstore.json
+  signet inspect --format html --output claims.html attestations/index.json`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f, err := verify.ParseFormat(format)
+			f, err := parseFormat(format)
+			if err == nil && f == verify.FormatMarkdown {
+				err = fmt.Errorf("--format %q: inspect writes text, json or html", format)
+			}
 			if err != nil {
-				return fmt.Errorf("--format: %w", err)
+				return err
 			}
 			var all []*verify.Inspection
 			for _, a := range args {
@@ -33,9 +38,15 @@ Nothing is verified: use signet verify to decide.`,
 				}
 				all = append(all, ins...)
 			}
-			return verify.RenderInspections(env.Stdout, all, f)
+			return writeReport(env, output, func(w io.Writer) error {
+				if f == verify.FormatHTML {
+					return verify.RenderInspectionsHTML(w, all, verify.HTMLOptions{Version: version()})
+				}
+				return verify.RenderInspections(w, all, f)
+			})
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json, or html (one self-contained page, labelled unverified)")
+	cmd.Flags().StringVar(&output, "output", "", "write to this file instead of standard output")
 	return cmd
 }

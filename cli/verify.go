@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -58,6 +59,7 @@ type verifyConfig struct {
 	PolicyFile   string
 	Policy       verify.Policy
 	Format       string
+	Output       string
 	Workers      int
 	VSAOutput    string
 	VSAKey       string
@@ -65,6 +67,8 @@ type verifyConfig struct {
 	ResourceURI  string
 	sigstoreFlag bool
 	typeFlag     bool // --type given: a requirement, not the default
+	// command is the command line after "signet verify", for the HTML report's commands.
+	command []string
 }
 
 func newVerifyCmd(env Env) *cobra.Command {
@@ -98,10 +102,12 @@ each; 2 for a usage or policy error, before any bundle is read.`,
   signet verify --policy policy.yaml --trusted-root trusted_root.json --index attestations/index.json --format markdown dist/*
   signet verify --gitlab group/project --source-ref main --digest sha256:<hex> --bundle attestations/
   signet verify --certificate-oidc-issuer https://accounts.google.com --certificate-identity release@example.com --bundle attestations/ app.tar.gz
-  signet verify --public-key cosign.pub --index attestations/index.json dist/*`,
+  signet verify --public-key cosign.pub --index attestations/index.json dist/*
+  signet verify --github org/repo --index attestations/index.json --format html --output report.html dist/*`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg.sigstoreFlag = cmd.Flags().Changed("sigstore")
 			cfg.typeFlag = cmd.Flags().Changed("type")
+			cfg.command = append(checkArgs(cmd.Flags()), args...)
 			return runVerify(cmd.Context(), env, cfg, args)
 		},
 	}
@@ -138,7 +144,8 @@ func addVerifyFlags(f *pflag.FlagSet, cfg *verifyConfig) {
 	f.StringVar(&prov.BuilderID, "builder-id", "", "runDetails.builder.id the provenance must name, exact or glob")
 	f.StringVar(&prov.BuildType, "build-type", "", "buildDefinition.buildType the provenance must name, exact or glob")
 	f.BoolVar(&cfg.Policy.RequireTlog, "require-tlog", false, "require a transparency-log entry, not only a signed timestamp")
-	f.StringVar(&cfg.Format, "format", "text", "report format: text, json or markdown")
+	f.StringVar(&cfg.Format, "format", "text", "report format: text, json, markdown, or html (one self-contained page; use with --output)")
+	f.StringVar(&cfg.Output, "output", "", "write the report to this file instead of standard output")
 	f.IntVar(&cfg.Workers, "workers", 0, "artifacts verified at once (default: the number of CPUs)")
 	f.StringVar(&cfg.VSAOutput, "vsa-output", "", "write a signed SLSA Verification Summary Attestation bundle to this file")
 	f.StringVar(&cfg.VSAKey, "key", "", "sign the VSA with this PEM private key instead of keylessly")
@@ -147,9 +154,9 @@ func addVerifyFlags(f *pflag.FlagSet, cfg *verifyConfig) {
 }
 
 func runVerify(ctx context.Context, env Env, cfg verifyConfig, args []string) error {
-	format, err := verify.ParseFormat(cfg.Format)
+	format, err := parseFormat(cfg.Format)
 	if err != nil {
-		return fmt.Errorf("--format: %w", err)
+		return err
 	}
 	v, err := buildVerifier(ctx, env, cfg)
 	if err != nil {
@@ -159,19 +166,27 @@ func runVerify(ctx context.Context, env Env, cfg verifyConfig, args []string) er
 	if err != nil {
 		return err
 	}
+	if format == verify.FormatHTML {
+		return verifyHTML(ctx, env, cfg, v, artifacts)
+	}
 	report, err := v.Verify(ctx, artifacts)
 	if err != nil {
 		return err
 	}
 	relativize(env, report)
-	if err := verify.Render(env.Stdout, report, format); err != nil {
+	if err := writeReport(env, cfg.Output, func(w io.Writer) error { return verify.Render(w, report, format) }); err != nil {
 		return err
 	}
 	if cfg.VSAOutput != "" {
-		if err := writeVSA(ctx, env, cfg, report); err != nil {
+		if _, err := writeVSA(ctx, env, cfg, report); err != nil {
 			return err
 		}
 	}
+	return verdictError(report)
+}
+
+// verdictError is nil when every artifact verified, else exit status 1 with the count.
+func verdictError(report *verify.Report) error {
 	if !report.Verified {
 		return &ExitError{Code: 1, Err: fmt.Errorf("verification failed: %d of %d artifact(s) rejected",
 			report.Summary.Failed, report.Summary.Total)}
@@ -333,12 +348,7 @@ func relativize(env Env, r *verify.Report) {
 	if env.Dir == "" {
 		return
 	}
-	rel := func(p string) string {
-		if q, err := filepath.Rel(env.Dir, p); err == nil && filepath.IsAbs(p) {
-			return filepath.ToSlash(q)
-		}
-		return p
-	}
+	rel := relPath(env)
 	for _, a := range r.Artifacts {
 		a.Bundle = rel(a.Bundle)
 		for i := range a.Rejected {
@@ -350,20 +360,20 @@ func relativize(env Env, r *verify.Report) {
 // writeVSA signs a Verification Summary Attestation of the report as attest signs: keylessly
 // through the same session (token file, SIGSTORE_ID_TOKEN, the platform's token, or the local
 // Sigstore), or with --key.
-func writeVSA(ctx context.Context, env Env, cfg verifyConfig, r *verify.Report) error {
+func writeVSA(ctx context.Context, env Env, cfg verifyConfig, r *verify.Report) (*core.Bundle, error) {
 	trust := cfg.Sigstore
 	if cfg.TrustedRoot != "" && !cfg.sigstoreFlag {
 		trust = filepath.Dir(inDir(env, cfg.TrustedRoot))
 	}
 	s, err := openSession(ctx, env, attestConfig{Sigstore: trust, StateDir: cfg.StateDir, KeyFile: inDir(env, cfg.VSAKey), TokenFile: inDir(env, cfg.TokenFile)})
 	if err != nil {
-		return fmt.Errorf("--vsa-output: %w", err)
+		return nil, fmt.Errorf("--vsa-output: %w", err)
 	}
 	defer s.Close()
-	_, err = verify.WriteVSA(ctx, s.signer, r, verify.VSAOptions{Version: version(), ResourceURI: cfg.ResourceURI,
+	b, err := verify.WriteVSA(ctx, s.signer, r, verify.VSAOptions{Version: version(), ResourceURI: cfg.ResourceURI,
 		PolicyURI: cfg.PolicyFile}, inDir(env, cfg.VSAOutput))
 	if err != nil {
-		return fmt.Errorf("--vsa-output %q: %w", cfg.VSAOutput, err)
+		return nil, fmt.Errorf("--vsa-output %q: %w", cfg.VSAOutput, err)
 	}
-	return nil
+	return b, nil
 }

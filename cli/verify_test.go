@@ -67,7 +67,7 @@ func TestVerifyFailsClosed(t *testing.T) {
 			ss.Issuer(localsigstore.PresetGitHub), "--source-ref", "main", "--format", "markdown"}, 0, "| ✅ pass |"},
 		{"trusted root file", []string{"--trusted-root", filepath.Join(ss.Dir, "trusted_root.json"), "--github", "signet-ci/signet-demo",
 			"--certificate-oidc-issuer-regexp", verify.LocalIssuerRegexp, "--signer-workflow", ".github/workflows/release.yml"}, 0, "PASS dist/app.tar.gz"},
-		{"bad format", []string{"--format", "html"}, 1, `unknown report format "html"`},
+		{"bad format", []string{"--format", "pdf"}, 1, `unknown report format "pdf"`},
 		{"both sources", []string{"--bundle", "attestations", "--github", "a/b"}, 2, "give --index or --bundle, not both"},
 	}
 	for _, tt := range tests {

@@ -5,6 +5,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The HTML report's browser test (verify: TestHTMLInBrowser) loads the report in Debian's
+# headless Chromium; install it once (idempotent, quiet). Without it that test fails, naming
+# the command.
+if ! command -v chromium >/dev/null && ! command -v chromium-headless-shell >/dev/null; then
+  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+    echo "== installing chromium for the HTML report's browser test"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "scripts/test.sh: no chromium; the browser test will fail: apt-get install -y chromium" >&2
+  fi
+fi
+
 echo "== go vet (and the release image's nolocalsigstore build)"
 go vet ./...
 go vet -tags nolocalsigstore ./cli
