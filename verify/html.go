@@ -335,6 +335,9 @@ func bundleOf(a *Result, ev *Evidence, n int) *bundleView {
 			bv.Fields = append(bv.Fields, field{Label: label, Value: escape(v), Href: href, Code: true})
 		}
 	}
+	if a.Kind == KindMessageSignature {
+		add("Kind", "message signature: a signed artifact digest; it carries no provenance", "")
+	}
 	if s := a.Signer; s != nil {
 		l := linksFor(s, a.Provenance)
 		add("Signer identity", s.Identity, "")

@@ -91,6 +91,13 @@ func TestMessageSignature(t *testing.T) {
 		if !strings.Contains(text.String(), "carries no provenance") {
 			t.Errorf("%s: text report does not say the bundle carries no provenance:\n%s", name, text.String())
 		}
+		var page bytes.Buffer
+		if err := verify.RenderHTML(&page, rep, verify.HTMLOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(page.String(), "message signature: a signed artifact digest; it carries no provenance") {
+			t.Errorf("%s: the HTML report does not say the bundle carries no provenance", name)
+		}
 	}
 }
 
