@@ -3,6 +3,7 @@ package ci
 import (
 	"strings"
 
+	"github.com/signet-ci/signet/core"
 	"github.com/signet-ci/signet/provenance"
 )
 
@@ -52,18 +53,9 @@ func (c *Command) Lines(sep string) string {
 	return strings.Join(parts, sep)
 }
 
-// ShellQuote quotes s for a POSIX shell unless it is made only of characters no shell
-// interprets: letters, digits and -_./:@+, (and = after the first character, as zsh expands a
-// leading =). It is the one quoting rule of every command signet prints.
-func ShellQuote(s string) string {
-	safe := s != "" && s[0] != '=' && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@+,=", r))
-	}) < 0
-	if safe {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
+// ShellQuote quotes s as one shell word: core.ShellQuote, the one quoting rule of every
+// command signet prints.
+func ShellQuote(s string) string { return core.ShellQuote(s) }
 
 // private reports whether the run used a Sigstore other than the public-good instance.
 func (o Outcome) private() bool { return o.Sigstore != "" && o.Sigstore != "public" }

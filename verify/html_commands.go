@@ -2,10 +2,9 @@ package verify
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/signet-ci/signet/core"
 	"github.com/signet-ci/signet/provenance"
 )
 
@@ -132,39 +131,7 @@ func shellLine(words []string) string {
 				b.WriteString(" ")
 			}
 		}
-		b.WriteString(shellQuote(w))
+		b.WriteString(core.ShellQuote(w))
 	}
-	return b.String()
-}
-
-// shellQuote quotes s for a POSIX shell when it holds anything but safe characters. A value
-// with a character that must not be printed (a control, a bidirectional override) is written
-// in bash's $'...' form with that character as a visible escape, so the command is still exact.
-func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@=+,") == "" {
-		return s
-	}
-	if !needsEscape(s) {
-		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-	}
-	var b strings.Builder
-	b.WriteString("$'")
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n <= 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == '\\' || r == '\'':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case unsafeRune(r):
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-		default:
-			b.WriteString(s[i : i+n])
-		}
-		i += n
-	}
-	b.WriteString("'")
 	return b.String()
 }

@@ -17,7 +17,7 @@ import (
 func TestSplitAgreesWithSh(t *testing.T) {
 	t.Parallel()
 	hostile := []string{"plain", "dist/app-1.0_x86+64,a=b:c@d", "a b", "it's", `"quoted"`, `back\slash`, "$HOME", "`id`",
-		"a|b;c&d", "<x>", "*.tar.gz", "~root", "#not-a-comment", "=lead", "new\nline", "tab\there", "", "'", `\'`, "ünï©ødé"}
+		"a|b;c&d", "<x>", "*.tar.gz", "~root", "#not-a-comment", "=lead", "new\nline", "tab\there", "", "'", `\'`, "ünï©ødé", "\x01ctrl", "rtl\u202eexe", "\xff\xfe"}
 	var quoted []string
 	for _, h := range hostile {
 		quoted = append(quoted, ci.ShellQuote(h))
@@ -27,21 +27,23 @@ func TestSplitAgreesWithSh(t *testing.T) {
 		strings.Join(quoted, " \\\n  "),
 		`a"b c"'d e'\ f "x\"y\\z\$" "\q"`,
 		"signet verify \\\n  --index 'attestations/index.json' \\\n  dist/app",
+		`$'a\nb' $'\x41\u00e9\U0001F600\101\'\\' x$'\t'y $'\xff'`,
 	}
 	for _, line := range lines {
 		got, err := Split(line)
 		if err != nil {
 			t.Fatalf("Split(%q): %v", line, err)
 		}
-		// sh prints each word NUL-terminated; set -f turns globbing off in case Split is wrong.
-		out, err := exec.Command("sh", "-c", "set -f; p() { for w in \"$@\"; do printf '%s\\0' \"$w\"; done; }; p "+line).Output()
+		// bash prints each word NUL-terminated (bash reads $'…', which ShellQuote writes for
+		// unprintable characters); set -f turns globbing off in case Split is wrong.
+		out, err := exec.Command("bash", "-c", "set -f; p() { for w in \"$@\"; do printf '%s\\0' \"$w\"; done; }; p "+line).Output()
 		if err != nil {
-			t.Fatalf("sh on %q: %v", line, err)
+			t.Fatalf("bash on %q: %v", line, err)
 		}
 		want := strings.Split(string(out), "\x00")
 		want = want[:len(want)-1]
 		if !slices.Equal(got, want) {
-			t.Errorf("Split(%q) = %q; sh says %q", line, got, want)
+			t.Errorf("Split(%q) = %q; bash says %q", line, got, want)
 		}
 	}
 	if got, _ := Split(strings.Join(quoted, " ")); !slices.Equal(got, hostile) {
@@ -67,7 +69,7 @@ func TestSplit(t *testing.T) {
 		{in: "a; rm -rf x", err: ErrNotSimple}, {in: "a | b", err: ErrNotSimple}, {in: "a & b", err: ErrNotSimple},
 		{in: "a > f", err: ErrNotSimple}, {in: "a (b)", err: ErrNotSimple}, {in: "a #comment", err: ErrNotSimple},
 		{in: "a ~/x", err: ErrNotSimple},
-		{in: "a 'open", err: ErrIncomplete}, {in: `a "open`, err: ErrIncomplete}, {in: `a \`, err: ErrIncomplete},
+		{in: "a 'open", err: ErrIncomplete}, {in: "a $'open", err: ErrIncomplete}, {in: `a $'\q'`, err: ErrNotSimple}, {in: `a "open`, err: ErrIncomplete}, {in: `a \`, err: ErrIncomplete},
 	} {
 		got, err := Split(tt.in)
 		if !errors.Is(err, tt.err) || (tt.err == nil) != (err == nil) {
