@@ -28,8 +28,8 @@ type Registry struct {
 	Host string
 	// Referrers reports whether the registry serves the referrers API.
 	Referrers bool
-	user     string
-	password string
+	user      string
+	password  string
 }
 
 // Option configures Start.
