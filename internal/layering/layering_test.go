@@ -58,6 +58,7 @@ var layers = []layer{
 	{pkg: "cli", inner: []string{"*"}, third: []dep{
 		{"github.com/spf13/cobra", "the commands"},
 		{"github.com/spf13/pflag", "the commands' flags"},
+		{"github.com/google/go-containerregistry/pkg/authn", "the Docker config keychain (it reads DOCKER_CONFIG), wired here where the environment is read"},
 		fulcioCert,
 	}},
 	{pkg: "core", third: []dep{
