@@ -215,12 +215,19 @@ func runAttest(ctx context.Context, env Env, cfg attestConfig, check func([]core
 	}
 	// Every refusal about the subjects comes before the output directory, the token or any
 	// Sigstore service is touched.
-	if _, err := cfg.resolveImages(ctx); err != nil {
+	images, err := cfg.resolveImages(ctx)
+	if err != nil {
 		return nil, err
 	}
 	subjects, err := col.Collect(ctx, cfg.Inputs)
 	if err != nil {
 		return nil, err
+	}
+	var pusher core.Pusher
+	if cfg.PushToRegistry {
+		if pusher, err = newImagePusher(images.reg, images, subjects); err != nil {
+			return nil, err
+		}
 	}
 	if check != nil {
 		if err := check(subjects); err != nil {
@@ -244,6 +251,7 @@ func runAttest(ctx context.Context, env Env, cfg attestConfig, check func([]core
 	if err != nil {
 		return nil, err
 	}
+	req.Pusher = pusher
 	ix, err := core.Attest(ctx, sess.signer, out, req)
 	if err != nil {
 		return nil, err
@@ -337,6 +345,9 @@ func reportAttest(w io.Writer, format string, res *ci.Outcome) error {
 	fmt.Fprintf(w, "signed %d subject(s) into %d bundle(s) as %s\n", len(ix.Subjects), len(ix.Attestations), who)
 	for _, a := range ix.Attestations {
 		fmt.Fprintf(w, "  %s  %s  %d subject(s)%s\n", core.PrintableName(a.Bundle), core.PrintableName(a.PredicateType), a.SubjectCount, logNote(a))
+		for _, p := range a.Pushed {
+			fmt.Fprintf(w, "    pushed to %s@%s (%s, %s)\n", core.PrintableName(p.Repository), p.Manifest, core.PrintableName(p.Method), p.SubjectDigest)
+		}
 	}
 	fmt.Fprintf(w, "transparency log %s\nindex: %s\n", core.PrintableName(ci.TlogText(ix.Tlog)), core.PrintableName(filepath.Join(res.OutputDir, core.IndexFile)))
 	return nil

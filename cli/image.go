@@ -4,9 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/signet-ci/signet/ci"
 	"github.com/signet-ci/signet/core"
@@ -35,6 +40,7 @@ type image struct {
 
 // imageSet is a run's image subjects, by subject key.
 type imageSet struct {
+	reg    *oci.Client
 	images []image
 }
 
@@ -83,17 +89,101 @@ func checkImagePlatforms(v string, images int) error {
 
 // resolveImages resolves the run's --image references into its subject inputs.
 func (c *attestConfig) resolveImages(ctx context.Context) (*imageSet, error) {
-	if len(c.Images) == 0 {
-		return &imageSet{}, nil
-	}
 	reg, err := registryClient(c.Registries)
 	if err != nil {
 		return nil, err
+	}
+	if len(c.Images) == 0 {
+		return &imageSet{reg: reg}, nil
 	}
 	given, set, err := resolveImages(ctx, reg, c.Images, c.ImagePlatforms)
 	if err != nil {
 		return nil, err
 	}
+	set.reg = reg
 	c.Inputs.Images = append(c.Inputs.Images, given...)
 	return set, nil
+}
+
+// pushConcurrency bounds how many images one bundle is attached to at once.
+const pushConcurrency = 8
+
+// imagePusher attaches bundles to the run's images (core.Pusher).
+type imagePusher struct {
+	reg   *oci.Client
+	byKey map[string]image
+}
+
+// newImagePusher returns the pusher of a --push-to-registry run over its image subjects:
+// every --image, and every other subject (--subject, subject-name/subject-digest) whose name
+// is a repository in a registry (ghcr.io/org/app). It refuses a run with no such subject
+// before anything is signed.
+func newImagePusher(reg *oci.Client, set *imageSet, subjects []core.Subject) (*imagePusher, error) {
+	p := &imagePusher{reg: reg, byKey: map[string]image{}}
+	for _, im := range set.images {
+		p.byKey[subjectKey(im.subject)] = im
+	}
+	for _, s := range subjects {
+		if _, ok := p.byKey[subjectKey(s)]; ok || s.Path != "" || s.Digest[core.SHA256] == "" {
+			continue
+		}
+		if repo, ok := registryRepository(s.Name); ok {
+			p.byKey[subjectKey(s)] = image{subject: s, repository: repo}
+		}
+	}
+	if len(p.byKey) == 0 {
+		return nil, errors.New("--push-to-registry: no subject is an image in a registry; give one with --image REGISTRY/REPOSITORY:TAG")
+	}
+	return p, nil
+}
+
+// registryRepository reports whether a subject name is a repository whose first component
+// is a registry host (has a dot or a port, or is localhost), as image subjects are named.
+func registryRepository(subjectName string) (string, bool) {
+	host, _, ok := strings.Cut(subjectName, "/")
+	if !ok || strings.HasPrefix(host, ".") || !(strings.ContainsAny(host, ".:") || host == "localhost") {
+		return "", false
+	}
+	repo, err := name.NewRepository(subjectName, name.StrictValidation)
+	if err != nil || repo.Name() != subjectName {
+		return "", false
+	}
+	return repo.Name(), true
+}
+
+func subjectKey(s core.Subject) string { return s.Name + "\x00" + s.Digest[core.SHA256] }
+
+// Push attaches one bundle to each of its image subjects, a few at a time; a failure for
+// one image does not stop the others, and the first is returned with the records made.
+func (p *imagePusher) Push(ctx context.Context, req core.PushRequest) ([]core.PushRecord, error) {
+	var (
+		mu   sync.Mutex
+		recs []core.PushRecord
+	)
+	var g errgroup.Group // one refused image does not cancel the others' pushes
+	g.SetLimit(pushConcurrency)
+	for _, s := range req.Subjects {
+		im, ok := p.byKey[subjectKey(s)]
+		if !ok {
+			continue
+		}
+		g.Go(func() error {
+			h, err := v1.NewHash("sha256:" + s.Digest[core.SHA256])
+			if err != nil {
+				return fmt.Errorf("subject %s: %w", core.QuoteName(s.Name), err)
+			}
+			pushed, err := p.reg.Attach(ctx, im.repository, h, oci.Attachment{Bundle: req.Bundle, PredicateType: req.PredicateType, Created: req.Created})
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			recs = append(recs, core.PushRecord{Subject: s.Name, SubjectDigest: h.String(), Repository: pushed.Repository,
+				Manifest: pushed.Manifest.Digest.String(), Method: string(pushed.Method)})
+			return nil
+		})
+	}
+	err := g.Wait()
+	sort.Slice(recs, func(i, j int) bool { return recs[i].Subject < recs[j].Subject })
+	return recs, err
 }
