@@ -9,8 +9,6 @@ import (
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/signet-ci/signet/ci"
@@ -127,7 +125,7 @@ func newImagePusher(reg *oci.Client, set *imageSet, subjects []core.Subject) (*i
 		if _, ok := p.byKey[subjectKey(s)]; ok || s.Path != "" || s.Digest[core.SHA256] == "" {
 			continue
 		}
-		if repo, ok := registryRepository(s.Name); ok {
+		if repo, ok := oci.RepositoryName(s.Name); ok {
 			p.byKey[subjectKey(s)] = image{subject: s, repository: repo}
 		}
 	}
@@ -135,20 +133,6 @@ func newImagePusher(reg *oci.Client, set *imageSet, subjects []core.Subject) (*i
 		return nil, errors.New("--push-to-registry: no subject is an image in a registry; give one with --image REGISTRY/REPOSITORY:TAG")
 	}
 	return p, nil
-}
-
-// registryRepository reports whether a subject name is a repository whose first component
-// is a registry host (has a dot or a port, or is localhost), as image subjects are named.
-func registryRepository(subjectName string) (string, bool) {
-	host, _, ok := strings.Cut(subjectName, "/")
-	if !ok || strings.HasPrefix(host, ".") || !(strings.ContainsAny(host, ".:") || host == "localhost") {
-		return "", false
-	}
-	repo, err := name.NewRepository(subjectName, name.StrictValidation)
-	if err != nil || repo.Name() != subjectName {
-		return "", false
-	}
-	return repo.Name(), true
 }
 
 func subjectKey(s core.Subject) string { return s.Name + "\x00" + s.Digest[core.SHA256] }
@@ -168,7 +152,7 @@ func (p *imagePusher) Push(ctx context.Context, req core.PushRequest) ([]core.Pu
 			continue
 		}
 		g.Go(func() error {
-			h, err := v1.NewHash("sha256:" + s.Digest[core.SHA256])
+			h, err := oci.Hash("sha256:" + s.Digest[core.SHA256])
 			if err != nil {
 				return fmt.Errorf("subject %s: %w", core.QuoteName(s.Name), err)
 			}

@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/signet-ci/signet/internal/registrytest"
 	"github.com/signet-ci/signet/localsigstore"
@@ -145,7 +144,7 @@ func TestAttestPushToRegistry(t *testing.T) {
 				t.Fatal(err)
 			}
 			c2 := mustRegistryClient(t)
-			h, _ := v1.NewHash(app.DigestStr())
+			h, _ := oci.Hash(app.DigestStr())
 			refs, err := c2.Referrers(context.Background(), reg.Host+"/org/app", h)
 			if err != nil || len(refs) != 1 || refs[0].Manifest.Digest.String() != a.Pushed[0].Manifest {
 				t.Fatalf("Referrers = %+v, %v; want the pushed manifest", refs, err)
@@ -218,8 +217,8 @@ func TestRegistryRepositoryNames(t *testing.T) {
 		"dist/app": false, "app": false, "ghcr.io/Org/App": false, "ghcr.io/org/app:v1": false,
 		"ghcr.io/org/app@sha256:" + strings.Repeat("a", 64): false, "./ghcr.io/org/app": false,
 	} {
-		if _, got := registryRepository(name); got != want {
-			t.Errorf("registryRepository(%q) = %t, want %t", name, got, want)
+		if _, got := oci.RepositoryName(name); got != want {
+			t.Errorf("RepositoryName(%q) = %t, want %t", name, got, want)
 		}
 	}
 }

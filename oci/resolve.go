@@ -162,3 +162,27 @@ func platforms(body []byte) ([]PlatformManifest, error) {
 	}
 	return out, nil
 }
+
+// Hash parses a sha256:HEX digest.
+func Hash(digest string) (v1.Hash, error) {
+	h, err := v1.NewHash(digest)
+	if err != nil || h.Algorithm != "sha256" {
+		return v1.Hash{}, fmt.Errorf("digest %q: expected sha256:<64 hex digits>", printable(digest))
+	}
+	return h, nil
+}
+
+// RepositoryName reports whether s is a fully qualified repository whose first component is a
+// registry host (it has a dot or a port, or is localhost), as image subjects are named
+// ("ghcr.io/org/app"), and returns it.
+func RepositoryName(s string) (string, bool) {
+	host, _, ok := strings.Cut(s, "/")
+	if !ok || strings.HasPrefix(host, ".") || !(strings.ContainsAny(host, ".:") || host == "localhost") {
+		return "", false
+	}
+	repo, err := name.NewRepository(s, name.StrictValidation)
+	if err != nil || repo.Name() != s {
+		return "", false
+	}
+	return repo.Name(), true
+}

@@ -59,7 +59,7 @@ var layers = []layer{
 		{"github.com/spf13/cobra", "the commands"},
 		{"github.com/spf13/pflag", "the commands' flags"},
 		{"github.com/google/go-containerregistry/pkg/authn", "the Docker config keychain (it reads DOCKER_CONFIG), wired here where the environment is read"},
-		fulcioCert,
+		errgroup, fulcioCert,
 	}},
 	{pkg: "core", third: []dep{
 		errgroup, inToto, protobuf,
