@@ -252,6 +252,9 @@ func runAttest(ctx context.Context, env Env, cfg attestConfig, check func([]core
 		return nil, err
 	}
 	req.Pusher = pusher
+	if req.SBOM != nil && len(images.images) > 0 {
+		req.SBOM = &imageSBOMs{SBOMGenerator: req.SBOM, reg: images.reg, set: images}
+	}
 	ix, err := core.Attest(ctx, sess.signer, out, req)
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"github.com/signet-ci/signet/ci"
 	"github.com/signet-ci/signet/core"
 	"github.com/signet-ci/signet/oci"
+	"github.com/signet-ci/signet/sbom"
 )
 
 // imagePlatformsAll is the --image-platforms value that adds every platform manifest.
@@ -170,4 +171,78 @@ func (p *imagePusher) Push(ctx context.Context, req core.PushRequest) ([]core.Pu
 	err := g.Wait()
 	sort.Slice(recs, func(i, j int) bool { return recs[i].Subject < recs[j].Subject })
 	return recs, err
+}
+
+// imageSBOMs catalogs the run's image subjects from their registry and every other subject
+// as before (core.DigestCataloger).
+type imageSBOMs struct {
+	core.SBOMGenerator
+	reg *oci.Client
+	set *imageSet
+}
+
+// Catalogs reports whether s is one of the run's --image subjects.
+func (g *imageSBOMs) Catalogs(s core.Subject) bool {
+	_, ok := g.set.find(s)
+	return ok
+}
+
+// SBOM pulls an image subject through its registry (layers streamed) and catalogs it.
+func (g *imageSBOMs) SBOM(ctx context.Context, s core.Subject, format string) (core.Predicate, error) {
+	im, ok := g.set.find(s)
+	gen, isGen := g.SBOMGenerator.(*sbom.Generator)
+	if !ok || !isGen {
+		return g.SBOMGenerator.SBOM(ctx, s, format)
+	}
+	return pullSBOM(ctx, g.reg, gen, s, im.repository, format)
+}
+
+// pullSBOM catalogs repository@s's digest from the registry.
+func pullSBOM(ctx context.Context, reg *oci.Client, gen *sbom.Generator, s core.Subject, repository, format string) (core.Predicate, error) {
+	h, err := oci.Hash("sha256:" + s.Digest[core.SHA256])
+	if err != nil {
+		return core.Predicate{}, fmt.Errorf("subject %s: %w", core.QuoteName(s.Name), err)
+	}
+	p, err := reg.Pull(ctx, repository, h)
+	if err != nil {
+		return core.Predicate{}, err
+	}
+	return gen.ImageSBOM(ctx, s, sbom.RegistryImage{Ref: p.Ref, Image: p.Image, Index: p.Index}, format)
+}
+
+func (s *imageSet) find(sub core.Subject) (image, bool) {
+	for _, im := range s.images {
+		if im.subject.Name == sub.Name && im.subject.Digest[core.SHA256] == sub.Digest[core.SHA256] {
+			return im, true
+		}
+	}
+	return image{}, false
+}
+
+// ociSBOMSubject resolves an oci:// argument of signet sbom to the subject it catalogs: the
+// image or index the reference names, or with --platform that platform's manifest.
+func ociSBOMSubject(ctx context.Context, reg *oci.Client, ref, platform string) (core.Subject, string, error) {
+	img, err := reg.Resolve(ctx, ref)
+	if err != nil {
+		return core.Subject{}, "", fmt.Errorf("%s%s: %w", ociScheme, core.PrintableName(ref), err)
+	}
+	s := core.Subject{Name: img.Repository, Digest: map[string]string{core.SHA256: img.Descriptor.Digest.Hex}}
+	if platform == "" {
+		return s, img.Repository, nil
+	}
+	if !img.IsIndex() {
+		return core.Subject{}, "", fmt.Errorf("--platform %s: %s%s is a single-platform image (%s); leave --platform out",
+			core.QuoteName(platform), ociScheme, core.PrintableName(ref), img.Descriptor.Digest)
+	}
+	var have []string
+	for _, p := range img.Platforms {
+		if p.Platform == platform {
+			s.Name = img.Repository + " (" + p.Platform + ")"
+			s.Digest = map[string]string{core.SHA256: p.Descriptor.Digest.Hex}
+			return s, img.Repository, nil
+		}
+		have = append(have, p.Platform)
+	}
+	return core.Subject{}, "", fmt.Errorf("--platform %s: %s%s has no such platform; it has %s",
+		core.QuoteName(platform), ociScheme, core.PrintableName(ref), strings.Join(have, ", "))
 }

@@ -161,7 +161,7 @@ func sbomDocuments(ctx context.Context, req Request) ([]document, error) {
 	}
 	var docs []document
 	for _, s := range req.Subjects {
-		if s.Path == "" {
+		if s.Path == "" && !catalogs(req.SBOM, s) {
 			continue // subjects given by digest have no content to catalog
 		}
 		for _, f := range req.SBOMFormats {
@@ -173,6 +173,17 @@ func sbomDocuments(ctx context.Context, req Request) ([]document, error) {
 		}
 	}
 	return docs, nil
+}
+
+// DigestCataloger is an SBOMGenerator that can also catalog some subjects given only by
+// digest (container images, read from their registry).
+type DigestCataloger interface {
+	Catalogs(s Subject) bool
+}
+
+func catalogs(g SBOMGenerator, s Subject) bool {
+	c, ok := g.(DigestCataloger)
+	return ok && c.Catalogs(s)
 }
 
 func sbomExt(format string) string {

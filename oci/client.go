@@ -218,7 +218,7 @@ func (c *Client) dial(ctx context.Context, repo name.Repository, push bool) (*se
 	var rt http.RoundTripper
 	err = c.retry.Do(ctx, "registry "+repo.RegistryStr(), func(ctx context.Context) error {
 		var err error
-		rt, err = transport.NewWithContext(ctx, repo.Registry, auth, c.base, []string{scope})
+		rt, err = transport.NewWithContext(ctx, repo.Registry, auth, boundedManifests{c.base}, []string{scope})
 		return classify(err)
 	})
 	if err != nil {
