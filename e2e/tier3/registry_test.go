@@ -20,7 +20,7 @@ import (
 // registry is the distribution registry scripts/tier3.sh started, with htpasswd basic auth.
 type registry struct{ Host, User, Password string }
 
-func loadRegistry(t *testing.T) registry {
+func loadRegistry(t testing.TB) registry {
 	t.Helper()
 	r := registry{os.Getenv("SIGNET_TIER3_REGISTRY"), os.Getenv("SIGNET_TIER3_REGISTRY_USER"), os.Getenv("SIGNET_TIER3_REGISTRY_PASSWORD")}
 	if r.Host == "" || r.User == "" || r.Password == "" {
@@ -31,7 +31,7 @@ func loadRegistry(t *testing.T) registry {
 
 // dockerConfig writes a Docker config.json holding user:password for the registry and returns
 // its directory, for DOCKER_CONFIG.
-func (r registry) dockerConfig(t *testing.T, password string) string {
+func (r registry) dockerConfig(t testing.TB, password string) string {
 	t.Helper()
 	dir := t.TempDir()
 	auth := base64.StdEncoding.EncodeToString([]byte(r.User + ":" + password))
