@@ -43,19 +43,31 @@ type imageSet struct {
 	images []image
 }
 
-// resolveImages resolves every --image reference to the digest its registry serves, once. A
-// subject is named by its repository without tag (as actions/attest names it) and carries
-// only the digest. An index is one subject; with --image-platforms all, each platform
+// resolveImages resolves every --image reference to the digest its registry serves, once (a
+// few at a time), keeping the order given. A subject is named by its repository without tag
+// (as actions/attest names it) and carries only the digest. An index is one subject; with --image-platforms all, each platform
 // manifest is one more, named "REPOSITORY (os/arch[/variant])".
 func resolveImages(ctx context.Context, reg *oci.Client, refs []string, platforms string) ([]core.Given, *imageSet, error) {
+	resolved := make([]*oci.Image, len(refs))
+	var g errgroup.Group // references resolve a few at a time; the first failure is reported
+	g.SetLimit(pushConcurrency)
+	for i, ref := range refs {
+		g.Go(func() error {
+			img, err := reg.Resolve(ctx, ref)
+			if err != nil {
+				return fmt.Errorf("--image %s: %w", core.QuoteName(ref), err)
+			}
+			resolved[i] = img
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
+	}
 	set := &imageSet{}
 	var given []core.Given
-	for _, ref := range refs {
-		img, err := reg.Resolve(ctx, ref)
-		if err != nil {
-			return nil, nil, fmt.Errorf("--image %s: %w", core.QuoteName(ref), err)
-		}
-		from := "--image " + core.QuoteName(ref)
+	for i, img := range resolved {
+		from := "--image " + core.QuoteName(refs[i])
 		add := func(name, digest string) {
 			s := core.Subject{Name: name, Digest: map[string]string{core.SHA256: strings.TrimPrefix(digest, "sha256:")}}
 			given = append(given, core.Given{Subject: s, From: from})
