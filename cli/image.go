@@ -100,6 +100,9 @@ func checkImagePlatforms(v string, images int) error {
 
 // resolveImages resolves the run's --image references into its subject inputs.
 func (c *attestConfig) resolveImages(ctx context.Context) (*imageSet, error) {
+	if len(c.Images) == 0 && !c.PushToRegistry {
+		return &imageSet{}, nil // no registry is used: the platform's credentials are not even checked
+	}
 	reg, err := registryClient(c.Registries)
 	if err != nil {
 		return nil, err
