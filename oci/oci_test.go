@@ -498,3 +498,37 @@ func TestRetriesServerErrors(t *testing.T) {
 		t.Fatalf("persistent 503: %v", err)
 	}
 }
+
+type rawManifest []byte
+
+func (r rawManifest) RawManifest() ([]byte, error) { return r, nil }
+
+func (r rawManifest) MediaType() (types.MediaType, error) { return types.OCIManifestSchema1, nil }
+
+// A referrer that is another kind of artifact (listed without an artifactType by a registry
+// that derives it from the config) is reported as ErrNotBundle when read, not as a bundle.
+func TestBundleRefusesOtherArtifacts(t *testing.T) {
+	t.Parallel()
+	reg := registrytest.Start(t, registrytest.WithReferrers())
+	d, _ := reg.Image(t, "org/app", "v1")
+	desc, err := remote.Head(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","artifactType":"application/spdx+json",`+
+		`"config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},`+
+		`"layers":[],"subject":{"mediaType":%q,"digest":%q,"size":%d}}`, desc.MediaType, desc.Digest, desc.Size)
+	md := digestOf([]byte(m))
+	if err := remote.Put(d.Context().Digest(md), rawManifest(m)); err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t)
+	h, _ := v1.NewHash(d.DigestStr())
+	refs, err := c.Referrers(context.Background(), reg.Host+"/org/app", h)
+	if err != nil || len(refs) != 1 {
+		t.Fatalf("Referrers = %+v, %v; want the one candidate", refs, err)
+	}
+	if _, err := c.Bundle(context.Background(), reg.Host+"/org/app", h, refs[0]); !errors.Is(err, oci.ErrNotBundle) {
+		t.Fatalf("Bundle of an SPDX artifact = %v, want ErrNotBundle", err)
+	}
+}
