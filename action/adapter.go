@@ -41,6 +41,10 @@ func (a *Adapter) Plan(context.Context) (ci.Plan, error) {
 	r := inputs(a.getenv)
 	ws, wsErr := workspace(a.getenv)
 	p := readPlan(r, ws)
+	readImages(r, &p, a.getenv)
+	for _, c := range p.Registries {
+		a.gha.AddMask(c.Password)
+	}
 	if err := errors.Join(r.Err(), wsErr); err != nil {
 		return ci.Plan{}, err
 	}

@@ -115,6 +115,15 @@ func TestPublish(t *testing.T) {
 			t.Parallel()
 			ws := newWorkspace(t)
 			ix := fixtureIndex(t, ws, tt.logged)
+			pushed := ""
+			if tt.logged { // and pushed to a registry
+				last := &ix.Attestations[len(ix.Attestations)-1]
+				last.Pushed = []core.PushRecord{
+					{Subject: "ghcr.io/org/app", SubjectDigest: "sha256:" + strings.Repeat("a", 64), Repository: "ghcr.io/org/app", Manifest: "sha256:" + strings.Repeat("b", 64), Method: "referrers-tag"},
+					{Subject: "ghcr.io/org/app", SubjectDigest: "sha256:" + strings.Repeat("a", 64), Repository: "ghcr.io/org/app", Manifest: "sha256:" + strings.Repeat("b", 64), Method: "referrers-tag"},
+				}
+				pushed = "ghcr.io/org/app@sha256:" + strings.Repeat("b", 64)
+			}
 			env := runnerEnv(ws, nil)
 			var stdout bytes.Buffer
 			a := action.New(envOf(env), &stdout)
@@ -126,10 +135,11 @@ func TestPublish(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := map[string]string{
-				"bundle-path":     "attestations/provenance.sigstore.json", // the provenance, not the SBOM listed first
-				"index-path":      "attestations/index.json",
-				"subject-count":   "4",
-				"attestation-ids": sha256Of(`{"bundle":"sbom"}`) + "\n" + sha256Of(`{"bundle":"provenance"}`),
+				"bundle-path":           "attestations/provenance.sigstore.json", // the provenance, not the SBOM listed first
+				"index-path":            "attestations/index.json",
+				"subject-count":         "4",
+				"attestation-ids":       sha256Of(`{"bundle":"sbom"}`) + "\n" + sha256Of(`{"bundle":"provenance"}`),
+				"registry-attestations": pushed,
 			}
 			if diff := cmp.Diff(want, parseOutputs(t, env["GITHUB_OUTPUT"])); diff != "" {
 				t.Errorf("outputs (-want +got):\n%s", diff)

@@ -49,6 +49,7 @@ func stepOutputs(out ci.Outcome) ([]StepOutput, error) {
 		{OutputIndexPath, out.IndexPath()},
 		{OutputSubjectCount, strconv.Itoa(len(ix.Subjects))},
 		{OutputAttestationIDs, strings.Join(ids, "\n")},
+		{OutputRegistryAttestations, strings.Join(out.Pushed(), "\n")},
 	}, nil
 }
 

@@ -23,6 +23,18 @@ type Plan struct {
 	TokenFrom string
 	// TaskRun is what a Tekton TaskRun says about itself, for the provenance; zero elsewhere.
 	TaskRun provenance.TektonParams
+	// Images are container image references (tag or digest) the platform's inputs name as
+	// subjects; they add to the command line's --image.
+	Images []string
+	// Registries are the platform's own registry credentials (GitLab's CI_REGISTRY_USER and
+	// CI_REGISTRY_PASSWORD, GitHub's token for ghcr.io), used before the Docker config.
+	Registries []RegistryCredential
+}
+
+// RegistryCredential is a user name and password for one registry host, and which input or
+// variable they came from (named in errors; the values never are).
+type RegistryCredential struct {
+	Registry, Username, Password, Source string
 }
 
 // Settings are the run settings a CI platform's inputs may give. Zero fields were not given.
@@ -41,6 +53,10 @@ type Settings struct {
 	MaxSubjects int
 	// PrivateRepoTlog logs attestations of private and internal repositories too.
 	PrivateRepoTlog bool
+	// PushToRegistry attaches each bundle naming an image to that image in its registry.
+	PushToRegistry bool
+	// ImagePlatforms is "all" to add each platform manifest of an index as a subject.
+	ImagePlatforms string
 }
 
 // Outcome is a finished attest run, as every adapter publishes it.

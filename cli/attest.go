@@ -46,6 +46,13 @@ type attestConfig struct {
 	PlatformToken core.TokenSource
 	// PlatformTokenFrom names the platform's token in errors.
 	PlatformTokenFrom string
+	// Images are --image references; ImagePlatforms is --image-platforms.
+	Images         []string
+	ImagePlatforms string
+	// PushToRegistry is --push-to-registry.
+	PushToRegistry bool
+	// Registries are the platform's registry credentials (ci.Plan.Registries).
+	Registries []ci.RegistryCredential
 	// platformAuto records that the platform was detected, not chosen: a CI-shaped token then
 	// decides it, since the token is signed and the environment is not.
 	platformAuto bool
@@ -89,6 +96,9 @@ no token, a token is minted by the embedded local Sigstore.`,
 	f := cmd.Flags()
 	f.StringArrayVar(&cfg.Inputs.ChecksumFiles, "subject-checksums", nil, "sha256sum/shasum output file whose lines are subjects (repeatable)")
 	f.StringArrayVar(&cfg.Inputs.Refs, "subject", nil, "subject given by digest, NAME@sha256:HEX (repeatable)")
+	f.StringArrayVar(&cfg.Images, "image", nil, "container image subject REGISTRY/REPOSITORY:TAG or @sha256:HEX, resolved to its digest once through the registry (repeatable)")
+	f.StringVar(&cfg.ImagePlatforms, "image-platforms", "", "all: also sign each platform manifest of a multi-platform --image index as a subject")
+	f.BoolVar(&cfg.PushToRegistry, "push-to-registry", false, "attach each bundle that names an --image to it in the registry, as an OCI referrer")
 	f.StringVar(&cfg.Algorithm, "digest-algorithm", core.SHA256, "digest for files: sha256 or sha512")
 	f.IntVar(&cfg.MaxSubjects, "max-subjects", core.DefaultMaxSubjects, "subjects per statement; more are split into several statements signed with the same certificate")
 	f.StringVar(&cfg.OutputDir, "output-dir", "attestations", "directory for bundles, SBOMs and index.json")
@@ -205,9 +215,19 @@ func runAttest(ctx context.Context, env Env, cfg attestConfig, check func([]core
 	}
 	// Every refusal about the subjects comes before the output directory, the token or any
 	// Sigstore service is touched.
+	images, err := cfg.resolveImages(ctx)
+	if err != nil {
+		return nil, err
+	}
 	subjects, err := col.Collect(ctx, cfg.Inputs)
 	if err != nil {
 		return nil, err
+	}
+	var pusher core.Pusher
+	if cfg.PushToRegistry {
+		if pusher, err = newImagePusher(images.reg, images, subjects); err != nil {
+			return nil, err
+		}
 	}
 	if check != nil {
 		if err := check(subjects); err != nil {
@@ -230,6 +250,10 @@ func runAttest(ctx context.Context, env Env, cfg attestConfig, check func([]core
 	req, err := buildRequest(ctx, env, cfg, sess, col.Base(), subjects)
 	if err != nil {
 		return nil, err
+	}
+	req.Pusher = pusher
+	if req.SBOM != nil && len(images.images) > 0 {
+		req.SBOM = &imageSBOMs{SBOMGenerator: req.SBOM, reg: images.reg, set: images}
 	}
 	ix, err := core.Attest(ctx, sess.signer, out, req)
 	if err != nil {
@@ -285,6 +309,9 @@ func (c *attestConfig) validate() error {
 	if c.Token != "" && c.TokenFile != "" {
 		return errors.New("--identity-token and --identity-token-file: give one, not both")
 	}
+	if err := checkImagePlatforms(c.ImagePlatforms, len(c.Images)); err != nil {
+		return err
+	}
 	switch c.Platform {
 	case "auto", "local", "github", "gitlab", "tekton":
 	default:
@@ -321,6 +348,9 @@ func reportAttest(w io.Writer, format string, res *ci.Outcome) error {
 	fmt.Fprintf(w, "signed %d subject(s) into %d bundle(s) as %s\n", len(ix.Subjects), len(ix.Attestations), who)
 	for _, a := range ix.Attestations {
 		fmt.Fprintf(w, "  %s  %s  %d subject(s)%s\n", core.PrintableName(a.Bundle), core.PrintableName(a.PredicateType), a.SubjectCount, logNote(a))
+		for _, p := range a.Pushed {
+			fmt.Fprintf(w, "    pushed to %s@%s (%s, %s)\n", core.PrintableName(p.Repository), p.Manifest, core.PrintableName(p.Method), p.SubjectDigest)
+		}
 	}
 	fmt.Fprintf(w, "transparency log %s\nindex: %s\n", core.PrintableName(ci.TlogText(ix.Tlog)), core.PrintableName(filepath.Join(res.OutputDir, core.IndexFile)))
 	return nil

@@ -80,4 +80,10 @@ func (c *attestConfig) apply(p ci.Plan) {
 		c.PlatformTokenFrom = "the platform's identity token"
 	}
 	c.Tekton = p.TaskRun
+	c.Images = append(c.Images, p.Images...)
+	c.Registries = append(c.Registries, p.Registries...)
+	c.PushToRegistry = c.PushToRegistry || s.PushToRegistry
+	if s.ImagePlatforms != "" {
+		c.ImagePlatforms = s.ImagePlatforms
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signet-ci/signet/core"
+	"github.com/signet-ci/signet/oci"
 	"github.com/signet-ci/signet/sbom"
 )
 
@@ -25,17 +26,23 @@ type sbomConfig struct {
 	maxMembers  int
 	maxExpanded int64
 	truncate    bool
+	platform    string // --platform of oci:// images
 }
 
 func newSBOMCmd(env Env) *cobra.Command {
 	cfg := sbomConfig{}
 	cmd := &cobra.Command{
-		Use:   "sbom PATH...",
+		Use:   "sbom PATH... | sbom oci://IMAGE [--platform os/arch]",
 		Short: "Write the SBOM of build outputs (unsigned): SPDX 2.3 or CycloneDX 1.6 JSON",
 		Long: `sbom catalogs what is inside each PATH and writes its SBOM. A PATH is a file (a Go binary, an
 archive: tar, tar.gz, tar.zst, tar.xz, zip, jar, wheel; a docker-archive or OCI archive image
 tarball; a .deb; a package-lock.json) or an OCI image layout directory. The artifact itself is the
 primary package, with its sha256.
+
+An argument oci://REGISTRY/REPOSITORY:TAG (or @sha256:HEX) is an image in a registry: the tag is
+resolved to a digest once, and the image is pulled through the registry (layers streamed, no Docker
+daemon, credentials from the Docker config) and cataloged as a docker-archive of it would be, within
+the same limits. An index catalogs every platform; --platform os/arch[/variant] picks one.
 
 With one PATH the document goes to standard output, or to --output FILE (written atomically). With
 several PATHs, --output names a directory that receives one document per PATH.
@@ -44,7 +51,8 @@ The SBOM is not signed: use "signet attest --sbom spdx-json,cyclonedx-json" to s
 run's provenance.`,
 		Example: `  signet sbom dist/app --format cyclonedx-json
   signet sbom image.tar --format spdx-json --output image.spdx.json
-  signet sbom dist/*.tar.gz --output sboms/ --file-digests`,
+  signet sbom dist/*.tar.gz --output sboms/ --file-digests
+  signet sbom oci://ghcr.io/org/app:v1.2.3 --platform linux/arm64 --format cyclonedx-json`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runSBOM(cmd.Context(), env, cfg, args)
@@ -57,6 +65,7 @@ run's provenance.`,
 	f.IntVar(&cfg.maxDepth, "max-depth", sbom.DefaultMaxDepth, "how deeply archives may nest")
 	f.IntVar(&cfg.maxMembers, "max-members", sbom.DefaultMaxMembers, "most members one archive or image filesystem may hold")
 	f.Int64Var(&cfg.maxExpanded, "max-expanded-bytes", sbom.DefaultMaxExpandedBytes, "most bytes the archives of one PATH may expand to")
+	f.StringVar(&cfg.platform, "platform", "", "with oci://IMAGE arguments: catalog only this platform (os/arch[/variant]) of a multi-platform index")
 	f.BoolVar(&cfg.truncate, "truncate-fields", false, "cut a name, version, license or other field over its size limit and mark it \"…(truncated sha256:HASH)\" instead of failing")
 	return cmd
 }
@@ -84,12 +93,36 @@ func runSBOM(ctx context.Context, env Env, cfg sbomConfig, args []string) error 
 			seen[strings.ToLower(n)] = arg
 		}
 	}
+	images := 0
 	for _, arg := range args {
-		s, err := sbomSubject(ctx, env, arg)
-		if err != nil {
+		if strings.HasPrefix(arg, ociScheme) {
+			images++
+		}
+	}
+	if cfg.platform != "" && images == 0 {
+		return errors.New("--platform selects a platform of an oci://IMAGE argument: give one")
+	}
+	var reg *oci.Client
+	if images > 0 {
+		if reg, err = registryClient(nil); err != nil {
 			return err
 		}
-		p, err := gen.SBOM(ctx, s, cfg.format)
+	}
+	for _, arg := range args {
+		var p core.Predicate
+		var s core.Subject
+		if ref, ok := strings.CutPrefix(arg, ociScheme); ok {
+			var repo string
+			if s, repo, err = ociSBOMSubject(ctx, reg, ref, cfg.platform); err != nil {
+				return err
+			}
+			p, err = pullSBOM(ctx, reg, gen, s, repo, cfg.format)
+		} else {
+			if s, err = sbomSubject(ctx, env, arg); err != nil {
+				return err
+			}
+			p, err = gen.SBOM(ctx, s, cfg.format)
+		}
 		if err != nil {
 			return withLimitHint(err)
 		}

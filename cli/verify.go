@@ -69,12 +69,14 @@ type verifyConfig struct {
 	typeFlag     bool // --type given: a requirement, not the default
 	// command is the command line after "signet verify", for the HTML report's commands.
 	command []string
+	// source, when set, is where the bundles come from (a registry's, for oci:// images).
+	source verify.Source
 }
 
 func newVerifyCmd(env Env) *cobra.Command {
 	cfg := verifyConfig{}
 	cmd := &cobra.Command{
-		Use:   "verify ARTIFACT... (--bundle FILE|DIR | --index FILE)",
+		Use:   "verify ARTIFACT... (--bundle FILE|DIR | --index FILE) | verify oci://IMAGE...",
 		Short: "Verify artifacts offline against their bundles, an identity policy and a provenance policy",
 		Long: `verify checks each artifact (a file, NAME@sha256:HEX such as an OCI image digest, or --digest) against
 the bundles that name it: the signature and certificate chain against a trusted root, a signed timestamp
@@ -94,6 +96,12 @@ provenance must agree with them but never stands in for them, so email and Kuber
 --source-ref main means refs/heads/main; tags are refs/tags/.... Regexps must match the whole value.
 Matching is case-sensitive. --public-key pins a key instead, and refuses identity flags.
 
+An argument oci://REGISTRY/REPOSITORY:TAG (or @sha256:HEX) verifies an image in its registry: the
+tag is resolved to a digest once, and the Sigstore bundles attached to that digest are found by
+both the referrers API and the sha256-<hex> referrers tag, then verified under the same policy. An
+image with no attestation, or none that passes, fails, naming its digest. Credentials come from
+the Docker config (DOCKER_CONFIG, ~/.docker/config.json, credential helpers).
+
 Exit status: 0 only when every artifact verified; 1 when any failed, and the report says why, one line
 each; 2 for a usage or policy error, before any bundle is read.`,
 		Example: `  signet verify --sigstore local --index attestations/index.json ./dist/*
@@ -103,7 +111,8 @@ each; 2 for a usage or policy error, before any bundle is read.`,
   signet verify --gitlab group/project --source-ref main --digest sha256:<hex> --bundle attestations/
   signet verify --certificate-oidc-issuer https://accounts.google.com --certificate-identity release@example.com --bundle attestations/ app.tar.gz
   signet verify --public-key cosign.pub --index attestations/index.json dist/*
-  signet verify --github org/repo --index attestations/index.json --format html --output report.html dist/*`,
+  signet verify --github org/repo --index attestations/index.json --format html --output report.html dist/*
+  signet verify --github org/repo --source-ref main oci://ghcr.io/org/app:v1.2.3`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg.sigstoreFlag = cmd.Flags().Changed("sigstore")
 			cfg.typeFlag = cmd.Flags().Changed("type")
@@ -158,12 +167,29 @@ func runVerify(ctx context.Context, env Env, cfg verifyConfig, args []string) er
 	if err != nil {
 		return err
 	}
+	refs, err := splitOCI(cfg, args)
+	if err != nil {
+		return err
+	}
+	var images *ociArtifacts
+	if len(refs) > 0 {
+		if _, err := compilePolicy(env, cfg); err != nil {
+			return err // a policy error is reported before the registry is asked
+		}
+		if images, err = fetchOCI(ctx, env, refs); err != nil {
+			return err
+		}
+		defer images.close()
+		cfg.source = images.bundles
+	}
 	v, err := buildVerifier(ctx, env, cfg)
 	if err != nil {
 		return err
 	}
-	artifacts, err := verify.Artifacts(ctx, env.Dir, args, cfg.Digests)
-	if err != nil {
+	var artifacts []core.Subject
+	if images != nil {
+		artifacts = images.artifacts
+	} else if artifacts, err = verify.Artifacts(ctx, env.Dir, args, cfg.Digests); err != nil {
 		return err
 	}
 	if format == verify.FormatHTML {
@@ -172,6 +198,9 @@ func runVerify(ctx context.Context, env Env, cfg verifyConfig, args []string) er
 	report, err := v.Verify(ctx, artifacts)
 	if err != nil {
 		return err
+	}
+	if images != nil {
+		images.rename(report)
 	}
 	relativize(env, report)
 	if err := writeReport(env, cfg.Output, func(w io.Writer) error { return verify.Render(w, report, format) }); err != nil {
@@ -200,9 +229,12 @@ func buildVerifier(ctx context.Context, env Env, cfg verifyConfig) (*verify.Veri
 	if err != nil {
 		return nil, err
 	}
-	src, err := bundleSource(env, cfg)
-	if err != nil {
-		return nil, err
+	src := cfg.source
+	if src == nil {
+		var err error
+		if src, err = bundleSource(env, cfg); err != nil {
+			return nil, err
+		}
 	}
 	sv, err := loadVerifier(ctx, env, cfg)
 	if err != nil {

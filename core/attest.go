@@ -43,6 +43,10 @@ type Request struct {
 	Tlog TlogDecision
 	// Now returns the current time (time.Now when nil).
 	Now func() time.Time
+	// Pusher, when set, attaches every signed bundle to its subjects in their registry
+	// before the files are written; the index records where each went. A failed push still
+	// writes the run, and Attest then returns the index and an error wrapping ErrPush.
+	Pusher Pusher
 }
 
 // ErrNothingToSign means a request asked for no statement at all.
@@ -101,10 +105,20 @@ func Attest(ctx context.Context, signer Signer, out *Output, req Request) (*Inde
 		who := id.Identity()
 		ix.Signer = &who
 	}
+	var pushErr error
+	if req.Pusher != nil {
+		pushErr = pushAll(ctx, req.Pusher, plans, started)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("before writing %s: %w", out.Dir(), err) // a canceled run publishes nothing
 	}
-	return ix, write(out, ix, plans, docs)
+	if err := write(out, ix, plans, docs); err != nil {
+		return nil, err
+	}
+	if pushErr != nil {
+		return ix, fmt.Errorf("%w; the bundles and index were written to %s", pushErr, out.Dir())
+	}
+	return ix, nil
 }
 
 // checkSubjects refuses a request naming one subject twice: a name has one digest set, and
@@ -135,6 +149,7 @@ type planned struct {
 	subjects  []Subject
 	statement []byte
 	signed    *Bundle
+	pushed    []PushRecord
 }
 
 func sbomDocuments(ctx context.Context, req Request) ([]document, error) {
@@ -146,7 +161,7 @@ func sbomDocuments(ctx context.Context, req Request) ([]document, error) {
 	}
 	var docs []document
 	for _, s := range req.Subjects {
-		if s.Path == "" {
+		if s.Path == "" && !catalogs(req.SBOM, s) {
 			continue // subjects given by digest have no content to catalog
 		}
 		for _, f := range req.SBOMFormats {
@@ -158,6 +173,17 @@ func sbomDocuments(ctx context.Context, req Request) ([]document, error) {
 		}
 	}
 	return docs, nil
+}
+
+// DigestCataloger is an SBOMGenerator that can also catalog some subjects given only by
+// digest (container images, read from their registry).
+type DigestCataloger interface {
+	Catalogs(s Subject) bool
+}
+
+func catalogs(g SBOMGenerator, s Subject) bool {
+	c, ok := g.(DigestCataloger)
+	return ok && c.Catalogs(s)
 }
 
 func sbomExt(format string) string {
@@ -254,7 +280,7 @@ func write(out *Output, ix *Index, plans []planned, docs []document) error {
 		files = append(files, File{Name: p.bundle, Data: p.signed.JSON})
 		ix.add(IndexAttestation{Bundle: p.bundle, Digest: map[string]string{SHA256: sha256Hex(p.signed.JSON)},
 			PredicateType: p.predType, SubjectCount: len(p.subjects), Document: p.document,
-			LogEntry: p.signed.LogEntry, Timestamps: p.signed.Timestamps}, p.subjects)
+			LogEntry: p.signed.LogEntry, Timestamps: p.signed.Timestamps, Pushed: p.pushed}, p.subjects)
 	}
 	b, err := json.MarshalIndent(ix, "", "  ")
 	if err != nil {

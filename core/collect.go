@@ -44,6 +44,16 @@ type Inputs struct {
 	Refs []string
 	// RefsFrom names, in errors, where Refs came from (default "--subject").
 	RefsFrom string
+	// Images are subjects the caller resolved before collecting (container images, by the
+	// digest their registry serves), each with where it came from for conflict errors.
+	Images []Given
+}
+
+// Given is a subject whose digest the caller established, and where it came from
+// ("--image ghcr.io/org/app:v1").
+type Given struct {
+	Subject Subject
+	From    string
 }
 
 // Collector turns Inputs into digested Subjects relative to a base directory.
@@ -162,6 +172,15 @@ func (c *Collector) Collect(ctx context.Context, in Inputs) ([]Subject, error) {
 			return nil, fmt.Errorf("%s %s: %w", refsFrom, QuoteName(r), err)
 		}
 		items = append(items, sourced{Subject: s, from: fmt.Sprintf("%s %s", refsFrom, QuoteName(r))})
+	}
+	for _, g := range in.Images {
+		if err := checkNameChars(g.Subject.Name); err != nil {
+			return nil, fmt.Errorf("%s: %w", g.From, err)
+		}
+		if len(g.Subject.Digest) == 0 {
+			return nil, fmt.Errorf("%s: %w: no digest", g.From, ErrInvalidSubject)
+		}
+		items = append(items, sourced{Subject: Subject{Name: g.Subject.Name, Digest: g.Subject.Digest}, from: g.From})
 	}
 	// Conflicts among given digests are found before any file is read; a file's digest is
 	// compared once computed.

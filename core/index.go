@@ -39,6 +39,8 @@ type IndexAttestation struct {
 	Document      string            `json:"document,omitempty"`
 	LogEntry      *LogEntry         `json:"logEntry,omitempty"`
 	Timestamps    []time.Time       `json:"timestamps,omitempty"`
+	// Pushed lists where the bundle was attached in registries (--push-to-registry).
+	Pushed []PushRecord `json:"pushed,omitempty"`
 }
 
 // IndexSubject is one subject and the bundles that name it.

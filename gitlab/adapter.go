@@ -42,10 +42,12 @@ func (a *Adapter) Plan(ctx context.Context) (ci.Plan, error) {
 		return ci.Plan{}, err
 	}
 	subjects, settings, err := readInputs(a.getenv, a.job.ProjectDir)
-	if err := errors.Join(a.jobErr, err); err != nil {
+	p := ci.Plan{Dir: a.job.ProjectDir, Subjects: subjects, Settings: settings}
+	imgErr := readImages(a.getenv, &p)
+	if err := errors.Join(a.jobErr, err, imgErr); err != nil {
 		return ci.Plan{}, err
 	}
-	return ci.Plan{Dir: a.job.ProjectDir, Subjects: subjects, Settings: settings}, nil
+	return p, nil
 }
 
 // Check accepts every run: the reports name one bundle whatever the subjects.

@@ -119,5 +119,5 @@ func dotenvVariables(out ci.Outcome) []Variable {
 			break
 		}
 	}
-	return vars
+	return append(vars, registryVariable(out)...)
 }

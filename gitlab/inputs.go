@@ -59,13 +59,13 @@ func InputVariable(input string) string {
 	case inputPrivateRepoTlog:
 		return VarPrivateRepoTlog
 	}
-	return ""
+	return imageVariable(input)
 }
 
 // InputVariables lists every variable the adapter reads, in the template's order.
 func InputVariables() []string {
 	return []string{VarSubjectPath, VarSubjectChecksums, VarSBOM, VarSigstore, VarOutputDir,
-		VarMaxSubjects, VarPrivateRepoTlog, VarDotenv, VarAnnotations}
+		VarMaxSubjects, VarPrivateRepoTlog, VarSubjectImage, VarImagePlatforms, VarPushToRegistry, VarDotenv, VarAnnotations}
 }
 
 // readInputs reads the component's inputs from the job variables in GitLab's input syntax,

@@ -37,8 +37,8 @@ func TestTemplateSchema(t *testing.T) {
 	c, _ := readTemplate(t)
 	validateCI(t, templatePath+" spec header", jsonShaped(t, c.Header))
 	validateCI(t, templatePath+" jobs", jsonShaped(t, c.Body))
-	want := []string{"image", "job-name", "max-subjects", "output-dir", "private-repo-tlog", "sbom", "sigstore",
-		"stage", "subject-checksums", "subject-path"}
+	want := []string{"image", "image-platforms", "job-name", "max-subjects", "output-dir", "private-repo-tlog", "push-to-registry", "sbom", "sigstore",
+		"stage", "subject-checksums", "subject-image", "subject-path"}
 	if diff := cmpDiff(want, slices.Sorted(maps.Keys(c.Inputs))); diff != "" {
 		t.Errorf("declared inputs (-want +got):\n%s", diff)
 	}

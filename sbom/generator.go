@@ -79,10 +79,20 @@ func (g *Generator) SBOM(ctx context.Context, s core.Subject, format string) (co
 	if err != nil {
 		return core.Predicate{}, err
 	}
-	if err := inv.checkOutput(estimateSize(inv, format), true, g.cfg.maxOutput); err != nil {
+	doc, err := g.encode(inv, s, format)
+	if err != nil {
 		return core.Predicate{}, err
 	}
+	return core.Predicate{Type: typ, JSON: doc}, nil
+}
+
+// encode writes a catalog as a document in format, within the output limit.
+func (g *Generator) encode(inv *inventory, s core.Subject, format string) ([]byte, error) {
+	if err := inv.checkOutput(estimateSize(inv, format), true, g.cfg.maxOutput); err != nil {
+		return nil, err
+	}
 	var doc []byte
+	var err error
 	switch format {
 	case FormatSPDX:
 		doc, err = encodeSPDX(inv, &g.cfg, s)
@@ -90,12 +100,12 @@ func (g *Generator) SBOM(ctx context.Context, s core.Subject, format string) (co
 		doc, err = encodeCycloneDX(inv, &g.cfg, s)
 	}
 	if err != nil {
-		return core.Predicate{}, fmt.Errorf("writing %s SBOM of %q: %w", format, s.Name, err)
+		return nil, fmt.Errorf("writing %s SBOM of %q: %w", format, s.Name, err)
 	}
 	if err := inv.checkWritten(doc, g.cfg.maxOutput); err != nil {
-		return core.Predicate{}, err
+		return nil, err
 	}
-	return core.Predicate{Type: typ, JSON: doc}, nil
+	return doc, nil
 }
 
 // inventory returns the catalog of s, reusing the last one when s is the same file with the

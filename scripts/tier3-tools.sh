@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the upstream Sigstore services and verifier used by the tier-3 tests into a cache
+# Builds the upstream Sigstore services, verifier and OCI registry used by the tier-3 tests into a cache
 # directory outside the repository. Each tool is built once per version and reused after that.
 # Usage: scripts/tier3-tools.sh            (prints the bin directory on its last line)
 set -euo pipefail
@@ -23,6 +23,7 @@ tools=(
   "timestamp-server|github.com/sigstore/timestamp-authority/cmd/timestamp-server@v1.2.9|timestamp-server"
   "rekor-server|github.com/sigstore/rekor/cmd/rekor-server@v1.5.4|rekor-server"
   "cosign|github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3|cosign"
+  "registry|github.com/distribution/distribution/v3/cmd/registry@v3.1.2|registry"
 )
 
 build() {

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Tier-3 tests: signet against upstream Sigstore services and an independent verifier.
 #
-# Builds (once, cached) fulcio, timestamp-server, rekor-server, cosign and trillian-mem via
-# scripts/tier3-tools.sh, builds signet, starts on free loopback ports:
+# Builds (once, cached) fulcio, timestamp-server, rekor-server, cosign, the distribution registry
+# and trillian-mem via scripts/tier3-tools.sh, builds signet, starts on free loopback ports:
 #   timestamp-server (first: its metrics listener is fixed at :2112), signet sigstore serve (the
-#   OIDC issuer), trillian-mem, rekor-server (v1) and fulcio (no CT log),
+#   OIDC issuer), trillian-mem, rekor-server (v1), fulcio (no CT log) and the distribution registry
+#   (htpasswd basic auth, a random password),
 # waits until each answers, runs `go test -tags tier3 ./e2e/tier3/` with SIGNET_TIER3_* naming the
 # URLs and binaries, and stops every process it started by PID on exit.
 #
@@ -126,7 +127,7 @@ command -v curl >/dev/null || die "curl is required to wait for the services"
 log "building tools (cached in ${SIGNET_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/signet-tools})"
 tb=$SECONDS
 bin=$(scripts/tier3-tools.sh | tail -n 1) || die "scripts/tier3-tools.sh failed"
-for t in fulcio timestamp-server rekor-server cosign trillian-mem; do
+for t in fulcio timestamp-server rekor-server cosign registry trillian-mem; do
   [[ -x $bin/$t ]] || die "tool $t missing from $bin after scripts/tier3-tools.sh"
 done
 log "tools ready in $((SECONDS - tb))s"
@@ -179,6 +180,28 @@ start fulcio "$bin/fulcio" serve --ca ephemeralca --config-path "$work/fulcio.js
   --metrics-port "$fulcio_metrics_port" --legacy-unix-domain-socket "$work/fulcio-legacy.sock"
 fulcio_url=http://127.0.0.1:$fulcio_port
 wait_http fulcio "$fulcio_url/api/v2/trustBundle"
+free_port registry_port
+registry_user=signet
+registry_password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+printf '%s\n' "$registry_password" | go run ./e2e/tier3/testdata/htpasswd "$registry_user" >"$work/htpasswd" ||
+  die "writing the registry's htpasswd file failed"
+cat >"$work/registry.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $work/registry
+http:
+  addr: 127.0.0.1:$registry_port
+auth:
+  htpasswd:
+    realm: signet-tier3
+    path: $work/htpasswd
+EOF
+start registry "$bin/registry" serve "$work/registry.yml"
+wait_port registry "$registry_port"
+
 log "all services up $((SECONDS - t0))s after start"
 
 export SIGNET_TIER3_SIGNET=$work/signet
@@ -187,6 +210,9 @@ export SIGNET_TIER3_OIDC_URL=$oidc_url
 export SIGNET_TIER3_FULCIO_URL=$fulcio_url
 export SIGNET_TIER3_TSA_URL=$tsa_url
 export SIGNET_TIER3_REKOR_URL=$rekor_url
+export SIGNET_TIER3_REGISTRY=127.0.0.1:$registry_port
+export SIGNET_TIER3_REGISTRY_USER=$registry_user
+export SIGNET_TIER3_REGISTRY_PASSWORD=$registry_password
 tb=$SECONDS
 # In the background so that a signal reaches the traps at once; stopped first on exit.
 go test -tags tier3 -count=1 -timeout 10m -v ./e2e/tier3/ "$@" &

@@ -45,13 +45,17 @@ func (a *Adapter) Plan(context.Context) (ci.Plan, error) {
 		return ci.Plan{}, err
 	}
 	a.token = NewTokenFile(step.TokenFile)
-	return ci.Plan{
+	p := ci.Plan{
 		Dir:       step.Workspace,
 		Subjects:  core.Inputs{Paths: step.SubjectPaths, ChecksumFiles: step.ChecksumFiles},
 		Token:     a.token,
 		TokenFrom: fmt.Sprintf("the projected token file %q", step.TokenFile),
 		TaskRun:   step.TaskRun,
-	}, nil
+	}
+	if err := readImages(a.getenv, &p); err != nil {
+		return ci.Plan{}, err
+	}
+	return p, nil
 }
 
 // pathAllowance is what Check sets aside for each of index-path and bundle-path, which are

@@ -259,7 +259,7 @@ func TestPublish(t *testing.T) {
 			t.Errorf("%s = %q, want %q", r.Name, b, r.Value)
 		}
 	}
-	if !strings.Contains(log.String(), "wrote 4 results") {
+	if !strings.Contains(log.String(), "wrote 5 results") {
 		t.Errorf("log = %q, want a note of the results written", log.String())
 	}
 }

@@ -100,10 +100,11 @@ func (p *pod) step(task *v1.Task, params map[string][]string) (args, env []strin
 // variables are the values Tekton substitutes, params first from their defaults.
 func (p *pod) variables(task *v1.Task, params map[string][]string) map[string]string {
 	vars := map[string]string{
-		"workspaces.source.path":    p.ws,
-		"context.taskRun.name":      taskRunName,
-		"context.taskRun.namespace": namespace,
-		"context.taskRun.uid":       taskRunUID,
+		"workspaces.source.path":       p.ws,
+		"workspaces.dockerconfig.path": "", // an unbound optional workspace's path is empty
+		"context.taskRun.name":         taskRunName,
+		"context.taskRun.namespace":    namespace,
+		"context.taskRun.uid":          taskRunUID,
 	}
 	for _, ps := range task.Spec.Params {
 		if ps.Default != nil && ps.Type == v1.ParamTypeString {

@@ -33,6 +33,7 @@ func BuildResults(out ci.Outcome) ([]Result, error) {
 		{Name: ResultImages, Value: imagesValue(out.Subjects)},
 		{Name: ResultIndexPath, Value: out.IndexPath()},
 		{Name: ResultBundlePath, Value: bundle},
+		registryResult(out),
 	}, nil
 }
 

@@ -22,7 +22,7 @@ const (
 
 // ResultNames lists the Task's results in the order they are written.
 func ResultNames() []string {
-	return []string{ResultArtifactOutputs, ResultImages, ResultIndexPath, ResultBundlePath}
+	return []string{ResultArtifactOutputs, ResultImages, ResultIndexPath, ResultBundlePath, ResultRegistryAttestations}
 }
 
 // ArtifactOutputsKeys are the properties of the ARTIFACT_OUTPUTS object result, exactly the

@@ -115,7 +115,8 @@ func TestBuildResults(t *testing.T) {
 			if diff := cmp.Diff(want, ao); diff != "" {
 				t.Errorf("ARTIFACT_OUTPUTS (-want +got):\n%s", diff)
 			}
-			wantRest := map[string]string{ResultImages: tt.wantImages, ResultBundlePath: tt.wantBundle, ResultIndexPath: tt.wantIndex}
+			wantRest := map[string]string{ResultImages: tt.wantImages, ResultBundlePath: tt.wantBundle, ResultIndexPath: tt.wantIndex,
+				ResultRegistryAttestations: ""} // nothing pushed
 			delete(got, ResultArtifactOutputs)
 			if diff := cmp.Diff(wantRest, got); diff != "" {
 				t.Errorf("results (-want +got):\n%s", diff)
@@ -293,6 +294,7 @@ func TestEnvResult(t *testing.T) {
 	want := map[string]string{
 		"ARTIFACT_OUTPUTS": "SIGNET_TEKTON_RESULT_ARTIFACT_OUTPUTS", "IMAGES": "SIGNET_TEKTON_RESULT_IMAGES",
 		"index-path": "SIGNET_TEKTON_RESULT_INDEX_PATH", "bundle-path": "SIGNET_TEKTON_RESULT_BUNDLE_PATH",
+		"registry-attestations": "SIGNET_TEKTON_RESULT_REGISTRY_ATTESTATIONS",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)

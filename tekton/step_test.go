@@ -68,10 +68,11 @@ func TestReadStep(t *testing.T) {
 			GitURL: "https://github.com/signet-ci/signet-demo", GitCommit: commit, StepImages: []string{pinned},
 		},
 		Results: map[string]string{
-			ResultArtifactOutputs: filepath.Join(results, ResultArtifactOutputs),
-			ResultImages:          filepath.Join(results, ResultImages),
-			ResultIndexPath:       "/tekton/results/index-path",
-			ResultBundlePath:      filepath.Join(results, ResultBundlePath),
+			ResultArtifactOutputs:      filepath.Join(results, ResultArtifactOutputs),
+			ResultImages:               filepath.Join(results, ResultImages),
+			ResultIndexPath:            "/tekton/results/index-path",
+			ResultBundlePath:           filepath.Join(results, ResultBundlePath),
+			ResultRegistryAttestations: filepath.Join(results, ResultRegistryAttestations),
 		},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -113,7 +113,7 @@ func TestCosignControl(t *testing.T) {
 
 // mintToken asks the stack's issuer for a token of preset, writes it to a private file and returns
 // the file and the token's claims.
-func mintToken(ctx context.Context, t *testing.T, s stack, preset string) (string, map[string]any) {
+func mintToken(ctx context.Context, t testing.TB, s stack, preset string) (string, map[string]any) {
 	t.Helper()
 	body, err := call(ctx, "signet sigstore serve", "POST", s.OIDC+"/oidc/"+preset+"/token", []byte(`{"audience":"sigstore"}`))
 	if err != nil {
@@ -142,7 +142,7 @@ func mintToken(ctx context.Context, t *testing.T, s stack, preset string) (strin
 
 // writeArtifacts writes two random build outputs under a fresh working directory and returns it
 // with their names relative to it.
-func writeArtifacts(t *testing.T) (string, []string) {
+func writeArtifacts(t testing.TB) (string, []string) {
 	t.Helper()
 	work := t.TempDir()
 	names := []string{"dist/app-linux-amd64", "dist/app-1.0.0.tar.gz"}
@@ -154,7 +154,7 @@ func writeArtifacts(t *testing.T) (string, []string) {
 	return work, names
 }
 
-func writeFile(t *testing.T, path string, b []byte) {
+func writeFile(t testing.TB, path string, b []byte) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
@@ -165,7 +165,7 @@ func writeFile(t *testing.T, path string, b []byte) {
 }
 
 // tamper flips the first byte of the file at path.
-func tamper(t *testing.T, path string) {
+func tamper(t testing.TB, path string) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -177,7 +177,7 @@ func tamper(t *testing.T, path string) {
 
 // checkIndex checks the run's index (every subject listed, the log used) and every bundle in it,
 // and returns the path of the provenance bundle naming both artifacts.
-func checkIndex(ctx context.Context, t *testing.T, tr trust, out string, names []string, want certWant) string {
+func checkIndex(ctx context.Context, t testing.TB, tr trust, out string, names []string, want certWant) string {
 	t.Helper()
 	ix, err := core.ReadIndex(filepath.Join(out, core.IndexFile))
 	if err != nil {
@@ -214,7 +214,7 @@ type certWant struct {
 
 // checkBundle checks a bundle is v0.3 with one Rekor v1 entry that the log really holds, an RFC 3161
 // timestamp, and a certificate naming the expected identity.
-func checkBundle(ctx context.Context, t *testing.T, tr trust, path string, want certWant) {
+func checkBundle(ctx context.Context, t testing.TB, tr trust, path string, want certWant) {
 	t.Helper()
 	b, err := bundle.LoadJSONFromPath(path)
 	if err != nil {
@@ -243,7 +243,7 @@ func checkBundle(ctx context.Context, t *testing.T, tr trust, path string, want 
 
 // checkTlog checks the bundle's single entry is a Rekor v1 entry with promise and proof from the
 // stack's log, and that the log serves the same body at that index.
-func checkTlog(ctx context.Context, t *testing.T, tr trust, path string, b *bundle.Bundle) {
+func checkTlog(ctx context.Context, t testing.TB, tr trust, path string, b *bundle.Bundle) {
 	t.Helper()
 	entries, err := b.TlogEntries()
 	if err != nil || len(entries) != 1 {
@@ -277,7 +277,7 @@ func checkTlog(ctx context.Context, t *testing.T, tr trust, path string, b *bund
 
 // cosignVerify runs cosign verify-blob-attestation offline against the stack's trusted root,
 // requiring a signed timestamp and the transparency log entry (no SCT: the stack has no CT log).
-func cosignVerify(ctx context.Context, t *testing.T, tr trust, bundlePath, iss, san, artifact string) result {
+func cosignVerify(ctx context.Context, t testing.TB, tr trust, bundlePath, iss, san, artifact string) result {
 	t.Helper()
 	r := run(ctx, t, filepath.Dir(artifact), nil, tr.Services.Cosign, "verify-blob-attestation",
 		"--bundle", bundlePath, "--trusted-root", filepath.Join(tr.Dir, trustedRootFile),

@@ -28,7 +28,7 @@ type stack struct {
 }
 
 // loadStack reads the stack from the SIGNET_TIER3_* variables; it fails (never skips) without them.
-func loadStack(t *testing.T) stack {
+func loadStack(t testing.TB) stack {
 	t.Helper()
 	var s stack
 	vars := []struct {
@@ -124,7 +124,7 @@ type result struct {
 
 // run executes bin with args in dir under a clean environment: PATH, a private HOME, TMPDIR and
 // extra. No CI platform variables leak in, so signet sees a local run whatever CI runs the tests.
-func run(ctx context.Context, t *testing.T, dir string, extra []string, bin string, args ...string) result {
+func run(ctx context.Context, t testing.TB, dir string, extra []string, bin string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
@@ -169,7 +169,7 @@ func exitOf(err error) string {
 }
 
 // mustSucceed fails the test with the command's output when it did not exit 0.
-func (r result) mustSucceed(t *testing.T, what string) {
+func (r result) mustSucceed(t testing.TB, what string) {
 	t.Helper()
 	if r.Err != nil {
 		t.Fatalf("%s: %v\nstdout:\n%s\nstderr:\n%s", what, r.Err, r.Stdout, r.Stderr)
@@ -178,7 +178,7 @@ func (r result) mustSucceed(t *testing.T, what string) {
 
 // mustFail fails the test unless the command ran to a rejection (exit 1 or more, not a timeout or
 // a missing binary) whose output contains reason.
-func (r result) mustFail(t *testing.T, what, reason string) {
+func (r result) mustFail(t testing.TB, what, reason string) {
 	t.Helper()
 	var ee *exec.ExitError
 	if r.Err == nil {

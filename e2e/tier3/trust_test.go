@@ -39,7 +39,7 @@ type trust struct {
 
 // writeTrust fetches the stack's CA bundle, TSA chain and Rekor key and writes trusted_root.json
 // and signing_config.json into a fresh directory.
-func writeTrust(ctx context.Context, t *testing.T, s stack) trust {
+func writeTrust(ctx context.Context, t testing.TB, s stack) trust {
 	t.Helper()
 	dir := t.TempDir()
 	tr, rekorID, err := trustedRoot(ctx, s)
@@ -210,7 +210,7 @@ func TestTrustMaterial(t *testing.T) {
 }
 
 // normalizeSigningConfig replaces the stack's URLs and the validity start with placeholders.
-func normalizeSigningConfig(t *testing.T, raw []byte, s stack) []byte {
+func normalizeSigningConfig(t testing.TB, raw []byte, s stack) []byte {
 	t.Helper()
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {

@@ -58,7 +58,8 @@ var layers = []layer{
 	{pkg: "cli", inner: []string{"*"}, third: []dep{
 		{"github.com/spf13/cobra", "the commands"},
 		{"github.com/spf13/pflag", "the commands' flags"},
-		fulcioCert,
+		{"github.com/google/go-containerregistry/pkg/authn", "the Docker config keychain (it reads DOCKER_CONFIG), wired here where the environment is read"},
+		errgroup, fulcioCert,
 	}},
 	{pkg: "core", third: []dep{
 		errgroup, inToto, protobuf,
@@ -92,6 +93,9 @@ var layers = []layer{
 		{"go.yaml.in/yaml/v3", "policy files are YAML"},
 	}},
 	{pkg: "ci", inner: []string{"core", "provenance"}},
+	{pkg: "oci", inner: []string{"internal/backoff"}, third: []dep{
+		{"github.com/google/go-containerregistry", "references, descriptors, keychains and the registry token exchange; the referrer pushes and reads are signet's own, bounded"},
+	}},
 	{pkg: "action", inner: []string{"core", "ci", "provenance", "internal/backoff"}, third: []dep{
 		{"github.com/sethvargo/go-githubactions", "the GitHub Actions runner's files and commands"},
 	}},
@@ -116,12 +120,15 @@ var layers = []layer{
 	}},
 	{pkg: "internal/golden", third: []dep{{"github.com/google/go-cmp", "golden-file diffs"}}},
 	{pkg: "internal/shellwords"},
+	{pkg: "internal/registrytest", third: []dep{
+		{"github.com/google/go-containerregistry", "its in-process registry (pkg/registry) and random images for tests"},
+	}},
 	{pkg: "e2e/..."},
 }
 
 // testSupport are packages only tests may import: they import package testing and build
 // binaries.
-var testSupport = []string{"internal/checkout", "internal/golden", "internal/shellwords"}
+var testSupport = []string{"internal/checkout", "internal/golden", "internal/shellwords", "internal/registrytest"}
 
 // pkgImports is one package and the imports of its non-test files.
 type pkgImports struct {
