@@ -27,6 +27,7 @@ const (
 	InputMaxSubjects      = "max-subjects"
 	InputPrivateRepoTlog  = "private-repo-tlog"
 	InputShowSummary      = "show-summary"
+	InputGitHubToken      = "github-token"
 )
 
 // ErrNoWorkspace means GITHUB_WORKSPACE is not set: the adapter is not running in an Actions job.
@@ -80,6 +81,7 @@ func readPlan(r *ci.Reader, ws string) ci.Plan {
 	s.MaxSubjects = r.Positive(InputMaxSubjects)
 	s.PrivateRepoTlog = r.Bool(InputPrivateRepoTlog, false)
 	r.Bool(InputShowSummary, true) // read by Publish; checked here with the others
+	r.String(InputGitHubToken)     // read by Publish, which uploads to the attestation store
 	if ws == "" {
 		return p
 	}

@@ -40,7 +40,9 @@ type attestConfig struct {
 	PredType        string
 	PredFile        string
 	PrivateTlog     bool
-	Tekton          provenance.TektonParams
+	// Upload names a store to upload the bundles to after they are written ("github").
+	Upload string
+	Tekton provenance.TektonParams
 	// PlatformToken is the CI platform's own identity token, the last place the identity may
 	// come from (see session.identity).
 	PlatformToken core.TokenSource
@@ -106,6 +108,7 @@ no token, a token is minted by the embedded local Sigstore.`,
 	f.StringVar(&cfg.PredType, "predicate-type", "", "also sign a custom predicate of this type (with --predicate)")
 	f.StringVar(&cfg.PredFile, "predicate", "", "JSON file holding the custom predicate")
 	f.BoolVar(&cfg.PrivateTlog, "private-repo-tlog", false, "log attestations of private or internal repositories in the transparency log too (off: timestamp only)")
+	f.StringVar(&cfg.Upload, "upload", "", "after writing, upload every bundle to a store: github (the attestation store of GITHUB_REPOSITORY, with GH_TOKEN or GITHUB_TOKEN)")
 	f.StringVar(&format, "format", "text", "report format: text or json")
 	return cmd
 }
@@ -118,15 +121,25 @@ func attestOnPlatform(ctx context.Context, env Env, cfg attestConfig, format str
 	}
 	cfg.platformAuto = cfg.Platform == "auto" || cfg.Platform == ""
 	cfg.Platform = string(platform)
+	store, err := uploadTarget(env, cfg.Upload)
+	if err != nil {
+		return err
+	}
 	ad := adapterFor(env, platform)
 	if ad == nil {
 		res, err := runAttest(ctx, env, cfg, nil)
 		if err != nil {
 			return withAttestAdvice(err)
 		}
+		if err := uploadRun(ctx, store, res); err != nil {
+			return err
+		}
 		return reportAttest(env.Stdout, format, res)
 	}
 	res, err := attestWith(ctx, env, cfg, ad)
+	if err == nil {
+		err = uploadRun(ctx, store, res)
+	}
 	if err != nil {
 		ad.Fail(err)
 		return err
@@ -321,6 +334,9 @@ func reportAttest(w io.Writer, format string, res *ci.Outcome) error {
 	fmt.Fprintf(w, "signed %d subject(s) into %d bundle(s) as %s\n", len(ix.Subjects), len(ix.Attestations), who)
 	for _, a := range ix.Attestations {
 		fmt.Fprintf(w, "  %s  %s  %d subject(s)%s\n", core.PrintableName(a.Bundle), core.PrintableName(a.PredicateType), a.SubjectCount, logNote(a))
+		if s := a.Store; s != nil {
+			fmt.Fprintf(w, "    stored in %s's attestation store: %s\n", core.PrintableName(s.Name), core.PrintableName(s.URL))
+		}
 	}
 	fmt.Fprintf(w, "transparency log %s\nindex: %s\n", core.PrintableName(ci.TlogText(ix.Tlog)), core.PrintableName(filepath.Join(res.OutputDir, core.IndexFile)))
 	return nil

@@ -48,21 +48,23 @@ func flagName(policyFile string) func(key string) string {
 
 // verifyConfig is one verify run as the command line describes it.
 type verifyConfig struct {
-	Bundles      []string
-	Index        string
-	Digests      []string
-	Sigstore     string
-	TrustedRoot  string
-	StateDir     string
-	PublicKey    string
-	PolicyFile   string
-	Policy       verify.Policy
-	Format       string
-	Workers      int
-	VSAOutput    string
-	VSAKey       string
-	TokenFile    string
-	ResourceURI  string
+	Bundles     []string
+	Index       string
+	Digests     []string
+	Sigstore    string
+	TrustedRoot string
+	StateDir    string
+	PublicKey   string
+	PolicyFile  string
+	Policy      verify.Policy
+	Format      string
+	Workers     int
+	VSAOutput   string
+	VSAKey      string
+	TokenFile   string
+	ResourceURI string
+	// Owner fetches bundles from the attestation store of every repository of a GitHub owner.
+	Owner        string
 	sigstoreFlag bool
 	typeFlag     bool // --type given: a requirement, not the default
 }
@@ -129,7 +131,8 @@ func addVerifyFlags(f *pflag.FlagSet, cfg *verifyConfig) {
 	f.StringVar(&id.SignerWorkflow, "signer-workflow", "", "build signer the certificate must name: OWNER/REPO/.github/workflows/FILE[@REF] (GitLab GROUP/PROJECT//PATH), or a path in --github/--gitlab's repository; glob")
 	f.StringVar(&id.RunnerEnvironment, "runner-environment", "", "runner environment the certificate must name (github-hosted, gitlab-hosted), or !VALUE to deny one (!self-hosted)")
 	f.StringVar(&id.Trigger, "trigger", "", "build trigger the certificate must name (push, release, web, ...), exact or glob")
-	f.StringVar(&id.GitHub, "github", "", "shorthand: GitHub Actions issuer and source repository https://github.com/OWNER/REPO")
+	f.StringVar(&id.GitHub, "github", "", "shorthand: GitHub Actions issuer and source repository https://github.com/OWNER/REPO; without --index/--bundle, the bundles come from the repository's attestation store (GH_TOKEN or GITHUB_TOKEN)")
+	f.StringVar(&cfg.Owner, "owner", "", "fetch the bundles from the attestation store of every repository of this GitHub owner (GH_TOKEN or GITHUB_TOKEN); defaults the policy to the GitHub Actions issuer and source repositories https://github.com/OWNER/*")
 	f.StringVar(&id.GitLab, "gitlab", "", "shorthand: GitLab issuer and source repository GROUP/PROJECT on --gitlab-url")
 	f.StringVar(&id.GitLabURL, "gitlab-url", "", "GitLab instance for --gitlab (default https://gitlab.com)")
 	f.StringVar(&id.KubernetesNamespace, "kubernetes-namespace", "", "shorthand with --service-account: a Kubernetes service-account identity")
@@ -151,7 +154,25 @@ func runVerify(ctx context.Context, env Env, cfg verifyConfig, args []string) er
 	if err != nil {
 		return fmt.Errorf("--format: %w", err)
 	}
-	v, err := buildVerifier(ctx, env, cfg)
+	scope, fromStore, err := storeScope(cfg)
+	if err != nil {
+		return err
+	}
+	var store *storeSource
+	if fromStore {
+		client, err := githubClient(env, "fetching bundles from GitHub's attestation store (--github/--owner without --index or --bundle)")
+		if err != nil {
+			return &ExitError{Code: 2, Err: err}
+		}
+		dir, err := os.MkdirTemp("", "signet-store-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		store = newStoreSource(client, scope, dir)
+		cfg = ownerPolicy(cfg)
+	}
+	v, err := buildVerifier(ctx, env, cfg, store)
 	if err != nil {
 		return err
 	}
@@ -162,6 +183,9 @@ func runVerify(ctx context.Context, env Env, cfg verifyConfig, args []string) er
 	report, err := v.Verify(ctx, artifacts)
 	if err != nil {
 		return err
+	}
+	if store != nil {
+		store.label(report)
 	}
 	relativize(env, report)
 	if err := verify.Render(env.Stdout, report, format); err != nil {
@@ -180,14 +204,16 @@ func runVerify(ctx context.Context, env Env, cfg verifyConfig, args []string) er
 }
 
 // buildVerifier loads trust (parsed once), compiles the policy and opens the bundle source.
-func buildVerifier(ctx context.Context, env Env, cfg verifyConfig) (*verify.Verifier, error) {
+func buildVerifier(ctx context.Context, env Env, cfg verifyConfig, store *storeSource) (*verify.Verifier, error) {
 	policy, err := compilePolicy(env, cfg)
 	if err != nil {
 		return nil, err
 	}
-	src, err := bundleSource(env, cfg)
-	if err != nil {
-		return nil, err
+	var src verify.Source = store
+	if store == nil {
+		if src, err = bundleSource(env, cfg); err != nil {
+			return nil, err
+		}
 	}
 	sv, err := loadVerifier(ctx, env, cfg)
 	if err != nil {
@@ -198,6 +224,22 @@ func buildVerifier(ctx context.Context, env Env, cfg verifyConfig) (*verify.Veri
 		opts = append(opts, verify.WithWorkers(cfg.Workers))
 	}
 	return verify.New(verify.Sigstore(sv), policy, src, opts...)
+}
+
+// ownerPolicy defaults the identity policy of --owner OWNER, as gh's --owner does: the GitHub
+// Actions issuer and a source repository of the owner. Flags already given stand.
+func ownerPolicy(cfg verifyConfig) verifyConfig {
+	id := &cfg.Policy.Identity
+	if cfg.Owner == "" {
+		return cfg
+	}
+	if id.Issuer == "" && id.IssuerRegexp == "" {
+		id.Issuer = verify.GitHubIssuer
+	}
+	if id.SourceRepository == "" {
+		id.SourceRepository = "https://github.com/" + cfg.Owner + "/*"
+	}
+	return cfg
 }
 
 // compilePolicy merges the policy file and the flags, and fails closed without an identity.
@@ -297,7 +339,8 @@ func bundleSource(env Env, cfg verifyConfig) (verify.Source, error) {
 	case cfg.Index != "":
 		return verify.OpenIndex(inDir(env, cfg.Index))
 	case len(cfg.Bundles) == 0:
-		return nil, &ExitError{Code: 2, Err: errors.New("no bundles: pass --bundle FILE|DIR or --index attestations/index.json")}
+		return nil, &ExitError{Code: 2, Err: errors.New("no bundles: pass --bundle FILE|DIR, --index attestations/index.json, " +
+			"or --github OWNER/REPO (or --owner OWNER) alone to fetch them from GitHub's attestation store")}
 	}
 	var files verify.Files
 	var dirs []verify.Source
