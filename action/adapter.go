@@ -41,7 +41,7 @@ func New(getenv func(string) string, stdout io.Writer) *Adapter {
 func (a *Adapter) Plan(context.Context) (ci.Plan, error) {
 	r := inputs(a.getenv)
 	ws, wsErr := workspace(a.getenv)
-	p := readPlan(r, ws)
+	p := readPlan(r, ws, a.getenv("GITHUB_WORKSPACE"))
 	if err := errors.Join(r.Err(), wsErr); err != nil {
 		return ci.Plan{}, err
 	}

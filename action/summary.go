@@ -181,7 +181,11 @@ func (s summary) verify() string {
 	}
 	var cmds []string
 	fmt.Fprintf(&b, "\nThe same check for %s with the GitHub CLI, then with cosign", code(file))
-	if root, private := s.Out.TrustedRootCommand(); private {
+	if root, private := s.Out.TrustedRootCommand(); private && s.Out.Sigstore == "github" {
+		fmt.Fprintf(&b, "; gh knows GitHub's Sigstore instance, cosign reads its trusted root from %s, which the "+
+			"first command writes", code(ci.TrustedRootJSONL))
+		cmds = append(cmds, root.Lines(commandBreak))
+	} else if private {
 		fmt.Fprintf(&b, "; both read the private Sigstore's trusted root from %s, which the first command writes "+
 			"as one JSON line (gh reads one trusted root a line)", code(ci.TrustedRootJSONL))
 		cmds = append(cmds, root.Lines(commandBreak))

@@ -39,6 +39,7 @@ type attestConfig struct {
 	NoProvenance    bool
 	PredType        string
 	PredFile        string
+	PredJSON        []byte // the predicate given inline by a platform input, instead of PredFile
 	PrivateTlog     bool
 	// Upload names a store to upload the bundles to after they are written ("github").
 	Upload string
@@ -58,8 +59,8 @@ func sigstoreUsed(flag string) string {
 	switch flag {
 	case "", "public":
 		return "public"
-	case "local":
-		return "local"
+	case "local", "github":
+		return flag
 	}
 	if abs, err := filepath.Abs(flag); err == nil {
 		return abs
@@ -95,7 +96,7 @@ no token, a token is minted by the embedded local Sigstore.`,
 	f.IntVar(&cfg.MaxSubjects, "max-subjects", core.DefaultMaxSubjects, "subjects per statement; more are split into several statements signed with the same certificate")
 	f.StringVar(&cfg.OutputDir, "output-dir", "attestations", "directory for bundles, SBOMs and index.json")
 	f.BoolVar(&cfg.Force, "force", false, "replace files already present in --output-dir (other files in it are kept)")
-	f.StringVar(&cfg.Sigstore, "sigstore", "public", "Sigstore to use: public (public-good instance), local (embedded), or a directory with trusted_root.json and signing_config.json")
+	f.StringVar(&cfg.Sigstore, "sigstore", "auto", "Sigstore to use: auto (github for a private or internal GitHub repository, by the verified token; public otherwise), public (public-good instance, with Rekor), github (GitHub's instance, no public log), local (embedded), or a directory with trusted_root.json and signing_config.json")
 	f.StringVar(&cfg.StateDir, "state-dir", "", "state directory of the local Sigstore (default: $XDG_STATE_HOME/signet/localsigstore)")
 	f.StringVar(&cfg.Token, "identity-token", "", "OIDC identity token (prefer --identity-token-file or SIGSTORE_ID_TOKEN: flags show in process lists)")
 	f.StringVar(&cfg.TokenFile, "identity-token-file", "", "file holding the OIDC identity token, re-read when used")
@@ -236,7 +237,7 @@ func runAttest(ctx context.Context, env Env, cfg attestConfig, check func([]core
 	}
 	sess, err := openSession(ctx, env, cfg)
 	if err != nil {
-		return nil, err
+		return nil, withSigstoreAdvice(cfg.Sigstore, err)
 	}
 	defer sess.Close()
 	cfg.Platform = string(platformFromToken(cfg, sess.claims))
@@ -246,10 +247,15 @@ func runAttest(ctx context.Context, env Env, cfg attestConfig, check func([]core
 	}
 	ix, err := core.Attest(ctx, sess.signer, out, req)
 	if err != nil {
-		return nil, err
+		return nil, withSigstoreAdvice(sess.sigstore, err)
 	}
 	noCT := sess.material != nil && len(sess.material.TrustedRoot.CTLogs()) == 0
-	return &ci.Outcome{Index: ix, Dir: col.Base(), OutputDir: outDir, Subjects: subjects, Sigstore: sigstoreUsed(cfg.Sigstore), NoCTLog: noCT}, nil
+	var visibility string
+	if sess.claims != nil {
+		visibility = sess.claims.Visibility()
+	}
+	return &ci.Outcome{Index: ix, Dir: col.Base(), OutputDir: outDir, Subjects: subjects, Sigstore: sigstoreUsed(sess.sigstore),
+		NoCTLog: noCT, Visibility: visibility}, nil
 }
 
 // checkOutputDir refuses an output directory that is, or contains, the base directory: a run
@@ -289,7 +295,7 @@ func (c *attestConfig) validate() error {
 		return fmt.Errorf("--sbom: %w", err)
 	}
 	c.SBOMFormats = formats
-	if (c.PredType == "") != (c.PredFile == "") {
+	if (c.PredType == "") != (c.PredFile == "" && c.PredJSON == nil) {
 		return errors.New("--predicate-type and --predicate go together: give both or neither")
 	}
 	if c.NoProvenance && c.PredType == "" && len(c.SBOMFormats) == 0 {

@@ -116,7 +116,7 @@ func addVerifyFlags(f *pflag.FlagSet, cfg *verifyConfig) {
 	f.StringArrayVar(&cfg.Bundles, "bundle", nil, "Sigstore bundle, or a directory of bundles, to verify against (repeatable)")
 	f.StringVar(&cfg.Index, "index", "", "index.json written by signet attest; its bundles are found by artifact digest")
 	f.StringArrayVar(&cfg.Digests, "digest", nil, "verify this artifact digest, sha256:HEX, without the artifact (repeatable)")
-	f.StringVar(&cfg.Sigstore, "sigstore", "public", "trust: public (public-good, via TUF), local (the local Sigstore's trusted_root.json), or a directory with trusted_root.json")
+	f.StringVar(&cfg.Sigstore, "sigstore", "public", "trust: public (public-good, via TUF), github (GitHub's instance, via GitHub's TUF repository), local (the local Sigstore's trusted_root.json), or a directory with trusted_root.json")
 	f.StringVar(&cfg.TrustedRoot, "trusted-root", "", "trusted_root.json to verify against; no network is used")
 	f.StringVar(&cfg.StateDir, "state-dir", "", "state directory of the local Sigstore (default: $XDG_STATE_HOME/signet/localsigstore)")
 	f.StringVar(&cfg.PublicKey, "public-key", "", "PEM public key the bundles must be signed with (signet attest --key); excludes identity flags")
@@ -319,6 +319,12 @@ func loadTrustedRoot(ctx context.Context, env Env, cfg verifyConfig) (*sigstore.
 		mat, err := sigstore.LoadPublic(ctx, tufCacheDir(env))
 		if err != nil {
 			return nil, fmt.Errorf("--sigstore public: %w", err)
+		}
+		return mat, nil
+	case cfg.Sigstore == "github":
+		mat, err := sigstore.LoadGitHub(ctx, tufCacheDir(env))
+		if err != nil {
+			return nil, fmt.Errorf("--sigstore github: %w", err)
 		}
 		return mat, nil
 	default:
