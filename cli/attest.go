@@ -49,6 +49,8 @@ type attestConfig struct {
 	PlatformToken core.TokenSource
 	// PlatformTokenFrom names the platform's token in errors.
 	PlatformTokenFrom string
+	// instances loads the named Sigstore instances (zero: from their TUF repositories).
+	instances instances
 	// platformAuto records that the platform was detected, not chosen: a CI-shaped token then
 	// decides it, since the token is signed and the environment is not.
 	platformAuto bool

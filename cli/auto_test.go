@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -93,5 +94,46 @@ func TestGitHubInstanceCommands(t *testing.T) {
 	root, ok := out.TrustedRootCommand()
 	if !ok || !strings.Contains(root.Lines(" "), "--sigstore github") {
 		t.Errorf("trusted root command: %v %v", root, ok)
+	}
+}
+
+// TestAutoSigstoreRun follows --sigstore auto through whole runs, with a local Sigstore behind
+// both instance names (GitHub's and public-good's are not reachable here): private and
+// internal GitHub tokens sign on "github", public ones on "public", and the report's verify
+// command names the instance the run used.
+func TestAutoSigstoreRun(t *testing.T) {
+	t.Parallel()
+	ss := startSigstore(t)
+	local := func(name string, used *[]string) func(context.Context, string, ...sigstore.PublicOption) (*sigstore.Material, error) {
+		return func(context.Context, string, ...sigstore.PublicOption) (*sigstore.Material, error) {
+			*used = append(*used, name)
+			return sigstore.LoadDir(ss.Dir)
+		}
+	}
+	for _, tt := range []struct{ visibility, want string }{{"private", "github"}, {"internal", "github"}, {"public", "public"}} {
+		t.Run(tt.visibility, func(t *testing.T) {
+			t.Parallel()
+			dir := workspace(t)
+			var used []string
+			cfg := attestConfig{Inputs: core.Inputs{Paths: []string{"dist/app.tar.gz"}}, Dir: dir, Algorithm: core.SHA256,
+				MaxSubjects: 10, OutputDir: "attestations", Sigstore: "auto", Platform: "local", platformAuto: true,
+				TokenFile: ss.tokenFile(t, localsigstore.PresetGitHub, localsigstore.WithClaims(map[string]any{"repository_visibility": tt.visibility})),
+				instances: instances{public: local("public", &used), github: local("github", &used)}}
+			env := Env{Getenv: func(string) string { return "" }, Stdout: io.Discard, Stderr: io.Discard, Dir: dir}
+			res, err := runAttest(context.Background(), env, cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(used) != 1 || used[0] != tt.want || res.Sigstore != tt.want {
+				t.Fatalf("loaded %v, outcome on %q; want %s", used, res.Sigstore, tt.want)
+			}
+			cmd, _ := res.VerifyCommand(5)
+			if named := strings.Contains(cmd.Lines(" "), "--sigstore github"); named != (tt.want == "github") {
+				t.Errorf("verify command %q", cmd.Lines(" "))
+			}
+			if res.Visibility != tt.visibility {
+				t.Errorf("outcome visibility %q", res.Visibility)
+			}
+		})
 	}
 }

@@ -90,9 +90,17 @@ func (s *session) loadTrust(ctx context.Context, env Env, cfg attestConfig) erro
 	var err error
 	switch cfg.Sigstore {
 	case "public", "":
-		s.material, err = sigstore.LoadPublic(ctx, tufCacheDir(env))
+		load := sigstore.LoadPublic
+		if cfg.instances.public != nil {
+			load = cfg.instances.public
+		}
+		s.material, err = load(ctx, tufCacheDir(env))
 	case "github":
-		s.material, err = sigstore.LoadGitHub(ctx, tufCacheDir(env))
+		load := sigstore.LoadGitHub
+		if cfg.instances.github != nil {
+			load = cfg.instances.github
+		}
+		s.material, err = load(ctx, tufCacheDir(env))
 	case "local":
 		stateDir := cfg.StateDir
 		if stateDir == "" {
@@ -208,6 +216,13 @@ func (s *session) useLocal(stateDir string) (*sigstore.Material, error) {
 		return nil, err
 	}
 	return sigstore.ParseMaterial(s.local.TrustedRoot(), s.local.SigningConfig())
+}
+
+// instances loads the trust material of the named Sigstore instances; nil fields are
+// sigstore.LoadPublic and sigstore.LoadGitHub. Tests put a local Sigstore behind the names to
+// follow --sigstore auto's choice through a whole run without the network.
+type instances struct {
+	public, github func(ctx context.Context, cacheDir string, opts ...sigstore.PublicOption) (*sigstore.Material, error)
 }
 
 // autoSigstore is --sigstore auto's choice, as actions/attest makes it: GitHub's own Sigstore
