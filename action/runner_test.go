@@ -163,6 +163,31 @@ func TestRunnerContract(t *testing.T) {
 			ep.assertNeverShown(t, res.stdout, res.stderr)
 		})
 	}
+
+	t.Run("missing attestations: write permission", func(t *testing.T) {
+		t.Parallel()
+		st := newStep(t, ss, ep, meta, claims, map[string]string{"subject-path": "dist/app.tar.gz", "sigstore": "sigstore"})
+		st.store.ReadOnly(st.env["GITHUB_REPOSITORY"])
+		res := st.run(t, bin, "attest")
+		if res.code == 0 {
+			t.Fatalf("attest succeeded; want the step to fail\n%s", res.stdout)
+		}
+		want := "::error file=.github/workflows/release.yml,title=signet%3A attestations%3A write permission missing::"
+		if !strings.Contains(res.stdout, want) || !strings.Contains(res.stdout, `add "attestations: write" to the job's permissions`) {
+			t.Errorf("stdout lacks the annotation naming the permission:\n%s", res.stdout)
+		}
+		outs := parseOutputs(t, st.env["GITHUB_OUTPUT"])
+		checkOutputs(t, st.ws, outs, 1) // the files and their outputs come first
+		if outs["attestation-id"] != "" {
+			t.Errorf("attestation-id %q after a refused upload", outs["attestation-id"])
+		}
+		ep.assertNeverShown(t, res.stdout, res.stderr)
+		for _, s := range []string{res.stdout, res.stderr, readFile(t, st.env["GITHUB_OUTPUT"])} {
+			if strings.Contains(s, jobToken) {
+				t.Error("the github-token input is shown")
+			}
+		}
+	})
 }
 
 // buildLikeDockerfile runs the Dockerfile's `go build` command outside Docker, through the
