@@ -84,21 +84,34 @@ func uploadRun(ctx context.Context, store ci.Store, res *ci.Outcome) error {
 	return nil
 }
 
+// maxStoreBundles is how many of the store's bundles for one digest are tried, as gh's --limit
+// allows at most; a store holding more cannot make a bundle pass, only keep one from being tried.
+const maxStoreBundles = 1000
+
 // storeSource finds an artifact's bundles in GitHub's attestation store: it fetches those
 // stored for the artifact's sha256 digest (every page), writes each to a file in dir, and
 // hands the files to the verifier, which checks them exactly as bundles given with --bundle.
+// Each digest is fetched once, however many artifacts share it; different digests are fetched
+// in parallel by the verifier's workers.
 type storeSource struct {
 	client *ghapi.Client
 	scope  ghapi.Scope
 	dir    string
 	mu     sync.Mutex
-	byHex  map[string][]string // sha256 hex → bundle files
-	labels map[string]string   // bundle file → what a report shows
+	byHex  map[string]*storeFetch // sha256 hex → its one fetch
+	labels map[string]string      // bundle file → what a report shows
 	n      int
 }
 
+// storeFetch is the fetch of one digest's bundles.
+type storeFetch struct {
+	once  sync.Once
+	files []string
+	err   error
+}
+
 func newStoreSource(client *ghapi.Client, scope ghapi.Scope, dir string) *storeSource {
-	return &storeSource{client: client, scope: scope, dir: dir, byHex: map[string][]string{}, labels: map[string]string{}}
+	return &storeSource{client: client, scope: scope, dir: dir, byHex: map[string]*storeFetch{}, labels: map[string]string{}}
 }
 
 // Algorithms is sha256: the store is searched by sha256 digest.
@@ -112,28 +125,37 @@ func (s *storeSource) Bundles(ctx context.Context, a core.Subject, _ string) ([]
 		return nil, nil
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock() // one fetch per digest, however many artifacts share it
-	if files, ok := s.byHex[h]; ok {
-		return files, nil
+	f, ok := s.byHex[h]
+	if !ok {
+		f = &storeFetch{}
+		s.byHex[h] = f
 	}
-	bundles, err := s.client.List(ctx, s.scope, core.SHA256+":"+h, 0)
+	s.mu.Unlock()
+	f.once.Do(func() { f.files, f.err = s.fetch(ctx, h) })
+	return f.files, f.err
+}
+
+// fetch lists the store's bundles for sha256:h and keeps each in a file.
+func (s *storeSource) fetch(ctx context.Context, h string) ([]string, error) {
+	bundles, err := s.client.List(ctx, s.scope, core.SHA256+":"+h, maxStoreBundles)
 	if errors.Is(err, ghapi.ErrNotFound) {
-		bundles, err = nil, nil
+		return nil, nil
 	}
 	if err != nil {
 		return nil, storeAdvice(err)
 	}
 	var files []string
 	for i, b := range bundles {
+		s.mu.Lock()
 		s.n++
 		p := filepath.Join(s.dir, fmt.Sprintf("%d.sigstore.json", s.n))
+		s.labels[p] = fmt.Sprintf("attestation store of %s: sha256:%s #%d", s.scope, h, i+1)
+		s.mu.Unlock()
 		if err := os.WriteFile(p, b, 0o600); err != nil {
 			return nil, fmt.Errorf("keeping a bundle from the attestation store: %w", err)
 		}
 		files = append(files, p)
-		s.labels[p] = fmt.Sprintf("attestation store of %s: sha256:%s #%d", s.scope, h, i+1)
 	}
-	s.byHex[h] = files
 	return files, nil
 }
 

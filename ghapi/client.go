@@ -29,7 +29,9 @@ const (
 	// MaxBundleSize bounds a bundle Upload sends: GitHub's own limit is 34 MiB.
 	MaxBundleSize = 34 << 20
 	// MaxPageSize bounds one page of List's answer (up to 100 bundles).
-	MaxPageSize = 256 << 20
+	MaxPageSize = 128 << 20
+	// MaxListSize bounds the bundles one List call keeps, all pages together.
+	MaxListSize = 256 << 20
 	// MaxErrorSize bounds the error body read from a refused request.
 	MaxErrorSize = 64 << 10
 	// PerPage is how many attestations List asks for per page (the API's maximum).
@@ -255,6 +257,7 @@ func (c *Client) List(ctx context.Context, scope Scope, digest string, limit int
 	u.RawQuery = q.Encode()
 	op := "fetching attestations of " + digest + " from " + scope.String()
 	var out []json.RawMessage
+	total := 0
 	next := u
 	for page := 0; next != nil; page++ {
 		if page == MaxPages {
@@ -265,6 +268,12 @@ func (c *Client) List(ctx context.Context, scope Scope, digest string, limit int
 			return nil, err
 		}
 		out = append(out, bundles...)
+		for _, b := range bundles {
+			total += len(b)
+		}
+		if total > MaxListSize {
+			return nil, fmt.Errorf("%s: the bundles stored for this digest exceed %d bytes", op, MaxListSize)
+		}
 		if limit > 0 && len(out) >= limit {
 			return out[:limit], nil
 		}
