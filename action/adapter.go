@@ -11,6 +11,7 @@ import (
 
 	"github.com/signet-ci/signet/ci"
 	"github.com/signet-ci/signet/core"
+	"github.com/signet-ci/signet/ghapi"
 )
 
 // tokenFrom names the runner's token in the command's errors.
@@ -40,7 +41,7 @@ func New(getenv func(string) string, stdout io.Writer) *Adapter {
 func (a *Adapter) Plan(context.Context) (ci.Plan, error) {
 	r := inputs(a.getenv)
 	ws, wsErr := workspace(a.getenv)
-	p := readPlan(r, ws)
+	p := readPlan(r, ws, a.getenv("GITHUB_WORKSPACE"))
 	readImages(r, &p, a.getenv)
 	for _, c := range p.Registries {
 		a.gha.AddMask(c.Password)
@@ -74,6 +75,9 @@ func (a *Adapter) Publish(ctx context.Context, out ci.Outcome) error {
 	if out.Index == nil {
 		return errors.New("publishing the run to GitHub: no index")
 	}
+	// The run's files are written; the upload records the store's ids in the index, and the
+	// outputs and the summary show what was stored even when an upload failed.
+	upErr := a.upload(ctx, out)
 	if p := a.getenv("GITHUB_OUTPUT"); p != "" {
 		outs, err := stepOutputs(out)
 		if err != nil {
@@ -86,7 +90,37 @@ func (a *Adapter) Publish(ctx context.Context, out ci.Outcome) error {
 	// Plan refused a show-summary that is not a boolean; the default stands for any other caller.
 	if p := a.getenv("GITHUB_STEP_SUMMARY"); p != "" && inputs(a.getenv).Bool(InputShowSummary, true) {
 		s := summary{Out: out, Run: runFromEnv(a.getenv)}
-		return appendFile("GITHUB_STEP_SUMMARY", p, s.render(SummaryLimit))
+		if err := appendFile("GITHUB_STEP_SUMMARY", p, s.render(SummaryLimit)); err != nil {
+			return errors.Join(upErr, err)
+		}
+	}
+	return upErr
+}
+
+// upload stores every bundle of the run in the repository's attestation store, as
+// actions/attest does, with the github-token input; an empty github-token skips it.
+func (a *Adapter) upload(ctx context.Context, out ci.Outcome) error {
+	token := inputs(a.getenv).String(InputGitHubToken)
+	if token == "" {
+		return nil
+	}
+	// No ::add-mask:: here: the runner masks the job's token itself, and the command would
+	// print the token on stdout for any other runner to read.
+	repo, err := ghapi.ParseRepo(a.getenv("GITHUB_REPOSITORY"))
+	if err != nil {
+		return fmt.Errorf("GITHUB_REPOSITORY %w", err)
+	}
+	client, err := ghapi.New(a.getenv("GITHUB_API_URL"), token, ghapi.WithUserAgent("signet-action"))
+	if err != nil {
+		return fmt.Errorf("input %s or GITHUB_API_URL: %w", InputGitHubToken, err)
+	}
+	store, err := ghapi.NewRepoStore(client, repo, a.getenv("GITHUB_SERVER_URL"))
+	if err != nil {
+		return fmt.Errorf("GITHUB_SERVER_URL: %w", err)
+	}
+	if err := ci.UploadAll(ctx, store, out); err != nil {
+		return fmt.Errorf("uploading to the attestation store of %s (the bundles and index.json are written in %s): %w",
+			repo, out.Rel(out.OutputDir), err)
 	}
 	return nil
 }
@@ -115,6 +149,13 @@ func (a *Adapter) Fail(err error) {
 			}
 		case errors.Is(e, ErrNoIDToken):
 			props["title"] = "signet: id-token: write permission missing"
+		case errors.Is(e, ghapi.ErrForbidden):
+			props["title"] = "signet: attestations: write permission missing"
+			msg += "; add \"attestations: write\" to the job's permissions (beside \"id-token: write\"), " +
+				"or set the github-token input to '' to skip the upload to the attestation store"
+		case errors.Is(e, ghapi.ErrUnauthorized):
+			props["title"] = "signet: input " + InputGitHubToken
+			msg += "; the github-token input must be a token of this repository (default ${{ github.token }})"
 		case errors.Is(e, core.ErrTokenMalformed), errors.Is(e, core.ErrTokenAudience), errors.Is(e, core.ErrTokenExpired):
 			props["title"] = "signet: identity token refused"
 		default:

@@ -138,8 +138,10 @@ func TestPublish(t *testing.T) {
 				"bundle-path":           "attestations/provenance.sigstore.json", // the provenance, not the SBOM listed first
 				"index-path":            "attestations/index.json",
 				"subject-count":         "4",
-				"attestation-ids":       sha256Of(`{"bundle":"sbom"}`) + "\n" + sha256Of(`{"bundle":"provenance"}`),
+				"bundle-digests":        sha256Of(`{"bundle":"sbom"}`) + "\n" + sha256Of(`{"bundle":"provenance"}`),
 				"registry-attestations": pushed,
+				"attestation-id":        "", // no github-token: nothing uploaded
+				"attestation-url":       "",
 			}
 			if diff := cmp.Diff(want, parseOutputs(t, env["GITHUB_OUTPUT"])); diff != "" {
 				t.Errorf("outputs (-want +got):\n%s", diff)

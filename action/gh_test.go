@@ -42,7 +42,14 @@ const (
 // then the certificate's source-repository owner and repository URIs and its issuer are
 // compared, and the statement must be SLSA provenance v1 (gh's default --predicate-type).
 // Flags it does not know are an error, so a printed flag it does not emulate fails the test.
-func ghVerify(dir string, words []string) error {
+func ghVerify(dir string, words []string) error { return ghVerifyWith(dir, words, "") }
+
+// ghVerifyWith is ghVerify where gh's own trust is given too: githubRoot, when not "", is the
+// trusted root file gh would fetch from GitHub's TUF repository for GitHub's instance. Without
+// --custom-trusted-root, gh verifies a certificate of organisation "GitHub, Inc." against it
+// with a signed timestamp and no log (as for a custom GitHub root); public-good's root (which
+// needs SCTs and a log entry) is not emulated.
+func ghVerifyWith(dir string, words []string, githubRoot string) error {
 	args, ok := strings.CutPrefix(strings.Join(words[:min(3, len(words))], " "), "gh attestation verify")
 	if !ok || args != "" {
 		return fmt.Errorf("not a gh attestation verify command: %q", words)
@@ -82,9 +89,9 @@ func ghVerify(dir string, words []string) error {
 	if !ok || owner == "" || repo == "" || strings.Contains(repo, "/") {
 		return fmt.Errorf("--repo %q: expected OWNER/REPO", flags["--repo"])
 	}
-	if flags["--bundle"] == "" || flags["--custom-trusted-root"] == "" {
+	if flags["--bundle"] == "" || (flags["--custom-trusted-root"] == "" && githubRoot == "") {
 		// Without them gh fetches attestations and public roots over the network.
-		return errors.New("the gh emulation runs offline: it needs --bundle and --custom-trusted-root")
+		return errors.New("the gh emulation runs offline: it needs --bundle and --custom-trusted-root (or GitHub's root given to the emulation)")
 	}
 	at := func(p string) string {
 		if filepath.IsAbs(p) {
@@ -100,7 +107,12 @@ func ghVerify(dir string, words []string) error {
 	if err != nil {
 		return fmt.Errorf("loading bundle: %w", err)
 	}
-	verifier, err := ghChooseVerifier(b, at(flags["--custom-trusted-root"]))
+	var verifier *sgverify.Verifier
+	if flags["--custom-trusted-root"] != "" {
+		verifier, err = ghChooseVerifier(b, at(flags["--custom-trusted-root"]))
+	} else {
+		verifier, err = ghGitHubVerifier(b, githubRoot)
+	}
 	if err != nil {
 		return fmt.Errorf("failed to find recognized issuer from bundle content: %w", err)
 	}
@@ -192,6 +204,28 @@ func ghChooseVerifier(b *bundle.Bundle, rootsPath string) (*sgverify.Verifier, e
 		}
 	}
 	return nil, fmt.Errorf("no custom verifier found for issuer %q", issuer)
+}
+
+// ghGitHubVerifier is gh's verifier without a custom root for a certificate of GitHub's
+// instance: GitHub's trusted root (from its TUF repository; here the file githubRoot) and one
+// signed timestamp.
+func ghGitHubVerifier(b *bundle.Bundle, githubRoot string) (*sgverify.Verifier, error) {
+	vc, err := b.VerificationContent()
+	if err != nil {
+		return nil, err
+	}
+	leaf := vc.Certificate()
+	if leaf == nil || len(leaf.Issuer.Organization) != 1 {
+		return nil, errors.New("leaf cert not found, or its issuer names not one organization")
+	}
+	if org := leaf.Issuer.Organization[0]; org != ghGitHubOrg {
+		return nil, fmt.Errorf("issuer %q: the emulation knows only GitHub's instance without --custom-trusted-root", org)
+	}
+	tr, err := root.NewTrustedRootFromPath(githubRoot)
+	if err != nil {
+		return nil, err
+	}
+	return sgverify.NewSignedEntityVerifier(tr, sgverify.WithSignedTimestamps(1))
 }
 
 // ghLowestCert is gh's getLowestCertInChain: the first intermediate, else the root.

@@ -27,6 +27,9 @@ const (
 	InputMaxSubjects      = "max-subjects"
 	InputPrivateRepoTlog  = "private-repo-tlog"
 	InputShowSummary      = "show-summary"
+	InputGitHubToken      = "github-token"
+	InputPredicate        = "predicate"
+	InputSBOMPath         = "sbom-path"
 )
 
 // ErrNoWorkspace means GITHUB_WORKSPACE is not set: the adapter is not running in an Actions job.
@@ -64,9 +67,16 @@ func workspace(getenv func(string) string) (string, error) {
 
 // readPlan reads every input, recording each problem in r, and resolves the paths they name
 // against the workspace ws (unless ws is "", when the workspace is unknown).
-func readPlan(r *ci.Reader, ws string) ci.Plan {
+//
+// Absolute subject paths inside the workspace, as ${{ github.workspace }}/dist/* writes them,
+// become workspace-relative; aliases are other spellings of the workspace (GITHUB_WORKSPACE as
+// the runner gave it, before symlinks were resolved).
+func readPlan(r *ci.Reader, ws string, aliases ...string) ci.Plan {
 	p := ci.Plan{Dir: ws}
 	p.Subjects.Paths = r.List(InputSubjectPath)
+	for i, path := range p.Subjects.Paths {
+		p.Subjects.Paths[i] = inWorkspace(path, append([]string{ws}, aliases...))
+	}
 	checksums := r.List(InputSubjectChecksums)
 	r.Pair(InputSubjectName, InputSubjectDigest)
 	if name, digest := r.String(InputSubjectName), r.Digest(InputSubjectDigest); name != "" && digest != "" {
@@ -74,12 +84,21 @@ func readPlan(r *ci.Reader, ws string) ci.Plan {
 	}
 	s := &p.Settings
 	s.SBOMFormats = r.SBOMFormats(InputSBOM)
-	r.Pair(InputPredicateType, InputPredicatePath)
 	s.PredicateType = r.String(InputPredicateType)
 	predicate, sigstore, outDir := r.String(InputPredicatePath), r.String(InputSigstore), r.String(InputOutputDir)
+	inline, sbomPath := r.String(InputPredicate), r.String(InputSBOMPath)
+	customPredicate(r, s.PredicateType, predicate, inline, sbomPath)
+	if inline != "" && s.PredicateType != "" {
+		b, err := ci.InlinePredicate(inline)
+		if err != nil {
+			r.Fail(InputPredicate, err)
+		}
+		s.Predicate = b
+	}
 	s.MaxSubjects = r.Positive(InputMaxSubjects)
 	s.PrivateRepoTlog = r.Bool(InputPrivateRepoTlog, false)
 	r.Bool(InputShowSummary, true) // read by Publish; checked here with the others
+	// github-token is read by readImages (ghcr.io) and by Publish (the attestation store).
 	if ws == "" {
 		return p
 	}
@@ -93,11 +112,38 @@ func readPlan(r *ci.Reader, ws string) ci.Plan {
 	if predicate != "" {
 		s.PredicatePath = in.existing(InputPredicatePath, predicate, "a JSON file holding the predicate")
 	}
+	if sbomPath != "" && s.PredicateType == "" {
+		s.PredicatePath = in.join(sbomPath)
+		if typ, err := ci.ReadSBOMDocument(s.PredicatePath); err != nil {
+			in.r.Fail(InputSBOMPath, fmt.Errorf("%q: expected an SPDX or CycloneDX JSON document in the workspace: %w%s", sbomPath, err, absHint(sbomPath)))
+		} else {
+			s.PredicateType = typ
+		}
+	}
 	s.Sigstore = in.sigstore(sigstore)
 	if outDir != "" {
 		s.OutputDir = in.inside(InputOutputDir, outDir)
 	}
 	return p
+}
+
+// customPredicate checks the inputs of the one custom predicate a run signs besides the
+// provenance: predicate-type with predicate-path or an inline predicate, or an sbom-path whose
+// document gives the type (as actions/attest-sbom).
+func customPredicate(r *ci.Reader, typ, path, inline, sbomPath string) {
+	switch {
+	case sbomPath != "" && (typ != "" || path != "" || inline != ""):
+		r.Fail(InputSBOMPath, fmt.Errorf("%q: give sbom-path alone, or predicate-type with predicate-path or predicate: "+
+			"a run signs one custom predicate besides the provenance", sbomPath))
+	case path != "" && inline != "":
+		r.Fail(InputPredicate, errors.New("give predicate (JSON) or predicate-path (a file), not both"))
+	case typ != "" && path == "" && inline == "":
+		r.Fail(InputPredicatePath, fmt.Errorf("missing: %s is set, so set %s or %s too", InputPredicateType, InputPredicatePath, InputPredicate))
+	case typ == "" && path != "":
+		r.Fail(InputPredicateType, fmt.Errorf("missing: %s is set, so set %s too (they go together)", InputPredicatePath, InputPredicateType))
+	case typ == "" && inline != "":
+		r.Fail(InputPredicateType, fmt.Errorf("missing: %s is set, so set %s too (they go together)", InputPredicate, InputPredicateType))
+	}
 }
 
 // resolver resolves the paths inputs name against the workspace, recording problems in r.
@@ -121,6 +167,24 @@ func (in resolver) subjectPath(p string) {
 	}
 }
 
+// inWorkspace returns an absolute path (or glob) under one of the workspace's spellings as a
+// path relative to the workspace; anything else unchanged.
+func inWorkspace(p string, spellings []string) string {
+	if !filepath.IsAbs(p) {
+		return p
+	}
+	clean := filepath.Clean(p)
+	for _, ws := range spellings {
+		if ws == "" || !filepath.IsAbs(ws) {
+			continue
+		}
+		if rel, err := filepath.Rel(filepath.Clean(ws), clean); err == nil && filepath.IsLocal(rel) {
+			return filepath.ToSlash(rel)
+		}
+	}
+	return p
+}
+
 // absHint explains the usual cause of a missing absolute path in a container action.
 func absHint(p string) string {
 	if !filepath.IsAbs(p) {
@@ -139,16 +203,17 @@ func (in resolver) existing(input, p, what string) string {
 	return abs
 }
 
-// sigstore keeps "" and "public" and resolves anything else as a directory in the workspace
-// holding a Sigstore's trust material.
+// sigstore keeps "", "auto", "public" and "github" and resolves anything else as a directory
+// in the workspace holding a Sigstore's trust material ("./github" for a directory of that name).
 func (in resolver) sigstore(s string) string {
-	if s == "" || s == "public" {
+	switch s {
+	case "", "auto", "public", "github":
 		return s
 	}
 	dir := in.join(s)
 	for _, f := range []string{"trusted_root.json", "signing_config.json"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			in.r.Fail(InputSigstore, fmt.Errorf("%q: expected \"public\" or a directory holding "+
+			in.r.Fail(InputSigstore, fmt.Errorf("%q: expected \"auto\", \"public\", \"github\" or a directory holding "+
 				"trusted_root.json and signing_config.json: %w", s, err))
 			break
 		}

@@ -3,6 +3,7 @@ package action_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,7 +25,20 @@ func planWorkspace(t *testing.T) string {
 	writeFiles(t, ws, map[string]string{
 		"dist/app": "x", "dist/app b": "y", "SHA256SUMS": hex64 + "  app\n", "more/SUMS": hex64 + "  b\n", "pred.json": "{}",
 		"sigstore/trusted_root.json": "{}", "sigstore/signing_config.json": "{}", "half/trusted_root.json": "{}",
+		"sbom/app.spdx.json":   `{"spdxVersion":"SPDX-2.3","SPDXID":"SPDXRef-DOCUMENT","name":"app"}`,
+		"sbom/app.cdx.json":    `{"bomFormat":"CycloneDX","specVersion":"1.6","serialNumber":"urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79"}`,
+		"sbom/other.json":      `{"bomFormat":"SWID","specVersion":"1","serialNumber":"x"}`,
+		"sbom/badversion.json": `{"spdxVersion":"SPDX-2.3/../x","SPDXID":"SPDXRef-DOCUMENT"}`,
+		"sbom/not.json":        `{"name":"not an sbom"}`,
 	})
+	big, err := os.Create(filepath.Join(ws, "sbom", "big.spdx.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := big.Truncate(ci.MaxSBOMDocument + 1); err != nil { // sparse: no disk used
+		t.Fatal(err)
+	}
+	big.Close()
 	return ws
 }
 
@@ -87,6 +101,39 @@ func TestPlanReadsGitHubSyntax(t *testing.T) {
 					PredicateType: "https://example.com/test/v1", PredicatePath: filepath.Join(ws, "pred.json"),
 					Sigstore: filepath.Join(ws, "sigstore"), OutputDir: filepath.Join(ws, "out"), MaxSubjects: 10, PrivateRepoTlog: true}
 			}),
+		},
+		{
+			name: "an inline predicate, as actions/attest takes it",
+			env:  map[string]string{"INPUT_PREDICATE-TYPE": "https://example.com/test/v1", "INPUT_PREDICATE": `{"a": [1, 2]}`},
+			want: with(func(p *ci.Plan) {
+				p.Settings.PredicateType, p.Settings.Predicate = "https://example.com/test/v1", []byte(`{"a": [1, 2]}`)
+			}),
+		},
+		{
+			name: "an SPDX document from another tool: the type comes from the document",
+			env:  map[string]string{"INPUT_SBOM-PATH": "sbom/app.spdx.json"},
+			want: with(func(p *ci.Plan) {
+				p.Settings.PredicateType, p.Settings.PredicatePath = "https://spdx.dev/Document/v2.3", filepath.Join(ws, "sbom/app.spdx.json")
+			}),
+		},
+		{
+			name: "a CycloneDX document, named by its absolute workspace path",
+			env:  map[string]string{"INPUT_SBOM-PATH": filepath.Join(ws, "sbom/app.cdx.json")},
+			want: with(func(p *ci.Plan) {
+				p.Settings.PredicateType, p.Settings.PredicatePath = "https://cyclonedx.org/bom", filepath.Join(ws, "sbom/app.cdx.json")
+			}),
+		},
+		{
+			name: "subject paths written as ${{ github.workspace }}/...",
+			env:  map[string]string{"INPUT_SUBJECT-PATH": filepath.Join(ws, "dist/app") + "\n" + filepath.Join(ws, "dist") + "/*"},
+			want: with(func(p *ci.Plan) {
+				p.Subjects.Paths = []string{"dist/app", "dist/*"}
+			}),
+		},
+		{
+			name: "github and auto are instances, not directories",
+			env:  map[string]string{"INPUT_SIGSTORE": "github"},
+			want: with(func(p *ci.Plan) { p.Settings.Sigstore = "github" }),
 		},
 		{
 			name: "CRLF line ends, blank items and a repeated format",
@@ -179,7 +226,32 @@ func TestPlanRefusesBadInputs(t *testing.T) {
 		{name: "sigstore directory without a signing config", env: map[string]string{"INPUT_SIGSTORE": "half"},
 			wantInputs: []string{"sigstore"}, says: []string{"signing_config.json"}},
 		{name: "sigstore keywords are case-sensitive", env: map[string]string{"INPUT_SIGSTORE": "Public"},
-			wantInputs: []string{"sigstore"}, says: []string{`expected "public" or a directory`}},
+			wantInputs: []string{"sigstore"}, says: []string{`expected "auto", "public", "github" or a directory`}},
+		{name: "GitHub is not github", env: map[string]string{"INPUT_SIGSTORE": "GitHub"}, wantInputs: []string{"sigstore"}},
+		{name: "an inline predicate that is not an object", env: map[string]string{"INPUT_PREDICATE-TYPE": "https://t/v1", "INPUT_PREDICATE": "[1]"},
+			wantInputs: []string{"predicate"}, says: []string{"expected a JSON object"}},
+		{name: "an inline null predicate", env: map[string]string{"INPUT_PREDICATE-TYPE": "https://t/v1", "INPUT_PREDICATE": "null"},
+			wantInputs: []string{"predicate"}},
+		{name: "an inline predicate and a file", env: map[string]string{"INPUT_PREDICATE-TYPE": "https://t/v1", "INPUT_PREDICATE": "{}", "INPUT_PREDICATE-PATH": "pred.json"},
+			wantInputs: []string{"predicate"}, says: []string{"not both"}},
+		{name: "an inline predicate without its type", env: map[string]string{"INPUT_PREDICATE": "{}"},
+			wantInputs: []string{"predicate-type"}},
+		{name: "a predicate type alone", env: map[string]string{"INPUT_PREDICATE-TYPE": "https://t/v1"},
+			wantInputs: []string{"predicate-path"}, says: []string{"set predicate-path or predicate too"}},
+		{name: "sbom-path with a predicate", env: map[string]string{"INPUT_SBOM-PATH": "sbom/app.spdx.json", "INPUT_PREDICATE-TYPE": "https://t/v1", "INPUT_PREDICATE": "{}"},
+			wantInputs: []string{"sbom-path"}, says: []string{"give sbom-path alone"}},
+		{name: "sbom-path naming no SBOM", env: map[string]string{"INPUT_SBOM-PATH": "sbom/not.json"},
+			wantInputs: []string{"sbom-path"}, says: []string{"expected an SPDX JSON document"}},
+		{name: "sbom-path naming another format", env: map[string]string{"INPUT_SBOM-PATH": "sbom/other.json"},
+			wantInputs: []string{"sbom-path"}, says: []string{`bomFormat "SWID": expected CycloneDX`}},
+		{name: "sbom-path whose version would bend the type", env: map[string]string{"INPUT_SBOM-PATH": "sbom/badversion.json"},
+			wantInputs: []string{"sbom-path"}, says: []string{"expected SPDX-MAJOR.MINOR"}},
+		{name: "sbom-path over actions/attest-sbom's limit", env: map[string]string{"INPUT_SBOM-PATH": "sbom/big.spdx.json"},
+			wantInputs: []string{"sbom-path"}, says: []string{"larger than 16777216 bytes"}},
+		{name: "sbom-path missing", env: map[string]string{"INPUT_SBOM-PATH": "sbom/none.json"},
+			wantInputs: []string{"sbom-path"}},
+		{name: "sbom-path a directory", env: map[string]string{"INPUT_SBOM-PATH": "sbom"},
+			wantInputs: []string{"sbom-path"}, says: []string{"not a regular file"}},
 		{name: "missing checksums and predicate files",
 			env:        map[string]string{"INPUT_SUBJECT-CHECKSUMS": "nope", "INPUT_PREDICATE-TYPE": "https://t/v1", "INPUT_PREDICATE-PATH": "nope.json"},
 			wantInputs: []string{"subject-checksums", "predicate-path"}},

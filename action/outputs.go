@@ -19,7 +19,9 @@ const (
 	OutputBundlePath     = "bundle-path"
 	OutputIndexPath      = "index-path"
 	OutputSubjectCount   = "subject-count"
-	OutputAttestationIDs = "attestation-ids"
+	OutputBundleDigests  = "bundle-digests"
+	OutputAttestationID  = "attestation-id"
+	OutputAttestationURL = "attestation-url"
 )
 
 // StepOutput is one step output, as a later step reads it from steps.<id>.outputs.<name>.
@@ -29,7 +31,8 @@ type StepOutput struct {
 }
 
 // stepOutputs are the outputs of a finished run: the provenance bundle, the index, the subject
-// count, and one attestation ID per bundle (sha256 of the bundle file), one a line.
+// count, the sha256 of each bundle file (one a line), and, as actions/attest names them, the id
+// and page of the first attestation stored in GitHub's attestation store ("" when none was).
 func stepOutputs(out ci.Outcome) ([]StepOutput, error) {
 	ix := out.Index
 	ids := make([]string, 0, len(ix.Attestations))
@@ -44,12 +47,21 @@ func stepOutputs(out ci.Outcome) ([]StepOutput, error) {
 	if b := out.ProvenanceBundle(); b != "" {
 		bundle = out.BundlePath(b)
 	}
+	var storeID, storeURL string
+	for _, at := range ix.Attestations {
+		if at.Store != nil {
+			storeID, storeURL = at.Store.ID, at.Store.URL
+			break
+		}
+	}
 	return []StepOutput{
 		{OutputBundlePath, bundle},
 		{OutputIndexPath, out.IndexPath()},
 		{OutputSubjectCount, strconv.Itoa(len(ix.Subjects))},
-		{OutputAttestationIDs, strings.Join(ids, "\n")},
+		{OutputBundleDigests, strings.Join(ids, "\n")},
 		{OutputRegistryAttestations, strings.Join(out.Pushed(), "\n")},
+		{OutputAttestationID, storeID},
+		{OutputAttestationURL, storeURL},
 	}, nil
 }
 
@@ -57,12 +69,12 @@ func stepOutputs(out ci.Outcome) ([]StepOutput, error) {
 func fileID(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", fmt.Errorf("reading bundle %q for the %s output: %w", path, OutputAttestationIDs, err)
+		return "", fmt.Errorf("reading bundle %q for the %s output: %w", path, OutputBundleDigests, err)
 	}
 	defer f.Close()
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("reading bundle %q for the %s output: %w", path, OutputAttestationIDs, err)
+		return "", fmt.Errorf("reading bundle %q for the %s output: %w", path, OutputBundleDigests, err)
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -8,14 +8,12 @@ const (
 	InputSubjectImage   = "subject-image"
 	InputImagePlatforms = "image-platforms"
 	InputPushToRegistry = "push-to-registry"
-	// InputGitHubToken is the token the action signs in to ghcr.io with (default the job's
-	// GITHUB_TOKEN, which needs packages: write to push).
-	InputGitHubToken = "github-token"
 	// OutputRegistryAttestations lists REPOSITORY@MANIFEST per attestation pushed.
 	OutputRegistryAttestations = "registry-attestations"
 )
 
-// ghcr is GitHub's container registry, which the github-token input signs in to.
+// ghcr is GitHub's container registry, which the github-token input also signs in to (the
+// job's GITHUB_TOKEN needs packages: write to push).
 const ghcr = "ghcr.io"
 
 // readImages reads the image inputs and, when a token is given, the ghcr.io credential

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/signet-ci/signet/core"
+	"github.com/signet-ci/signet/ghapi/ghapitest"
 	"github.com/signet-ci/signet/internal/checkout"
 	"github.com/signet-ci/signet/localsigstore"
 )
@@ -72,6 +73,13 @@ func TestRunnerContract(t *testing.T) {
 			t.Errorf("stdout has no ::add-mask:: command for the token:\n%s", res.stdout)
 		}
 		ep.assertNeverShown(t, res.stdout, res.stderr, string(summary), readFile(t, st.env["GITHUB_OUTPUT"]))
+		checkStored(t, st, outs, string(summary))
+		for what, s := range map[string]string{"stdout": res.stdout, "stderr": res.stderr, "summary": string(summary),
+			"outputs": readFile(t, st.env["GITHUB_OUTPUT"]), "index.json": readFile(t, filepath.Join(st.ws, outs["index-path"]))} {
+			if strings.Contains(s, jobToken) {
+				t.Errorf("the github-token input shows in %s", what)
+			}
+		}
 
 		// The commands the summary offers a release manager, run as printed with the release
 		// image's binary (built without the embedded Sigstore): signet verify, signet sigstore
@@ -155,6 +163,31 @@ func TestRunnerContract(t *testing.T) {
 			ep.assertNeverShown(t, res.stdout, res.stderr)
 		})
 	}
+
+	t.Run("missing attestations: write permission", func(t *testing.T) {
+		t.Parallel()
+		st := newStep(t, ss, ep, meta, claims, map[string]string{"subject-path": "dist/app.tar.gz", "sigstore": "sigstore"})
+		st.store.ReadOnly(st.env["GITHUB_REPOSITORY"])
+		res := st.run(t, bin, "attest")
+		if res.code == 0 {
+			t.Fatalf("attest succeeded; want the step to fail\n%s", res.stdout)
+		}
+		want := "::error file=.github/workflows/release.yml,title=signet%3A attestations%3A write permission missing::"
+		if !strings.Contains(res.stdout, want) || !strings.Contains(res.stdout, `add "attestations: write" to the job's permissions`) {
+			t.Errorf("stdout lacks the annotation naming the permission:\n%s", res.stdout)
+		}
+		outs := parseOutputs(t, st.env["GITHUB_OUTPUT"])
+		checkOutputs(t, st.ws, outs, 1) // the files and their outputs come first
+		if outs["attestation-id"] != "" {
+			t.Errorf("attestation-id %q after a refused upload", outs["attestation-id"])
+		}
+		ep.assertNeverShown(t, res.stdout, res.stderr)
+		for _, s := range []string{res.stdout, res.stderr, readFile(t, st.env["GITHUB_OUTPUT"])} {
+			if strings.Contains(s, jobToken) {
+				t.Error("the github-token input is shown")
+			}
+		}
+	})
 }
 
 // buildLikeDockerfile runs the Dockerfile's `go build` command outside Docker, through the
@@ -239,8 +272,9 @@ func (ep *tokenEndpoint) assertNeverShown(t *testing.T, texts ...string) {
 
 // step is one action step's environment and workspace.
 type step struct {
-	ws  string
-	env map[string]string
+	ws    string
+	env   map[string]string
+	store *ghapitest.Server // the emulated GitHub REST API the step uploads to
 }
 
 // newStep makes a workspace with build outputs and the Sigstore config, and the environment
@@ -266,9 +300,16 @@ func newStep(t *testing.T, ss *localsigstore.Sigstore, ep *tokenEndpoint, meta a
 		"RUNNER_OS": "Linux", "RUNNER_ARCH": "X64",
 		"ACTIONS_ID_TOKEN_REQUEST_URL": ep.URL + "/idtoken?api-version=2.0", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": ep.bearer,
 	}
+	store := ghapitest.New(jobToken, c("repository"))
+	t.Cleanup(store.Close)
+	env["GITHUB_API_URL"] = store.URL
 	for name, in := range meta.Inputs {
 		if in.Default != nil {
-			env["INPUT_"+strings.ToUpper(name)] = *in.Default
+			v := *in.Default
+			if v == "${{ github.token }}" { // the runner evaluates the expression
+				v = jobToken
+			}
+			env["INPUT_"+strings.ToUpper(name)] = v
 		}
 	}
 	for name, v := range with {
@@ -280,7 +321,7 @@ func newStep(t *testing.T, ss *localsigstore.Sigstore, ep *tokenEndpoint, meta a
 	if err := os.MkdirAll(env["HOME"], 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return &step{ws: ws, env: env}
+	return &step{ws: ws, env: env, store: store}
 }
 
 type result struct {
@@ -335,15 +376,42 @@ func checkOutputs(t *testing.T, ws string, outs map[string]string, subjects int)
 	if prov == "" || outs["bundle-path"] != prov {
 		t.Errorf("bundle-path %q, want the provenance bundle %q", outs["bundle-path"], prov)
 	}
-	ids := strings.Split(outs["attestation-ids"], "\n")
+	ids := strings.Split(outs["bundle-digests"], "\n")
 	if len(ids) != len(ix.Attestations) {
-		t.Fatalf("attestation-ids has %d lines for %d bundles", len(ids), len(ix.Attestations))
+		t.Fatalf("bundle-digests has %d lines for %d bundles", len(ids), len(ix.Attestations))
 	}
 	for i, a := range ix.Attestations {
 		sum := sha256.Sum256([]byte(readFile(t, filepath.Join(ws, "attestations", a.Bundle))))
 		if want := "sha256:" + hex.EncodeToString(sum[:]); ids[i] != want {
-			t.Errorf("attestation-ids line %d = %q, want %q", i+1, ids[i], want)
+			t.Errorf("bundle-digests line %d = %q, want %q", i+1, ids[i], want)
 		}
+	}
+}
+
+// checkStored checks that every bundle went to the emulated attestation store, byte for byte,
+// and that the outputs, the index and the summary name the store's ids as actions/attest does.
+func checkStored(t *testing.T, st *step, outs map[string]string, summary string) {
+	t.Helper()
+	ix, err := core.ReadIndex(filepath.Join(st.ws, outs["index-path"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := st.store.Stored()
+	if len(stored) != len(ix.Attestations) {
+		t.Fatalf("%d bundles in the store, %d in the index", len(stored), len(ix.Attestations))
+	}
+	for i, a := range ix.Attestations {
+		if a.Store == nil || a.Store.ID != fmt.Sprint(stored[i].ID) {
+			t.Errorf("index.json: %s records %+v, want id %d", a.Bundle, a.Store, stored[i].ID)
+			continue
+		}
+		if !strings.Contains(summary, "[attestation "+a.Store.ID+"]("+a.Store.URL+")") {
+			t.Errorf("summary does not link attestation %s", a.Store.ID)
+		}
+	}
+	wantURL := "https://github.com/" + st.env["GITHUB_REPOSITORY"] + "/attestations/" + fmt.Sprint(stored[0].ID)
+	if outs["attestation-id"] != fmt.Sprint(stored[0].ID) || outs["attestation-url"] != wantURL {
+		t.Errorf("attestation-id %q, attestation-url %q; want %d, %s", outs["attestation-id"], outs["attestation-url"], stored[0].ID, wantURL)
 	}
 }
 

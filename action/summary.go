@@ -68,8 +68,31 @@ func (s summary) render(limit int) string {
 		fmt.Fprintf(&b, "\n> %d more subjects are not shown: a step's summary is limited to 1 MiB. "+
 			"Every subject is listed in %s.\n", len(rows)-shown, code(s.Out.IndexPath()))
 	}
+	b.WriteString(s.stored())
 	b.WriteString(tail)
 	return b.String()
+}
+
+// stored lists the attestations uploaded to the repository's attestation store, with their
+// pages; "" when none was uploaded.
+func (s summary) stored() string {
+	var lines []string
+	for _, a := range s.Out.Index.Attestations {
+		if a.Store == nil {
+			continue
+		}
+		link := html.EscapeString("attestation " + a.Store.ID)
+		if u, err := url.Parse(a.Store.URL); err == nil && (u.Scheme == "https" || u.Scheme == "http") {
+			link = fmt.Sprintf("[%s](%s)", link, u.String())
+		}
+		lines = append(lines, fmt.Sprintf("- %s: %s\n", code(s.Out.BundlePath(a.Bundle)), link))
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("\n### Attestation store\n\n%d of %d bundles are stored in the repository's attestation store "+
+		"(its Attestations page lists them; `gh attestation verify FILE --repo %s` finds them there without --bundle):\n\n%s",
+		len(lines), len(s.Out.Index.Attestations), html.EscapeString(s.Run.Repository), strings.Join(lines, ""))
 }
 
 func (s summary) header() string {
@@ -158,7 +181,11 @@ func (s summary) verify() string {
 	}
 	var cmds []string
 	fmt.Fprintf(&b, "\nThe same check for %s with the GitHub CLI, then with cosign", code(file))
-	if root, private := s.Out.TrustedRootCommand(); private {
+	if root, private := s.Out.TrustedRootCommand(); private && s.Out.Sigstore == "github" {
+		fmt.Fprintf(&b, "; gh knows GitHub's Sigstore instance, cosign reads its trusted root from %s, which the "+
+			"first command writes", code(ci.TrustedRootJSONL))
+		cmds = append(cmds, root.Lines(commandBreak))
+	} else if private {
 		fmt.Fprintf(&b, "; both read the private Sigstore's trusted root from %s, which the first command writes "+
 			"as one JSON line (gh reads one trusted root a line)", code(ci.TrustedRootJSONL))
 		cmds = append(cmds, root.Lines(commandBreak))

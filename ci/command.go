@@ -60,11 +60,11 @@ func ShellQuote(s string) string { return core.ShellQuote(s) }
 // private reports whether the run used a Sigstore other than the public-good instance.
 func (o Outcome) private() bool { return o.Sigstore != "" && o.Sigstore != "public" }
 
-// sigstoreArg is the --sigstore value a verifier passes: "local", or the directory relative to
-// the workspace.
+// sigstoreArg is the --sigstore value a verifier passes: "local", "github", or the directory
+// relative to the workspace.
 func (o Outcome) sigstoreArg() string {
-	if o.Sigstore == "local" {
-		return "local"
+	if o.Sigstore == "local" || o.Sigstore == "github" {
+		return o.Sigstore
 	}
 	return o.Rel(o.Sigstore)
 }
@@ -112,7 +112,7 @@ func (o Outcome) GhCommand(file, bundle, repo string) *Command {
 	if id := o.Index.Signer; id != nil && id.Issuer != "" && id.Issuer != provenance.GitHubIssuer {
 		cmd.Add("--cert-oidc-issuer", id.Issuer)
 	}
-	if o.private() {
+	if o.private() && o.Sigstore != "github" { // gh ships the trusted root of GitHub's instance
 		cmd.Add("--custom-trusted-root", TrustedRootJSONL)
 	}
 	return cmd

@@ -1,6 +1,8 @@
 package ci
 
 import (
+	"fmt"
+
 	"github.com/signet-ci/signet/core"
 	"github.com/signet-ci/signet/provenance"
 )
@@ -41,10 +43,12 @@ type RegistryCredential struct {
 type Settings struct {
 	// SBOMFormats are checked SBOM format names (core.CheckSBOMFormats).
 	SBOMFormats []string
-	// PredicateType and PredicatePath (absolute) name a custom predicate to sign too.
+	// PredicateType and PredicatePath (absolute) name a custom predicate to sign too; or
+	// PredicateType and Predicate, the predicate's JSON object given inline.
 	PredicateType, PredicatePath string
-	// Sigstore is "public", or an absolute directory holding trusted_root.json and
-	// signing_config.json.
+	Predicate                    []byte
+	// Sigstore is "auto", "public", "github", or an absolute directory holding
+	// trusted_root.json and signing_config.json.
 	Sigstore string
 	// OutputDir is the directory for bundles, SBOMs and the index, absolute or relative to
 	// the Plan's Dir.
@@ -69,10 +73,31 @@ type Outcome struct {
 	OutputDir string
 	// Subjects are the run's subjects in index order.
 	Subjects []core.Subject
-	// Sigstore is the Sigstore the run used: "public", "local", or an absolute directory.
+	// Sigstore is the Sigstore the run used: "public", "github", "local", or an absolute directory.
 	Sigstore string
+	// Visibility is the source repository's visibility as the verified identity token states
+	// it ("public", "private", "internal"; "" when the token states none).
+	Visibility string
 	// NoCTLog reports that the Sigstore's trusted root lists no certificate transparency log,
 	// so its certificates carry no SCT for a verifier to require (the local Sigstore, many
 	// private ones).
 	NoCTLog bool
+}
+
+// PublicLogWarning says what a run of a private or internal repository published on the
+// public-good Sigstore, and how to publish nothing; "" for any other run. input names the
+// platform's way to choose a Sigstore ("the input sigstore: DIR").
+func (o Outcome) PublicLogWarning(input string) string {
+	if o.Sigstore != "public" || (o.Visibility != "private" && o.Visibility != "internal") || o.Index == nil || o.Index.Signer == nil {
+		return ""
+	}
+	logged := "The attestations were not sent to the Rekor transparency log (timestamped only)."
+	if o.Index.Tlog.Used {
+		logged = "The attestations, with the subjects' names and digests, were also recorded in the public Rekor transparency log."
+	}
+	return fmt.Sprintf("warning: this %s repository was signed with the public-good Sigstore: its Fulcio records every "+
+		"signing certificate in a public certificate transparency log, and this run's certificate names %q and the "+
+		"repository, ref, commit, pipeline and job it ran for. %s To publish nothing, sign with a self-managed "+
+		"Sigstore (%s, a directory holding its trusted_root.json and signing_config.json).",
+		o.Visibility, o.Index.Signer.Subject, logged, input)
 }

@@ -39,8 +39,11 @@ type attestConfig struct {
 	NoProvenance    bool
 	PredType        string
 	PredFile        string
+	PredJSON        []byte // the predicate given inline by a platform input, instead of PredFile
 	PrivateTlog     bool
-	Tekton          provenance.TektonParams
+	// Upload names a store to upload the bundles to after they are written ("github").
+	Upload string
+	Tekton provenance.TektonParams
 	// PlatformToken is the CI platform's own identity token, the last place the identity may
 	// come from (see session.identity).
 	PlatformToken core.TokenSource
@@ -53,6 +56,8 @@ type attestConfig struct {
 	PushToRegistry bool
 	// Registries are the platform's registry credentials (ci.Plan.Registries).
 	Registries []ci.RegistryCredential
+	// instances loads the named Sigstore instances (zero: from their TUF repositories).
+	instances instances
 	// platformAuto records that the platform was detected, not chosen: a CI-shaped token then
 	// decides it, since the token is signed and the environment is not.
 	platformAuto bool
@@ -63,8 +68,8 @@ func sigstoreUsed(flag string) string {
 	switch flag {
 	case "", "public":
 		return "public"
-	case "local":
-		return "local"
+	case "local", "github":
+		return flag
 	}
 	if abs, err := filepath.Abs(flag); err == nil {
 		return abs
@@ -103,7 +108,7 @@ no token, a token is minted by the embedded local Sigstore.`,
 	f.IntVar(&cfg.MaxSubjects, "max-subjects", core.DefaultMaxSubjects, "subjects per statement; more are split into several statements signed with the same certificate")
 	f.StringVar(&cfg.OutputDir, "output-dir", "attestations", "directory for bundles, SBOMs and index.json")
 	f.BoolVar(&cfg.Force, "force", false, "replace files already present in --output-dir (other files in it are kept)")
-	f.StringVar(&cfg.Sigstore, "sigstore", "public", "Sigstore to use: public (public-good instance), local (embedded), or a directory with trusted_root.json and signing_config.json")
+	f.StringVar(&cfg.Sigstore, "sigstore", "auto", "Sigstore to use: auto (github for a private or internal GitHub repository, by the verified token; public otherwise), public (public-good instance, with Rekor), github (GitHub's instance, no public log), local (embedded), or a directory with trusted_root.json and signing_config.json")
 	f.StringVar(&cfg.StateDir, "state-dir", "", "state directory of the local Sigstore (default: $XDG_STATE_HOME/signet/localsigstore)")
 	f.StringVar(&cfg.Token, "identity-token", "", "OIDC identity token (prefer --identity-token-file or SIGSTORE_ID_TOKEN: flags show in process lists)")
 	f.StringVar(&cfg.TokenFile, "identity-token-file", "", "file holding the OIDC identity token, re-read when used")
@@ -116,6 +121,7 @@ no token, a token is minted by the embedded local Sigstore.`,
 	f.StringVar(&cfg.PredType, "predicate-type", "", "also sign a custom predicate of this type (with --predicate)")
 	f.StringVar(&cfg.PredFile, "predicate", "", "JSON file holding the custom predicate")
 	f.BoolVar(&cfg.PrivateTlog, "private-repo-tlog", false, "log attestations of private or internal repositories in the transparency log too (off: timestamp only)")
+	f.StringVar(&cfg.Upload, "upload", "", "after writing, upload every bundle to a store: github (the attestation store of GITHUB_REPOSITORY, with GH_TOKEN or GITHUB_TOKEN)")
 	f.StringVar(&format, "format", "text", "report format: text or json")
 	return cmd
 }
@@ -128,15 +134,25 @@ func attestOnPlatform(ctx context.Context, env Env, cfg attestConfig, format str
 	}
 	cfg.platformAuto = cfg.Platform == "auto" || cfg.Platform == ""
 	cfg.Platform = string(platform)
+	store, err := uploadTarget(env, cfg.Upload)
+	if err != nil {
+		return err
+	}
 	ad := adapterFor(env, platform)
 	if ad == nil {
 		res, err := runAttest(ctx, env, cfg, nil)
 		if err != nil {
 			return withAttestAdvice(err)
 		}
+		if err := uploadRun(ctx, store, res); err != nil {
+			return err
+		}
 		return reportAttest(env.Stdout, format, res)
 	}
 	res, err := attestWith(ctx, env, cfg, ad)
+	if err == nil {
+		err = uploadRun(ctx, store, res)
+	}
 	if err != nil {
 		ad.Fail(err)
 		return err
@@ -243,7 +259,7 @@ func runAttest(ctx context.Context, env Env, cfg attestConfig, check func([]core
 	}
 	sess, err := openSession(ctx, env, cfg)
 	if err != nil {
-		return nil, err
+		return nil, withSigstoreAdvice(cfg.Sigstore, err)
 	}
 	defer sess.Close()
 	cfg.Platform = string(platformFromToken(cfg, sess.claims))
@@ -257,10 +273,15 @@ func runAttest(ctx context.Context, env Env, cfg attestConfig, check func([]core
 	}
 	ix, err := core.Attest(ctx, sess.signer, out, req)
 	if err != nil {
-		return nil, err
+		return nil, withSigstoreAdvice(sess.sigstore, err)
 	}
 	noCT := sess.material != nil && len(sess.material.TrustedRoot.CTLogs()) == 0
-	return &ci.Outcome{Index: ix, Dir: col.Base(), OutputDir: outDir, Subjects: subjects, Sigstore: sigstoreUsed(cfg.Sigstore), NoCTLog: noCT}, nil
+	var visibility string
+	if sess.claims != nil {
+		visibility = sess.claims.Visibility()
+	}
+	return &ci.Outcome{Index: ix, Dir: col.Base(), OutputDir: outDir, Subjects: subjects, Sigstore: sigstoreUsed(sess.sigstore),
+		NoCTLog: noCT, Visibility: visibility}, nil
 }
 
 // checkOutputDir refuses an output directory that is, or contains, the base directory: a run
@@ -300,7 +321,7 @@ func (c *attestConfig) validate() error {
 		return fmt.Errorf("--sbom: %w", err)
 	}
 	c.SBOMFormats = formats
-	if (c.PredType == "") != (c.PredFile == "") {
+	if (c.PredType == "") != (c.PredFile == "" && c.PredJSON == nil) {
 		return errors.New("--predicate-type and --predicate go together: give both or neither")
 	}
 	if c.NoProvenance && c.PredType == "" && len(c.SBOMFormats) == 0 {
@@ -350,6 +371,9 @@ func reportAttest(w io.Writer, format string, res *ci.Outcome) error {
 		fmt.Fprintf(w, "  %s  %s  %d subject(s)%s\n", core.PrintableName(a.Bundle), core.PrintableName(a.PredicateType), a.SubjectCount, logNote(a))
 		for _, p := range a.Pushed {
 			fmt.Fprintf(w, "    pushed to %s@%s (%s, %s)\n", core.PrintableName(p.Repository), p.Manifest, core.PrintableName(p.Method), p.SubjectDigest)
+		}
+		if s := a.Store; s != nil {
+			fmt.Fprintf(w, "    stored in %s's attestation store: %s\n", core.PrintableName(s.Name), core.PrintableName(s.URL))
 		}
 	}
 	fmt.Fprintf(w, "transparency log %s\nindex: %s\n", core.PrintableName(ci.TlogText(ix.Tlog)), core.PrintableName(filepath.Join(res.OutputDir, core.IndexFile)))

@@ -63,7 +63,7 @@ func (c *attestConfig) apply(p ci.Plan) {
 		c.SBOMFormats = s.SBOMFormats
 	}
 	if s.PredicateType != "" {
-		c.PredType, c.PredFile = s.PredicateType, s.PredicatePath
+		c.PredType, c.PredFile, c.PredJSON = s.PredicateType, s.PredicatePath, s.Predicate
 	}
 	if s.Sigstore != "" {
 		c.Sigstore = s.Sigstore

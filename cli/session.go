@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -23,6 +24,9 @@ var errNoToken = fmt.Errorf("%w: pass --identity-token-file FILE, set SIGSTORE_I
 
 // session is the trust material, identity and signer of one run.
 type session struct {
+	// sigstore is the Sigstore the run signs with: "public", "github", "local" or a directory
+	// (--sigstore auto resolved).
+	sigstore string
 	local    localStack
 	material *sigstore.Material
 	tokens   core.TokenSource
@@ -43,6 +47,17 @@ func openSession(ctx context.Context, env Env, cfg attestConfig) (*session, erro
 	if cfg.KeyFile == "" && cfg.Sigstore != "local" && !hasToken(env, cfg) {
 		return nil, errNoToken // say so before fetching trust material
 	}
+	if cfg.Sigstore == "auto" || cfg.Sigstore == "" {
+		// auto decides by the verified token's repository visibility, so the identity comes first.
+		cfg.Sigstore = "public"
+		if cfg.KeyFile == "" {
+			if err := s.identity(ctx, env, cfg); err != nil {
+				return nil, err
+			}
+			cfg.Sigstore = autoSigstore(s.claims)
+		}
+	}
+	s.sigstore = cfg.Sigstore
 	if err := s.loadTrust(ctx, env, cfg); err != nil {
 		s.Close()
 		return nil, err
@@ -50,9 +65,11 @@ func openSession(ctx context.Context, env Env, cfg attestConfig) (*session, erro
 	if cfg.KeyFile != "" {
 		return s, s.keySigner(ctx, cfg)
 	}
-	if err := s.identity(ctx, env, cfg); err != nil {
-		s.Close()
-		return nil, err
+	if s.claims == nil {
+		if err := s.identity(ctx, env, cfg); err != nil {
+			s.Close()
+			return nil, err
+		}
 	}
 	s.tlog = tlogDecision(s.material, s.claims, cfg.PrivateTlog)
 	signer, err := sigstore.NewKeylessSigner(ctx, s.material, s.tokens, sigstore.WithTransparencyLog(s.tlog.Used))
@@ -60,6 +77,7 @@ func openSession(ctx context.Context, env Env, cfg attestConfig) (*session, erro
 		s.Close()
 		return nil, err
 	}
+
 	if s.tlog.Used {
 		s.tlog = signer.TlogDecision() // names the logs
 	}
@@ -72,7 +90,17 @@ func (s *session) loadTrust(ctx context.Context, env Env, cfg attestConfig) erro
 	var err error
 	switch cfg.Sigstore {
 	case "public", "":
-		s.material, err = sigstore.LoadPublic(ctx, tufCacheDir(env))
+		load := sigstore.LoadPublic
+		if cfg.instances.public != nil {
+			load = cfg.instances.public
+		}
+		s.material, err = load(ctx, tufCacheDir(env))
+	case "github":
+		load := sigstore.LoadGitHub
+		if cfg.instances.github != nil {
+			load = cfg.instances.github
+		}
+		s.material, err = load(ctx, tufCacheDir(env))
 	case "local":
 		stateDir := cfg.StateDir
 		if stateDir == "" {
@@ -190,6 +218,39 @@ func (s *session) useLocal(stateDir string) (*sigstore.Material, error) {
 	return sigstore.ParseMaterial(s.local.TrustedRoot(), s.local.SigningConfig())
 }
 
+// instances loads the trust material of the named Sigstore instances; nil fields are
+// sigstore.LoadPublic and sigstore.LoadGitHub. Tests put a local Sigstore behind the names to
+// follow --sigstore auto's choice through a whole run without the network.
+type instances struct {
+	public, github func(ctx context.Context, cacheDir string, opts ...sigstore.PublicOption) (*sigstore.Material, error)
+}
+
+// autoSigstore is --sigstore auto's choice, as actions/attest makes it: GitHub's own Sigstore
+// instance (its certificates go to no public log) for a private or internal GitHub repository,
+// by the verified token's repository_visibility; the public-good instance, with Rekor, for
+// everything else.
+func autoSigstore(claims *provenance.Claims) string {
+	if claims != nil && claims.Platform() == provenance.GitHub && claims.IsPrivate() {
+		return "github"
+	}
+	return "public"
+}
+
+// errGitHubRefused is added to a Fulcio error of GitHub's instance: the usual cause is a plan
+// without artifact attestations for private repositories.
+const errGitHubRefused = "GitHub's Sigstore instance (used for private and internal repositories) refused or failed to certify the token: " +
+	"artifact attestations for private and internal repositories need a GitHub plan that offers them (GitHub Enterprise Cloud); " +
+	"otherwise pass --sigstore public (the input sigstore: public), which publishes the repository's name and workflow in " +
+	"public-good Fulcio's certificate transparency log, or a self-managed Sigstore with --sigstore DIR"
+
+// withSigstoreAdvice explains a Fulcio error of GitHub's instance.
+func withSigstoreAdvice(used string, err error) error {
+	if used == "github" && errors.Is(err, sigstore.ErrFulcio) {
+		return fmt.Errorf("%w; %s", err, errGitHubRefused)
+	}
+	return err
+}
+
 // tlogDecision skips the transparency log for private or internal repositories unless opted in.
 func tlogDecision(m *sigstore.Material, claims *provenance.Claims, optIn bool) core.TlogDecision {
 	if !m.HasTlog() {
@@ -219,7 +280,10 @@ func buildRequest(ctx context.Context, env Env, cfg attestConfig, s *session, ba
 		}
 		req.Provenance = src
 	}
-	if cfg.PredType != "" {
+	switch {
+	case cfg.PredType != "" && cfg.PredJSON != nil:
+		req.Custom = &core.Predicate{Type: cfg.PredType, JSON: cfg.PredJSON}
+	case cfg.PredType != "":
 		p, err := readPredicate(cfg.PredType, cfg.PredFile)
 		if err != nil {
 			return req, err

@@ -45,7 +45,7 @@ the way signet verify --sigstore reads it: the public-good instance's from its T
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&cfg.Sigstore, "sigstore", "public", `Sigstore whose trusted root to write: "public", "local", or a directory holding trusted_root.json`)
+	f.StringVar(&cfg.Sigstore, "sigstore", "public", `Sigstore whose trusted root to write: "public", "github" (GitHub's instance), "local", or a directory holding trusted_root.json`)
 	f.StringVar(&cfg.StateDir, "state-dir", "", "state directory of the local Sigstore, with --sigstore local (default: $XDG_STATE_HOME/signet/localsigstore)")
 	f.StringVarP(&output, "output", "o", "-", `file to write (replaced atomically), or "-" for standard output`)
 	return cmd

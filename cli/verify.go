@@ -49,22 +49,24 @@ func flagName(policyFile string) func(key string) string {
 
 // verifyConfig is one verify run as the command line describes it.
 type verifyConfig struct {
-	Bundles      []string
-	Index        string
-	Digests      []string
-	Sigstore     string
-	TrustedRoot  string
-	StateDir     string
-	PublicKey    string
-	PolicyFile   string
-	Policy       verify.Policy
-	Format       string
-	Output       string
-	Workers      int
-	VSAOutput    string
-	VSAKey       string
-	TokenFile    string
-	ResourceURI  string
+	Bundles     []string
+	Index       string
+	Digests     []string
+	Sigstore    string
+	TrustedRoot string
+	StateDir    string
+	PublicKey   string
+	PolicyFile  string
+	Policy      verify.Policy
+	Format      string
+	Output      string
+	Workers     int
+	VSAOutput   string
+	VSAKey      string
+	TokenFile   string
+	ResourceURI string
+	// Owner fetches bundles from the attestation store of every repository of a GitHub owner.
+	Owner        string
 	sigstoreFlag bool
 	typeFlag     bool // --type given: a requirement, not the default
 	// command is the command line after "signet verify", for the HTML report's commands.
@@ -129,7 +131,7 @@ func addVerifyFlags(f *pflag.FlagSet, cfg *verifyConfig) {
 	f.StringArrayVar(&cfg.Bundles, "bundle", nil, "Sigstore bundle, or a directory of bundles, to verify against (repeatable)")
 	f.StringVar(&cfg.Index, "index", "", "index.json written by signet attest; its bundles are found by artifact digest")
 	f.StringArrayVar(&cfg.Digests, "digest", nil, "verify this artifact digest, sha256:HEX, without the artifact (repeatable)")
-	f.StringVar(&cfg.Sigstore, "sigstore", "public", "trust: public (public-good, via TUF), local (the local Sigstore's trusted_root.json), or a directory with trusted_root.json")
+	f.StringVar(&cfg.Sigstore, "sigstore", "public", "trust: public (public-good, via TUF), github (GitHub's instance, via GitHub's TUF repository), local (the local Sigstore's trusted_root.json), or a directory with trusted_root.json")
 	f.StringVar(&cfg.TrustedRoot, "trusted-root", "", "trusted_root.json to verify against; no network is used")
 	f.StringVar(&cfg.StateDir, "state-dir", "", "state directory of the local Sigstore (default: $XDG_STATE_HOME/signet/localsigstore)")
 	f.StringVar(&cfg.PublicKey, "public-key", "", "PEM public key the bundles must be signed with (signet attest --key); excludes identity flags")
@@ -144,7 +146,8 @@ func addVerifyFlags(f *pflag.FlagSet, cfg *verifyConfig) {
 	f.StringVar(&id.SignerWorkflow, "signer-workflow", "", "build signer the certificate must name: OWNER/REPO/.github/workflows/FILE[@REF] (GitLab GROUP/PROJECT//PATH), or a path in --github/--gitlab's repository; glob")
 	f.StringVar(&id.RunnerEnvironment, "runner-environment", "", "runner environment the certificate must name (github-hosted, gitlab-hosted), or !VALUE to deny one (!self-hosted)")
 	f.StringVar(&id.Trigger, "trigger", "", "build trigger the certificate must name (push, release, web, ...), exact or glob")
-	f.StringVar(&id.GitHub, "github", "", "shorthand: GitHub Actions issuer and source repository https://github.com/OWNER/REPO")
+	f.StringVar(&id.GitHub, "github", "", "shorthand: GitHub Actions issuer and source repository https://github.com/OWNER/REPO; without --index/--bundle, the bundles come from the repository's attestation store (GH_TOKEN or GITHUB_TOKEN)")
+	f.StringVar(&cfg.Owner, "owner", "", "fetch the bundles from the attestation store of every repository of this GitHub owner (GH_TOKEN or GITHUB_TOKEN); defaults the policy to the GitHub Actions issuer and source repositories https://github.com/OWNER/*")
 	f.StringVar(&id.GitLab, "gitlab", "", "shorthand: GitLab issuer and source repository GROUP/PROJECT on --gitlab-url")
 	f.StringVar(&id.GitLabURL, "gitlab-url", "", "GitLab instance for --gitlab (default https://gitlab.com)")
 	f.StringVar(&id.KubernetesNamespace, "kubernetes-namespace", "", "shorthand with --service-account: a Kubernetes service-account identity")
@@ -182,7 +185,19 @@ func runVerify(ctx context.Context, env Env, cfg verifyConfig, args []string) er
 		defer images.close()
 		cfg.source = images.bundles
 	}
-	v, err := buildVerifier(ctx, env, cfg)
+	var store *storeSource
+	if len(refs) == 0 {
+		if store, err = openStore(env, cfg); err != nil {
+			return err
+		}
+	} else if cfg.Owner != "" {
+		return &ExitError{Code: 2, Err: errors.New("--owner fetches bundles from GitHub's attestation store; oci:// images take theirs from the registry: give one or the other")}
+	}
+	if store != nil {
+		defer store.close()
+		cfg = ownerPolicy(cfg)
+	}
+	v, err := buildVerifier(ctx, env, cfg, store)
 	if err != nil {
 		return err
 	}
@@ -201,6 +216,9 @@ func runVerify(ctx context.Context, env Env, cfg verifyConfig, args []string) er
 	}
 	if images != nil {
 		images.rename(report)
+	}
+	if store != nil {
+		store.label(report)
 	}
 	relativize(env, report)
 	if err := writeReport(env, cfg.Output, func(w io.Writer) error { return verify.Render(w, report, format) }); err != nil {
@@ -224,14 +242,16 @@ func verdictError(report *verify.Report) error {
 }
 
 // buildVerifier loads trust (parsed once), compiles the policy and opens the bundle source.
-func buildVerifier(ctx context.Context, env Env, cfg verifyConfig) (*verify.Verifier, error) {
+func buildVerifier(ctx context.Context, env Env, cfg verifyConfig, store *storeSource) (*verify.Verifier, error) {
 	policy, err := compilePolicy(env, cfg)
 	if err != nil {
 		return nil, err
 	}
 	src := cfg.source
+	if src == nil && store != nil {
+		src = store
+	}
 	if src == nil {
-		var err error
 		if src, err = bundleSource(env, cfg); err != nil {
 			return nil, err
 		}
@@ -245,6 +265,22 @@ func buildVerifier(ctx context.Context, env Env, cfg verifyConfig) (*verify.Veri
 		opts = append(opts, verify.WithWorkers(cfg.Workers))
 	}
 	return verify.New(verify.Sigstore(sv), policy, src, opts...)
+}
+
+// ownerPolicy defaults the identity policy of --owner OWNER, as gh's --owner does: the GitHub
+// Actions issuer and a source repository of the owner. Flags already given stand.
+func ownerPolicy(cfg verifyConfig) verifyConfig {
+	id := &cfg.Policy.Identity
+	if cfg.Owner == "" {
+		return cfg
+	}
+	if id.Issuer == "" && id.IssuerRegexp == "" {
+		id.Issuer = verify.GitHubIssuer
+	}
+	if id.SourceRepository == "" {
+		id.SourceRepository = "https://github.com/" + cfg.Owner + "/*"
+	}
+	return cfg
 }
 
 // compilePolicy merges the policy file and the flags, and fails closed without an identity.
@@ -326,6 +362,12 @@ func loadTrustedRoot(ctx context.Context, env Env, cfg verifyConfig) (*sigstore.
 			return nil, fmt.Errorf("--sigstore public: %w", err)
 		}
 		return mat, nil
+	case cfg.Sigstore == "github":
+		mat, err := sigstore.LoadGitHub(ctx, tufCacheDir(env))
+		if err != nil {
+			return nil, fmt.Errorf("--sigstore github: %w", err)
+		}
+		return mat, nil
 	default:
 		path, what = filepath.Join(inDir(env, cfg.Sigstore), sigstore.TrustedRootFile), "--sigstore "+cfg.Sigstore
 	}
@@ -344,7 +386,8 @@ func bundleSource(env Env, cfg verifyConfig) (verify.Source, error) {
 	case cfg.Index != "":
 		return verify.OpenIndex(inDir(env, cfg.Index))
 	case len(cfg.Bundles) == 0:
-		return nil, &ExitError{Code: 2, Err: errors.New("no bundles: pass --bundle FILE|DIR or --index attestations/index.json")}
+		return nil, &ExitError{Code: 2, Err: errors.New("no bundles: pass --bundle FILE|DIR, --index attestations/index.json, " +
+			"or --github OWNER/REPO (or --owner OWNER) alone to fetch them from GitHub's attestation store")}
 	}
 	var files verify.Files
 	var dirs []verify.Source

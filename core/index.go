@@ -41,6 +41,19 @@ type IndexAttestation struct {
 	Timestamps    []time.Time       `json:"timestamps,omitempty"`
 	// Pushed lists where the bundle was attached in registries (--push-to-registry).
 	Pushed []PushRecord `json:"pushed,omitempty"`
+	// Store is where the bundle was stored besides the output directory (GitHub's
+	// attestation store); nil when it was not uploaded.
+	Store *StoreRecord `json:"store,omitempty"`
+}
+
+// StoreRecord is a bundle as an attestation store keeps it.
+type StoreRecord struct {
+	// Name names the store ("github").
+	Name string `json:"name"`
+	// ID is the store's id of the attestation.
+	ID string `json:"id"`
+	// URL is the attestation's page, when the store has one.
+	URL string `json:"url,omitempty"`
 }
 
 // IndexSubject is one subject and the bundles that name it.

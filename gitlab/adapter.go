@@ -65,6 +65,9 @@ func (a *Adapter) Publish(ctx context.Context, out ci.Outcome) error {
 	if out.Dir == "" {
 		out.Dir = a.job.ProjectDir
 	}
+	if w := out.PublicLogWarning("the component input sigstore: DIR"); w != "" {
+		fmt.Fprintf(a.log, "signet: %s\n", w)
+	}
 	s := summary{job: a.job, out: out}
 	if err := Section(a.log, a.now(), SectionName, s.header(), s.body(), false); err != nil {
 		return fmt.Errorf("writing the summary to the job log: %w", err)

@@ -45,7 +45,7 @@ const (
 )
 
 // newCA returns the ephemeral CA when stateDir is "", else the file CA kept in stateDir.
-func newCA(stateDir string) (fulcioca.CertificateAuthority, error) {
+func newCA(stateDir, org string) (fulcioca.CertificateAuthority, error) {
 	if stateDir == "" {
 		ca, err := ephemeralca.NewEphemeralCA()
 		if err != nil {
@@ -54,7 +54,10 @@ func newCA(stateDir string) (fulcioca.CertificateAuthority, error) {
 		return ca, nil
 	}
 	dir := filepath.Join(stateDir, fulcioDir)
-	if err := ensureDir(dir, generateCA); err != nil {
+	if org == "" {
+		org = "signet localsigstore"
+	}
+	if err := ensureDir(dir, func(tmp string) error { return generateCA(tmp, org) }); err != nil {
 		return nil, err
 	}
 	certPath, keyPath := filepath.Join(dir, fulcioCAFile), filepath.Join(dir, fulcioKeyFile)
@@ -66,7 +69,7 @@ func newCA(stateDir string) (fulcioca.CertificateAuthority, error) {
 }
 
 // generateCA writes a self-signed P-384 root CA (key and certificate) into dir.
-func generateCA(dir string) error {
+func generateCA(dir, org string) error {
 	key, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	if err != nil {
 		return fmt.Errorf("generating the Fulcio CA key: %w", err)
@@ -82,7 +85,7 @@ func generateCA(dir string) error {
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "signet localsigstore Fulcio root", Organization: []string{"signet localsigstore"}},
+		Subject:               pkix.Name{CommonName: "signet localsigstore Fulcio root", Organization: []string{org}},
 		NotBefore:             now.Add(-5 * time.Minute),
 		NotAfter:              now.AddDate(10, 0, 0),
 		IsCA:                  true,

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 )
 
@@ -16,6 +17,7 @@ const DefaultAddr = "127.0.0.1:0"
 type options struct {
 	stateDir string
 	addr     string
+	caOrg    string
 }
 
 // Option configures Start.
@@ -46,12 +48,29 @@ func WithAddr(addr string) Option {
 	}
 }
 
+// WithCAOrganization names the organization of a new Fulcio CA (default "signet localsigstore"),
+// the value verifiers such as gh read to tell Sigstore instances apart ("GitHub, Inc." is
+// GitHub's instance, "sigstore.dev" public-good). It needs WithStateDir, and applies when the
+// state directory has no CA yet.
+func WithCAOrganization(org string) Option {
+	return func(o *options) error {
+		if org == "" || strings.ContainsAny(org, "\r\n") {
+			return fmt.Errorf("%w: WithCAOrganization(%q): expected a one-line name", ErrInvalidOption, org)
+		}
+		o.caOrg = org
+		return nil
+	}
+}
+
 func buildOptions(opts []Option) (options, error) {
 	o := options{addr: DefaultAddr}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return options{}, err
 		}
+	}
+	if o.caOrg != "" && o.stateDir == "" {
+		return options{}, fmt.Errorf("%w: WithCAOrganization needs WithStateDir (the in-memory CA names its own organization)", ErrInvalidOption)
 	}
 	return o, nil
 }

@@ -75,7 +75,7 @@ func (s *Sigstore) start(ctx context.Context, o options) error {
 		}
 		s.tempDir = tmp
 	}
-	ca, err := newCA(o.stateDir)
+	ca, err := newCA(o.stateDir, o.caOrg)
 	if err != nil {
 		return err
 	}

@@ -175,15 +175,7 @@ func LoadPublic(ctx context.Context, cacheDir string, opts ...PublicOption) (*Ma
 	if cacheDir == "" {
 		return nil, errors.New("public Sigstore: a TUF cache directory is required")
 	}
-	f := fetcher.NewDefaultFetcher()
-	f.SetHTTPClient(cfg.net.client(ctx))
-	client, err := tuf.New(&tuf.Options{
-		Root:              cfg.root,
-		CachePath:         cacheDir,
-		RepositoryBaseURL: cfg.mirror,
-		Fetcher:           f,
-		Context:           ctx,
-	})
+	client, err := tufClient(ctx, cacheDir, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: tuf at %s: %w", ErrTrust, cfg.mirror, err)
 	}
@@ -196,4 +188,18 @@ func LoadPublic(ctx context.Context, cacheDir string, opts ...PublicOption) (*Ma
 		return nil, fmt.Errorf("%w: tuf at %s: fetching %s: %w", ErrTrust, cfg.mirror, tufSigningConfig, err)
 	}
 	return ParseMaterial(tr, sc)
+}
+
+// tufClient is sigstore-go's TUF client of cfg's mirror, trusting cfg's initial root and
+// caching under cacheDir.
+func tufClient(ctx context.Context, cacheDir string, cfg publicConfig) (*tuf.Client, error) {
+	f := fetcher.NewDefaultFetcher()
+	f.SetHTTPClient(cfg.net.client(ctx))
+	return tuf.New(&tuf.Options{
+		Root:              cfg.root,
+		CachePath:         cacheDir,
+		RepositoryBaseURL: cfg.mirror,
+		Fetcher:           f,
+		Context:           ctx,
+	})
 }

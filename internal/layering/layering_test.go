@@ -96,7 +96,11 @@ var layers = []layer{
 	{pkg: "oci", inner: []string{"internal/backoff"}, third: []dep{
 		{"github.com/google/go-containerregistry", "references, descriptors, keychains and the registry token exchange; the referrer pushes and reads are signet's own, bounded"},
 	}},
-	{pkg: "action", inner: []string{"core", "ci", "provenance", "internal/backoff"}, third: []dep{
+	// ghapi is GitHub's REST API (the attestation store): the action uploads through it, cli
+	// fetches from it for verify; it knows nothing of signet's other packages.
+	{pkg: "ghapi", inner: []string{"internal/backoff"}},
+	{pkg: "ghapi/ghapitest"},
+	{pkg: "action", inner: []string{"core", "ci", "provenance", "internal/backoff", "ghapi"}, third: []dep{
 		{"github.com/sethvargo/go-githubactions", "the GitHub Actions runner's files and commands"},
 	}},
 	{pkg: "gitlab", inner: []string{"core", "ci", "provenance", "internal/backoff"}},
@@ -128,7 +132,7 @@ var layers = []layer{
 
 // testSupport are packages only tests may import: they import package testing and build
 // binaries.
-var testSupport = []string{"internal/checkout", "internal/golden", "internal/shellwords", "internal/registrytest"}
+var testSupport = []string{"internal/checkout", "internal/golden", "internal/shellwords", "internal/registrytest", "ghapi/ghapitest"}
 
 // pkgImports is one package and the imports of its non-test files.
 type pkgImports struct {
