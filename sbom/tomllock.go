@@ -52,8 +52,8 @@ func (t *tree) catalogTOMLLock(k lockKindT, f namedData) []string {
 			Detail: fmt.Sprintf("lists %d packages, more than %d", len(lf.Package), t.s.cfg.maxPackages)})
 		return nil
 	}
-	byName := map[string][]string{}     // normalized name → keys
-	byNameVer := map[string]string{}    // normalized name + " " + version → key
+	byName := map[string][]string{}  // normalized name → keys
+	byNameVer := map[string]string{} // normalized name + " " + version → key
 	deps := make([][]tomlDep, len(lf.Package))
 	keys := make([]string, len(lf.Package))
 	refs := 0

@@ -581,14 +581,14 @@ func TestWorkspaceGoSums(t *testing.T) {
 func TestWorkspaceInstalled(t *testing.T) {
 	t.Parallel()
 	dir := writeTree(t, map[string]string{
-		"package-lock.json":              npmLockV3,
-		"node_modules/a/package.json":    `{"name":"a","version":"1.0.0","license":"MIT","dependencies":{"b":"^1.0.0"}}`,
-		"node_modules/a/index.js":        "module.exports = 1\n",
-		"node_modules/a/node_modules/b/package.json": `{"name":"b","version":"1.0.0","license":"ISC"}`,
-		"node_modules/@s/e/package.json": `{"name":"@s/e","version":"1.0.0","license":"MIT"}`,
-		"requirements.txt":               "idna==3.10\nflask==3.0.3\n",
+		"package-lock.json":                                               npmLockV3,
+		"node_modules/a/package.json":                                     `{"name":"a","version":"1.0.0","license":"MIT","dependencies":{"b":"^1.0.0"}}`,
+		"node_modules/a/index.js":                                         "module.exports = 1\n",
+		"node_modules/a/node_modules/b/package.json":                      `{"name":"b","version":"1.0.0","license":"ISC"}`,
+		"node_modules/@s/e/package.json":                                  `{"name":"@s/e","version":"1.0.0","license":"MIT"}`,
+		"requirements.txt":                                                "idna==3.10\nflask==3.0.3\n",
 		".venv/lib/python3.12/site-packages/idna-3.10.dist-info/METADATA": "Metadata-Version: 2.1\nName: idna\nVersion: 3.10\nLicense: BSD-3-Clause\n\nbody\n",
-		"src/index.js": "console.log(1)\n",
+		"src/index.js":                                                    "console.log(1)\n",
 	})
 	if err := os.Symlink("/usr/bin/python3", filepath.Join(dir, ".venv", "python")); err != nil {
 		t.Fatal(err)
@@ -610,19 +610,19 @@ func TestWorkspaceHostile(t *testing.T) {
 	t.Parallel()
 	outside := writeTree(t, map[string]string{"Cargo.lock": cargoLockFixture, "package-lock.json": npmLockV3})
 	dir := writeTree(t, map[string]string{
-		"package-lock.json.bak":          npmLockV3,
-		"Package-Lock.json":              npmLockV3,
-		"go.mod.orig":                    goModFixture,
-		"cargo.lock":                     cargoLockFixture,
-		"requirements.in":                "flask==3.0.3\n",
-		"requirements.txt.bak":           "flask==3.0.3\n",
-		"my-requirements.txt":            "flask==3.0.3\n",
-		"vendor/github.com/x/y/go.mod":   goModFixture,
-		"testdata/poetry.lock":           poetryLockFixture,
-		".cache/uv.lock":                 uvLockFixture,
-		"node_modules/x/Gemfile.lock":    gemfileLockFixture,
-		"Gemfile.lock":                   "GEM\n  specs:\n    ok (1.0.0)\n    bad/name (1.0.0)\n    ../../etc (1.0.0)\n    spaced name (1.0.0)\n",
-		"sub/requirements.txt":           "../evil==1.0\nok-pkg==2.0\n%00==1\n",
+		"package-lock.json.bak":        npmLockV3,
+		"Package-Lock.json":            npmLockV3,
+		"go.mod.orig":                  goModFixture,
+		"cargo.lock":                   cargoLockFixture,
+		"requirements.in":              "flask==3.0.3\n",
+		"requirements.txt.bak":         "flask==3.0.3\n",
+		"my-requirements.txt":          "flask==3.0.3\n",
+		"vendor/github.com/x/y/go.mod": goModFixture,
+		"testdata/poetry.lock":         poetryLockFixture,
+		".cache/uv.lock":               uvLockFixture,
+		"node_modules/x/Gemfile.lock":  gemfileLockFixture,
+		"Gemfile.lock":                 "GEM\n  specs:\n    ok (1.0.0)\n    bad/name (1.0.0)\n    ../../etc (1.0.0)\n    spaced name (1.0.0)\n",
+		"sub/requirements.txt":         "../evil==1.0\nok-pkg==2.0\n%00==1\n",
 	})
 	for _, l := range [][2]string{{filepath.Join(outside, "Cargo.lock"), "Cargo.lock"}, {filepath.Join(outside, "package-lock.json"), "package-lock.json"},
 		{outside, "linked-dir"}} {
