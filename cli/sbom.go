@@ -34,8 +34,16 @@ func newSBOMCmd(env Env) *cobra.Command {
 		Short: "Write the SBOM of build outputs (unsigned): SPDX 2.3 or CycloneDX 1.6 JSON",
 		Long: `sbom catalogs what is inside each PATH and writes its SBOM. A PATH is a file (a Go binary, an
 archive: tar, tar.gz, tar.zst, tar.xz, zip, jar, wheel; a docker-archive or OCI archive image
-tarball; a .deb; a package-lock.json) or an OCI image layout directory. The artifact itself is the
-primary package, with its sha256.
+tarball; a .deb; a package-lock.json) or a directory. The artifact itself is the primary package,
+with its sha256.
+
+A directory with an oci-layout file is read as an OCI image layout. Any other directory is a
+workspace: its installed packages (node_modules, Python dist-info, Go binaries, archives) and its
+lock files and manifests (go.mod/go.sum, package-lock.json, pnpm-lock.yaml, yarn.lock,
+requirements*.txt, poetry.lock, uv.lock, Cargo.lock, pom.xml, Gemfile.lock) are cataloged;
+packages only declared, not installed, carry the property signet:declared-only=true. Links are
+not followed. A workspace's sha256 is that of the listing ("SHA256  NAME" lines) of the files
+read.
 
 With one PATH the document goes to standard output, or to --output FILE (written atomically). With
 several PATHs, --output names a directory that receives one document per PATH.
@@ -43,6 +51,7 @@ several PATHs, --output names a directory that receives one document per PATH.
 The SBOM is not signed: use "signet attest --sbom spdx-json,cyclonedx-json" to sign it with the
 run's provenance.`,
 		Example: `  signet sbom dist/app --format cyclonedx-json
+  signet sbom . --format cyclonedx-json --output project.cdx.json
   signet sbom image.tar --format spdx-json --output image.spdx.json
   signet sbom dist/*.tar.gz --output sboms/ --file-digests`,
 		Args: cobra.MinimumNArgs(1),
