@@ -543,3 +543,34 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(code)
 }
+
+// TestTaskRunContractSidecarLogs: with the max-result-size param of a cluster whose results
+// come from sidecar logs, the 60 images the termination message cannot carry are signed and
+// reported in IMAGES.
+func TestTaskRunContractSidecarLogs(t *testing.T) {
+	t.Parallel()
+	s, trust := startSigstore(t)
+	task := defaultedTask(t)
+	p := newPod(t, s, trust)
+	p.writeToken(mustToken(t, s))
+	writeBytes(t, filepath.Join(p.ws, "dist", "app.tar.gz"), "archive")
+	var extra []string
+	for i := range 60 {
+		extra = append(extra, "--subject", fmt.Sprintf("registry.example.com/team/app-%02d@sha256:%s", i, imageRef[strings.LastIndex(imageRef, ":")+1:]))
+	}
+	_, stderr, err := p.run(task, map[string][]string{"subject-path": {"dist/"}, "sigstore": {trust}, "extra-args": extra,
+		"max-result-size": {"65536"}})
+	if err != nil {
+		t.Fatalf("the step failed with max-result-size 65536: %v\n%s", err, stderr)
+	}
+	images, err := os.ReadFile(filepath.Join(p.results, tekton.ResultImages))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(strings.Split(string(images), ",")); n != 60 || len(images) <= tekton.MaxMessageBytes {
+		t.Errorf("IMAGES holds %d images in %d bytes; want 60, over the %d-byte termination message", n, len(images), tekton.MaxMessageBytes)
+	}
+	if !strings.Contains(stderr, "of 65536 allowed") {
+		t.Errorf("the step does not report the raised budget:\n%s", stderr)
+	}
+}
