@@ -154,6 +154,7 @@ type renderedJob struct {
 	Variables map[string]any `json:"variables"`
 	Rules     []struct {
 		If        string            `json:"if"`
+		When      string            `json:"when"`
 		Variables map[string]string `json:"variables"`
 	} `json:"rules"`
 	Script    []string `json:"script"`
@@ -221,29 +222,35 @@ func checkJob(t *testing.T, job map[string]any, stage, outDir string) {
 
 // pinLine is the one line of the template holding the pinned release image (the release
 // rewrites it; see docs/gitlab-component.md).
-var pinLine = regexp.MustCompile(`(?m)^\s+SIGNET_IMAGE: (ghcr\.io/signet-ci/signet:v\d+\.\d+\.\d+) # signet-image-pin: .*$`)
+var pinLine = regexp.MustCompile(`(?m)^\s+default: (ghcr\.io/signet-ci/signet:v\d+\.\d+\.\d+) # signet-image-pin: .*$`)
 
 // effectiveImage applies the job's rules the way GitLab does for the shapes the template
 // uses ("$VAR != \"text\"" conditions, a rule without if always matching): the first matching
 // rule's variables override the job's, then image:name is expanded.
 func effectiveImage(t *testing.T, j renderedJob) string {
 	t.Helper()
-	cond := regexp.MustCompile(`^\$([A-Z_]+) != "(.*)"$`)
+	cond := regexp.MustCompile(`^\$([A-Z_]+) =~ /(.*)/$`)
 	vars := map[string]string{}
 	for k, v := range j.Variables {
 		if s, ok := v.(string); ok {
 			vars[k] = s
 		}
 	}
-	for _, r := range j.Rules {
-		if r.If != "" {
-			m := cond.FindStringSubmatch(r.If)
+	matches := func(expr string) bool {
+		for _, c := range strings.Split(expr, " && ") {
+			m := cond.FindStringSubmatch(c)
 			if m == nil {
-				t.Fatalf("rule if %q: not a shape this test evaluates", r.If)
+				t.Fatalf("rule if %q: %q is not a shape this test evaluates", expr, c)
 			}
-			if vars[m[1]] == m[2] {
-				continue
+			if !regexp.MustCompile(strings.ReplaceAll(m[2], `\/`, "/")).MatchString(vars[m[1]]) {
+				return false
 			}
+		}
+		return true
+	}
+	for _, r := range j.Rules {
+		if r.If != "" && !matches(r.If) {
+			continue
 		}
 		maps.Copy(vars, r.Variables)
 		break
@@ -281,6 +288,9 @@ func TestTemplateImage(t *testing.T) {
 		{"included at a released version", map[string]any{}, "1.4.2", "ghcr.io/signet-ci/signet:v1.4.2"},
 		{"image given, released version", map[string]any{"image": given}, "1.4.2", given},
 		{"image given, SHA", map[string]any{"image": given}, nil, given},
+		{"release image pinned by digest is kept", map[string]any{"image": pinned + "@sha256:" + strings.Repeat("ef", 32)}, "1.4.2",
+			pinned + "@sha256:" + strings.Repeat("ef", 32)},
+		{"a mirror's tag is kept", map[string]any{"image": "registry.example.com/signet:v0.1.0"}, "1.4.2", "registry.example.com/signet:v0.1.0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
