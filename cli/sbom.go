@@ -64,7 +64,7 @@ run's provenance.`,
 	f.StringVarP(&cfg.output, "output", "o", "", "write to FILE (one PATH) or into DIR (several PATHs) instead of standard output")
 	f.BoolVar(&cfg.fileDigests, "file-digests", false, "list every file inside the artifact with its SHA-1 and SHA-256 (large documents)")
 	f.IntVar(&cfg.maxDepth, "max-depth", sbom.DefaultMaxDepth, "how deeply archives may nest")
-	f.IntVar(&cfg.maxMembers, "max-members", sbom.DefaultMaxMembers, "most members one archive or image filesystem may hold")
+	f.IntVar(&cfg.maxMembers, "max-members", sbom.DefaultMaxMembers, "most members one archive, image filesystem or workspace directory may hold (installed packages' own files are not counted)")
 	f.Int64Var(&cfg.maxExpanded, "max-expanded-bytes", sbom.DefaultMaxExpandedBytes, "most bytes the archives of one PATH may expand to")
 	f.BoolVar(&cfg.truncate, "truncate-fields", false, "cut a name, version, license or other field over its size limit and mark it \"…(truncated sha256:HASH)\" instead of failing")
 	return cmd

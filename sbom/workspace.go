@@ -26,7 +26,8 @@ import (
 // Links are never followed (the directory is opened as an os.Root, so no read leaves it) and
 // never refused either: a Python virtual environment links to its interpreter outside the
 // directory. A lock file that is a link is not read. Under node_modules only package.json
-// files are read, and .git is skipped.
+// files are read, under site-packages and dist-packages only Python metadata, and .git is
+// skipped: installed packages' own files do not count against max-members.
 
 // propDeclaredOnly marks a package that a lock file or manifest declares and that was not
 // found installed in the directory.
@@ -166,16 +167,17 @@ func (t *tree) walkDir(ctx context.Context, dir string) error {
 		if !d.Type().IsRegular() { // links, FIFOs, sockets, devices
 			return nil
 		}
-		if inNodeModules(name) && metaKind(name) != metaNpmManifest {
-			return nil
+		if inDir(name, "node_modules") && metaKind(name) != metaNpmManifest ||
+			(inDir(name, "site-packages") || inDir(name, "dist-packages")) && metaKind(name) != metaPython {
+			return nil // installed packages' own files: only their metadata describes them
 		}
 		return t.dirFile(ctx, root, name)
 	})
 }
 
-// inNodeModules reports whether name is inside a node_modules directory.
-func inNodeModules(name string) bool {
-	return strings.HasPrefix(name, "node_modules/") || strings.Contains(name, "/node_modules/")
+// inDir reports whether name is inside a directory named dir, at any depth.
+func inDir(name, dir string) bool {
+	return strings.HasPrefix(name, dir+"/") || strings.Contains(name, "/"+dir+"/")
 }
 
 // dirFile catalogs one regular file of the workspace, opened without following a final link

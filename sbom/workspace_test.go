@@ -695,3 +695,36 @@ func TestWorkspaceLimits(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkspaceInstalledFilesNotCounted: the files of installed npm and Python packages are
+// not read (only their metadata), so a project with many of them stays within max-members;
+// the project's own files are counted.
+func TestWorkspaceInstalledFilesNotCounted(t *testing.T) {
+	t.Parallel()
+	files := map[string]string{
+		"package-lock.json":           npmLockV3,
+		"node_modules/a/package.json": `{"name":"a","version":"1.0.0"}`,
+		".venv/lib/python3.12/site-packages/idna-3.10.dist-info/METADATA": "Metadata-Version: 2.1\nName: idna\nVersion: 3.10\n\n",
+	}
+	for i := range 300 {
+		files[fmt.Sprintf("node_modules/a/lib/f%03d.js", i)] = "x"
+		files[fmt.Sprintf(".venv/lib/python3.12/site-packages/idna/m%03d.py", i)] = "x"
+	}
+	dir := writeTree(t, files)
+	r := generateDir(t, core.Subject{Name: "p", Path: dir}, WithMaxMembers(10))
+	if !contains(r.spdx.purls, "pkg:pypi/idna@3.10") || !contains(r.spdx.purls, "pkg:npm/a@1.0.0") {
+		t.Errorf("packages %v lack the installed idna and a", r.spdx.purls)
+	}
+	for i := range 20 {
+		files[fmt.Sprintf("src/f%02d.go", i)] = "package x"
+	}
+	g, err := NewGenerator(WithMaxMembers(10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = g.SBOM(context.Background(), core.Subject{Name: "p", Path: writeTree(t, files)}, FormatSPDX)
+	var le *LimitError
+	if !errors.As(err, &le) || le.Limit != LimitMembers {
+		t.Errorf("20 source files over max-members 10: %v, want a %s error", err, LimitMembers)
+	}
+}
