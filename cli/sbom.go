@@ -36,8 +36,16 @@ func newSBOMCmd(env Env) *cobra.Command {
 		Short: "Write the SBOM of build outputs (unsigned): SPDX 2.3 or CycloneDX 1.6 JSON",
 		Long: `sbom catalogs what is inside each PATH and writes its SBOM. A PATH is a file (a Go binary, an
 archive: tar, tar.gz, tar.zst, tar.xz, zip, jar, wheel; a docker-archive or OCI archive image
-tarball; a .deb; a package-lock.json) or an OCI image layout directory. The artifact itself is the
-primary package, with its sha256.
+tarball; a .deb; a package-lock.json) or a directory. The artifact itself is the primary package,
+with its sha256.
+
+A directory with an oci-layout file is read as an OCI image layout. Any other directory is a
+workspace: its installed packages (node_modules, Python dist-info, Go binaries, archives) and its
+lock files and manifests (go.mod/go.sum, package-lock.json, pnpm-lock.yaml, yarn.lock,
+requirements*.txt, poetry.lock, uv.lock, Cargo.lock, pom.xml, Gemfile.lock) are cataloged;
+packages only declared, not installed, carry the property signet:declared-only=true. Links are
+not followed. A workspace's sha256 is that of the listing ("SHA256  NAME" lines) of the files
+read.
 
 An argument oci://REGISTRY/REPOSITORY:TAG (or @sha256:HEX) is an image in a registry: the tag is
 resolved to a digest once, and the image is pulled through the registry (layers streamed, no Docker
@@ -50,6 +58,7 @@ several PATHs, --output names a directory that receives one document per PATH.
 The SBOM is not signed: use "signet attest --sbom spdx-json,cyclonedx-json" to sign it with the
 run's provenance.`,
 		Example: `  signet sbom dist/app --format cyclonedx-json
+  signet sbom . --format cyclonedx-json --output project.cdx.json
   signet sbom image.tar --format spdx-json --output image.spdx.json
   signet sbom dist/*.tar.gz --output sboms/ --file-digests
   signet sbom oci://ghcr.io/org/app:v1.2.3 --platform linux/arm64 --format cyclonedx-json`,
@@ -63,7 +72,7 @@ run's provenance.`,
 	f.StringVarP(&cfg.output, "output", "o", "", "write to FILE (one PATH) or into DIR (several PATHs) instead of standard output")
 	f.BoolVar(&cfg.fileDigests, "file-digests", false, "list every file inside the artifact with its SHA-1 and SHA-256 (large documents)")
 	f.IntVar(&cfg.maxDepth, "max-depth", sbom.DefaultMaxDepth, "how deeply archives may nest")
-	f.IntVar(&cfg.maxMembers, "max-members", sbom.DefaultMaxMembers, "most members one archive or image filesystem may hold")
+	f.IntVar(&cfg.maxMembers, "max-members", sbom.DefaultMaxMembers, "most members one archive, image filesystem or workspace directory may hold (installed packages' own files are not counted)")
 	f.Int64Var(&cfg.maxExpanded, "max-expanded-bytes", sbom.DefaultMaxExpandedBytes, "most bytes the archives of one PATH may expand to")
 	f.StringVar(&cfg.platform, "platform", "", "with oci://IMAGE arguments: catalog only this platform (os/arch[/variant]) of a multi-platform index")
 	f.BoolVar(&cfg.truncate, "truncate-fields", false, "cut a name, version, license or other field over its size limit and mark it \"…(truncated sha256:HASH)\" instead of failing")

@@ -187,3 +187,41 @@ func TestSBOMCommandLimits(t *testing.T) {
 		})
 	}
 }
+
+// TestSBOMCommandDirectory: `signet sbom ./my-project` on a project with a package-lock.json
+// and node_modules catalogs it (it failed, the directory taken for an OCI layout); a
+// directory with an oci-layout file that is no layout fails saying what it was taken for.
+func TestSBOMCommandDirectory(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	files := map[string]string{
+		"my-project/package-lock.json": `{"name":"web","version":"1.0.0","lockfileVersion":3,"packages":{"":{"name":"web","version":"1.0.0","dependencies":{"left-pad":"^1.3.0","ms":"^2.1.3"}},` +
+			`"node_modules/left-pad":{"version":"1.3.0"},"node_modules/ms":{"version":"2.1.3"}}}`,
+		"my-project/node_modules/left-pad/package.json": `{"name":"left-pad","version":"1.3.0","license":"WTFPL"}`,
+		"layout/oci-layout": `{"imageLayoutVersion":"1.0.0"}`,
+	}
+	for name, body := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stdout, stderr, code := run(t, dir, nil, "sbom", "./my-project", "--format", "cyclonedx-json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	want := []string{"pkg:npm/left-pad@1.3.0", "pkg:npm/ms@2.1.3", "pkg:npm/web@1.0.0"}
+	if d := cmp.Diff(want, docPurls(t, []byte(stdout))); d != "" {
+		t.Errorf("packages (-want +got):\n%s", d)
+	}
+	if !strings.Contains(stdout, `"signet:declared-only"`) {
+		t.Errorf("ms is in the lock file only, yet nothing is marked signet:declared-only")
+	}
+	_, stderr, code = run(t, dir, nil, "sbom", "layout")
+	if code == 0 || !strings.Contains(stderr, "taken for an OCI image layout (it has an oci-layout file)") {
+		t.Errorf("exit %d, stderr %q; want a failure saying the directory was taken for an OCI image layout", code, stderr)
+	}
+}

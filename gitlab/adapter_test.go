@@ -80,7 +80,7 @@ func TestPlan(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	sigstoreDir(t, dir, ".sigstore")
-	writeFiles(t, dir, map[string]string{"half/trusted_root.json": "{}"})
+	writeFiles(t, dir, map[string]string{"half/trusted_root.json": "{}", "pred.json": `{"ok":true}`})
 	defaults := ci.Settings{Sigstore: "public", OutputDir: "attestations", MaxSubjects: 1024}
 	with := func(f func(*ci.Settings)) ci.Settings { s := defaults; f(&s); return s }
 	type bad struct{ input, variable, says string }
@@ -131,6 +131,26 @@ func TestPlan(t *testing.T) {
 			bad: []bad{{"output-dir", gitlab.VarOutputDir, "a directory of its own"}}},
 		{name: "output-dir the dotenv report cannot carry", env: map[string]string{gitlab.VarOutputDir: "my $HOME"},
 			bad: []bad{{"output-dir", gitlab.VarOutputDir, "SIGNET_DOTENV"}}},
+		{name: "subject by name and digest", env: map[string]string{gitlab.VarSubjectName: "registry.example.com/app",
+			gitlab.VarSubjectDigest: "sha256:" + strings.Repeat("ab", 32)},
+			subjects: core.Inputs{Refs: []string{"registry.example.com/app@sha256:" + strings.Repeat("ab", 32)},
+				RefsFrom: "input subject-name (SIGNET_SUBJECT_NAME)"}, settings: defaults},
+		{name: "custom predicate", env: map[string]string{gitlab.VarPredicateType: "https://example.com/t/v1", gitlab.VarPredicatePath: "pred.json"},
+			settings: with(func(s *ci.Settings) {
+				s.PredicateType, s.PredicatePath = "https://example.com/t/v1", filepath.Join(dir, "pred.json")
+			})},
+		{name: "subject-name without digest", env: map[string]string{gitlab.VarSubjectName: "app"},
+			bad: []bad{{"subject-digest", gitlab.VarSubjectDigest, "subject-name"}}},
+		{name: "subject-digest too short", env: map[string]string{gitlab.VarSubjectName: "app", gitlab.VarSubjectDigest: "sha256:abc"},
+			bad: []bad{{"subject-digest", gitlab.VarSubjectDigest, "sha256:abc"}}},
+		{name: "subject-digest of another algorithm", env: map[string]string{gitlab.VarSubjectName: "app", gitlab.VarSubjectDigest: "md5:" + strings.Repeat("ab", 16)},
+			bad: []bad{{"subject-digest", gitlab.VarSubjectDigest, "md5:"}}},
+		{name: "predicate-type without path", env: map[string]string{gitlab.VarPredicateType: "https://example.com/t/v1"},
+			bad: []bad{{"predicate-path", gitlab.VarPredicatePath, "predicate-type"}}},
+		{name: "predicate-path outside the project", env: map[string]string{gitlab.VarPredicateType: "https://example.com/t/v1", gitlab.VarPredicatePath: "../pred.json"},
+			bad: []bad{{"predicate-path", gitlab.VarPredicatePath, "inside the project directory"}}},
+		{name: "predicate-path missing", env: map[string]string{gitlab.VarPredicateType: "https://example.com/t/v1", gitlab.VarPredicatePath: "nope.json"},
+			bad: []bad{{"predicate-path", gitlab.VarPredicatePath, "there is no such file"}}},
 		{name: "max-subjects", env: map[string]string{gitlab.VarMaxSubjects: "1e3"},
 			bad: []bad{{"max-subjects", gitlab.VarMaxSubjects, `"1e3": expected a positive whole number`}}},
 		{name: "every bad input at once", env: map[string]string{gitlab.VarSBOM: "spdx", gitlab.VarSigstore: "local",

@@ -47,7 +47,13 @@ type component struct {
 	Header any // the spec document, JSON-shaped for schema validation
 	Body   any // the jobs document as decoded, before interpolation
 	Inputs map[string]inputSpec
+	// Context lists the component context the header declares (spec:component: name, sha,
+	// version, reference); $[[ component.X ]] is an error for anything else.
+	Context []string
 }
+
+// componentPrefix keys component context values among the input values given to evaluate.
+const componentPrefix = "\x00component."
 
 // parseComponent splits a template into its two documents and reads the declared inputs.
 func parseComponent(b []byte) (*component, error) {
@@ -76,7 +82,21 @@ func parseComponent(b []byte) (*component, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &component{Header: docs[0], Body: docs[1], Inputs: inputs}, nil
+	var context []string
+	if cv, ok := spec["component"]; ok {
+		list, _ := cv.([]any)
+		for _, e := range list {
+			name, _ := e.(string)
+			if !slices.Contains([]string{"name", "sha", "version", "reference"}, name) {
+				return nil, fmt.Errorf("%w: spec:component: unknown context %v (name, sha, version or reference)", errRender, e)
+			}
+			context = append(context, name)
+		}
+		if len(context) == 0 {
+			return nil, fmt.Errorf("%w: spec:component must list context names", errRender)
+		}
+	}
+	return &component{Header: docs[0], Body: docs[1], Inputs: inputs, Context: context}, nil
 }
 
 func parseInputs(v any) (map[string]inputSpec, error) {
@@ -169,11 +189,21 @@ func (in inputSpec) check(name string, v any) error {
 	return nil
 }
 
-// render interpolates given inputs into the jobs document and checks the job variables.
+// render interpolates given inputs into the jobs document and checks the job variables, as
+// GitLab does for a component included at a commit SHA or branch (component.version is null).
 func (c *component) render(given map[string]any) (map[string]any, error) {
+	return c.renderAt(given, nil)
+}
+
+// renderAt renders with the component context ctx (component.version → "1.2.3"; a declared
+// context missing from ctx is null, as GitLab has no version for a SHA or branch).
+func (c *component) renderAt(given map[string]any, ctx map[string]any) (map[string]any, error) {
 	vals, err := c.values(given)
 	if err != nil {
 		return nil, err
+	}
+	for _, name := range c.Context {
+		vals[componentPrefix+name] = ctx[name]
 	}
 	out, err := interpolate(c.Body, vals)
 	if err != nil {
@@ -251,6 +281,8 @@ func interpolateString(s string, vals map[string]any) (any, error) {
 
 func asText(v any) (string, error) {
 	switch x := v.(type) {
+	case nil: // a null component context inside a string is empty
+		return "", nil
 	case string:
 		return x, nil
 	case bool:
@@ -269,9 +301,19 @@ var truncateCall = regexp.MustCompile(`^truncate\(\s*(\d+)\s*,\s*(\d+)\s*\)$`)
 func evaluate(expr string, vals map[string]any) (any, error) {
 	parts := strings.Split(expr, "|")
 	ref := strings.TrimSpace(parts[0])
+	if field, ok := strings.CutPrefix(ref, "component."); ok {
+		v, declared := vals[componentPrefix+field]
+		if !declared {
+			return nil, fmt.Errorf("%w: %q: the spec header does not declare %s in spec:component", errRender, ref, field)
+		}
+		if len(parts) > 1 {
+			return nil, fmt.Errorf("%w: %q: functions on component context are not supported by this renderer", errRender, expr)
+		}
+		return v, nil
+	}
 	name, ok := strings.CutPrefix(ref, "inputs.")
 	if !ok {
-		return nil, fmt.Errorf("%w: unknown interpolation key %q (only inputs.* here: the template avoids spec:component)", errRender, ref)
+		return nil, fmt.Errorf("%w: unknown interpolation key %q (inputs.* or component.*)", errRender, ref)
 	}
 	v, ok := vals[name]
 	if !ok {

@@ -76,6 +76,32 @@ func TestJobContract(t *testing.T) {
 		}
 	})
 
+	t.Run("subject by name and digest and a custom predicate", func(t *testing.T) {
+		t.Parallel()
+		digest := "sha256:" + strings.Repeat("5e", 32)
+		j := newJob(t, c, ss, map[string]any{"subject-name": "registry.example.com/app", "subject-digest": digest,
+			"predicate-type": "https://example.com/test-result/v1", "predicate-path": "result.json"})
+		writeFiles(t, j.dir, map[string]string{"result.json": `{"passed": 42}`})
+		res := j.run(t, bin, j.script...)
+		if res.code != 0 {
+			t.Fatalf("the job failed (exit %d)\nlog:\n%s%s", res.code, res.stdout, res.stderr)
+		}
+		vars, err := parseGitLabDotenv(readFile(t, j.path(gitlab.VarDotenv)), gitlab.DotenvMaxBytes, gitlab.DotenvMaxVariables)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if vars[gitlab.KeySubjectCount] != "1" {
+			t.Errorf("dotenv %s=%q, want 1 (the subject given by digest)", gitlab.KeySubjectCount, vars[gitlab.KeySubjectCount])
+		}
+		index := string(readFile(t, filepath.Join(j.dir, vars[gitlab.KeyIndex])))
+		for _, want := range []string{"registry.example.com/app", strings.TrimPrefix(digest, "sha256:"), "https://example.com/test-result/v1"} {
+			if !strings.Contains(index, want) {
+				t.Errorf("index.json lacks %q:\n%s", want, index)
+			}
+		}
+		j.assertNoToken(t, res)
+	})
+
 	// Each failure ends the job log with the command's error and, where the cause is in the
 	// job's configuration, a hint saying what to change in .gitlab-ci.yml before it.
 	failures := []struct {

@@ -16,8 +16,12 @@ import (
 // each from $[[ inputs.* ]] in the job's variables:, so no input is ever part of a shell line.
 const (
 	VarSubjectPath      = "SIGNET_SUBJECT_PATH"
+	VarSubjectName      = "SIGNET_SUBJECT_NAME"
+	VarSubjectDigest    = "SIGNET_SUBJECT_DIGEST"
 	VarSubjectChecksums = "SIGNET_SUBJECT_CHECKSUMS"
 	VarSBOM             = "SIGNET_SBOM"
+	VarPredicateType    = "SIGNET_PREDICATE_TYPE"
+	VarPredicatePath    = "SIGNET_PREDICATE_PATH"
 	VarSigstore         = "SIGNET_SIGSTORE"
 	VarOutputDir        = "SIGNET_OUTPUT_DIR"
 	VarMaxSubjects      = "SIGNET_MAX_SUBJECTS"
@@ -32,8 +36,12 @@ const (
 // The component's inputs signet reads, by their names in templates/attest.yml.
 const (
 	inputSubjectPath      = "subject-path"
+	inputSubjectName      = "subject-name"
+	inputSubjectDigest    = "subject-digest"
 	inputSubjectChecksums = "subject-checksums"
 	inputSBOM             = "sbom"
+	inputPredicateType    = "predicate-type"
+	inputPredicatePath    = "predicate-path"
 	inputSigstore         = "sigstore"
 	inputOutputDir        = "output-dir"
 	inputMaxSubjects      = "max-subjects"
@@ -41,15 +49,23 @@ const (
 )
 
 // InputVariable returns the job variable the template sets from the component input named
-// input, or "" for an input signet does not read (stage, job-name, image).
+// input, or "" for an input signet does not read (stage, job-name, expire-in, image).
 func InputVariable(input string) string {
 	switch input {
 	case inputSubjectPath:
 		return VarSubjectPath
+	case inputSubjectName:
+		return VarSubjectName
+	case inputSubjectDigest:
+		return VarSubjectDigest
 	case inputSubjectChecksums:
 		return VarSubjectChecksums
 	case inputSBOM:
 		return VarSBOM
+	case inputPredicateType:
+		return VarPredicateType
+	case inputPredicatePath:
+		return VarPredicatePath
 	case inputSigstore:
 		return VarSigstore
 	case inputOutputDir:
@@ -64,8 +80,9 @@ func InputVariable(input string) string {
 
 // InputVariables lists every variable the adapter reads, in the template's order.
 func InputVariables() []string {
-	return []string{VarSubjectPath, VarSubjectChecksums, VarSBOM, VarSigstore, VarOutputDir,
-		VarMaxSubjects, VarPrivateRepoTlog, VarSubjectImage, VarImagePlatforms, VarPushToRegistry, VarDotenv, VarAnnotations}
+	return []string{VarSubjectPath, VarSubjectName, VarSubjectDigest, VarSubjectChecksums, VarSBOM,
+		VarPredicateType, VarPredicatePath, VarSigstore, VarOutputDir, VarMaxSubjects, VarPrivateRepoTlog,
+		VarSubjectImage, VarImagePlatforms, VarPushToRegistry, VarDotenv, VarAnnotations}
 }
 
 // readInputs reads the component's inputs from the job variables in GitLab's input syntax,
@@ -77,7 +94,15 @@ func readInputs(getenv func(string) string, projectDir string) (core.Inputs, ci.
 		return getenv(v), v
 	})
 	subjects := core.Inputs{Paths: r.List(inputSubjectPath), ChecksumFiles: r.List(inputSubjectChecksums)}
+	r.Pair(inputSubjectName, inputSubjectDigest)
+	if name, digest := r.String(inputSubjectName), r.Digest(inputSubjectDigest); name != "" && digest != "" {
+		subjects.Refs = []string{name + "@" + digest}
+		subjects.RefsFrom = "input " + inputSubjectName + " (" + VarSubjectName + ")"
+	}
+	r.Pair(inputPredicateType, inputPredicatePath)
 	s := ci.Settings{
+		PredicateType:   r.String(inputPredicateType),
+		PredicatePath:   readPredicatePath(r, projectDir),
 		SBOMFormats:     r.SBOMFormats(inputSBOM),
 		Sigstore:        readSigstore(r, projectDir),
 		OutputDir:       readOutputDir(r, getenv(VarDotenv) != ""),
@@ -151,4 +176,24 @@ func readOutputDir(r *ci.Reader, dotenv bool) string {
 		return ""
 	}
 	return dir
+}
+
+// readPredicatePath reads the predicate-path input: a file of the project, made absolute.
+func readPredicatePath(r *ci.Reader, projectDir string) string {
+	p := r.String(inputPredicatePath)
+	if p == "" || projectDir == "" {
+		return ""
+	}
+	if !filepath.IsLocal(p) {
+		r.Fail(inputPredicatePath, fmt.Errorf("%q: expected a JSON file inside the project directory (CI_PROJECT_DIR); "+
+			"no absolute path, no ..", p))
+		return ""
+	}
+	abs := filepath.Join(projectDir, p)
+	if fi, err := os.Stat(abs); err != nil || !fi.Mode().IsRegular() {
+		r.Fail(inputPredicatePath, fmt.Errorf("%q: expected a JSON file holding the predicate, relative to "+
+			"CI_PROJECT_DIR; there is no such file", p))
+		return ""
+	}
+	return abs
 }

@@ -19,6 +19,9 @@ import (
 
 const templatePath = "templates/attest.yml"
 
+// imageVariables are the job variables GitLab reads for image:name; signet does not read them.
+var imageVariables = []string{"SIGNET_IMAGE", "SIGNET_RELEASE_IMAGE"}
+
 // readTemplate parses templates/attest.yml.
 func readTemplate(t testing.TB) (*component, []byte) {
 	t.Helper()
@@ -35,15 +38,24 @@ func readTemplate(t testing.TB) (*component, []byte) {
 func TestTemplateSchema(t *testing.T) {
 	t.Parallel()
 	c, _ := readTemplate(t)
-	validateCI(t, templatePath+" spec header", jsonShaped(t, c.Header))
+	// The published schema allows only spec:inputs; GitLab also accepts spec:component (the
+	// renderer checks it), so the header is validated without it.
+	header := jsonShaped(t, c.Header).(map[string]any)
+	spec := maps.Clone(header["spec"].(map[string]any))
+	delete(spec, "component")
+	validateCI(t, templatePath+" spec header", map[string]any{"spec": spec})
 	validateCI(t, templatePath+" jobs", jsonShaped(t, c.Body))
-	want := []string{"image", "image-platforms", "job-name", "max-subjects", "output-dir", "private-repo-tlog", "push-to-registry", "sbom", "sigstore",
-		"stage", "subject-checksums", "subject-image", "subject-path"}
+	want := []string{"expire-in", "image", "image-platforms", "job-name", "max-subjects", "output-dir", "predicate-path", "predicate-type",
+		"private-repo-tlog", "push-to-registry", "sbom", "sigstore", "stage", "subject-checksums", "subject-digest", "subject-image",
+		"subject-name", "subject-path"}
 	if diff := cmpDiff(want, slices.Sorted(maps.Keys(c.Inputs))); diff != "" {
 		t.Errorf("declared inputs (-want +got):\n%s", diff)
 	}
-	if d := c.Inputs["stage"].Default; d != "build" {
-		t.Errorf("stage defaults to %v, want build", d)
+	if diff := cmpDiff([]string{"version"}, c.Context); diff != "" {
+		t.Errorf("spec:component (-want +got):\n%s", diff)
+	}
+	if d := c.Inputs["stage"].Default; d != ".post" {
+		t.Errorf("stage defaults to %v, want .post (every earlier job's artifacts, in every pipeline)", d)
 	}
 	for name, in := range c.Inputs {
 		if !in.HasDefault {
@@ -79,7 +91,7 @@ func TestTemplateShell(t *testing.T) {
 			}
 		}
 		vars := slices.Sorted(maps.Keys(job["variables"].(map[string]any)))
-		if diff := cmpDiff(slices.Sorted(slices.Values(gitlab.InputVariables())), vars); diff != "" {
+		if diff := cmpDiff(slices.Sorted(slices.Values(append(gitlab.InputVariables(), imageVariables...))), vars); diff != "" {
 			t.Errorf("job variables (-adapter reads +template sets):\n%s", diff)
 		}
 	}
@@ -98,12 +110,14 @@ func TestTemplateRender(t *testing.T) {
 		outDir string
 		golden string
 	}{
-		{name: "defaults", inputs: map[string]any{"subject-path": "dist/app"}, job: "signet-attest", stage: "build",
+		{name: "defaults", inputs: map[string]any{"subject-path": "dist/app"}, job: "signet-attest", stage: ".post",
 			outDir: "attestations", golden: "rendered-default.json"},
 		{name: "every input", inputs: map[string]any{
 			"stage": "sign", "job-name": "sign release", "subject-path": "dist/*.tar.gz dist/app", "subject-checksums": "dist/SHA256SUMS",
 			"sbom": "spdx-json,cyclonedx-json", "sigstore": ".sigstore", "output-dir": "out/att", "max-subjects": 10,
 			"private-repo-tlog": "true", "image": "registry.example.com/signet:v0.1.0@sha256:" + strings.Repeat("ab", 32),
+			"subject-name": "registry.example.com/app", "subject-digest": "sha256:" + strings.Repeat("cd", 32),
+			"predicate-type": "https://example.com/test-result/v1", "predicate-path": "out/result.json", "expire-in": "1 year",
 		}, job: "sign release", stage: "sign", outDir: "out/att", golden: "rendered-every-input.json"},
 	}
 	for _, tt := range tests {
@@ -139,12 +153,19 @@ type renderedJob struct {
 		Aud any `json:"aud"`
 	} `json:"id_tokens"`
 	Variables map[string]any `json:"variables"`
-	Script    []string       `json:"script"`
+	Rules     []struct {
+		If        string            `json:"if"`
+		When      string            `json:"when"`
+		Variables map[string]string `json:"variables"`
+	} `json:"rules"`
+	Script    []string `json:"script"`
 	Artifacts struct {
-		Paths   []string `json:"paths"`
-		Reports struct {
-			Dotenv      string `json:"dotenv"`
-			Annotations string `json:"annotations"`
+		ExpireIn string   `json:"expire_in"`
+		Paths    []string `json:"paths"`
+		Reports  struct {
+			Dotenv      string   `json:"dotenv"`
+			Annotations string   `json:"annotations"`
+			CycloneDX   []string `json:"cyclonedx"`
 		} `json:"reports"`
 	} `json:"artifacts"`
 }
@@ -184,7 +205,13 @@ func checkJob(t *testing.T, job map[string]any, stage, outDir string) {
 		t.Errorf("reports %+v do not name the files %s=%v and %s=%v the adapter writes", j.Artifacts.Reports,
 			gitlab.VarDotenv, j.Variables[gitlab.VarDotenv], gitlab.VarAnnotations, j.Variables[gitlab.VarAnnotations])
 	}
-	for _, report := range []string{j.Artifacts.Reports.Dotenv, j.Artifacts.Reports.Annotations} {
+	if diff := cmpDiff([]string{outDir + "/sbom/*.cdx.json"}, j.Artifacts.Reports.CycloneDX); diff != "" {
+		t.Errorf("artifacts:reports:cyclonedx, want the CycloneDX documents attest writes (-want +got):\n%s", diff)
+	}
+	if j.Artifacts.ExpireIn == "" {
+		t.Error("artifacts:expire_in is not set: the attestations would expire with the instance default")
+	}
+	for _, report := range append([]string{j.Artifacts.Reports.Dotenv, j.Artifacts.Reports.Annotations}, j.Artifacts.Reports.CycloneDX...) {
 		if !strings.HasPrefix(report, outDir+"/") {
 			t.Errorf("report %q is outside artifacts:paths %s/", report, outDir)
 		}
@@ -194,18 +221,100 @@ func checkJob(t *testing.T, job map[string]any, stage, outDir string) {
 	}
 }
 
-// TestTemplateImage checks the default image: the release image of the same version the
-// Tekton Task uses, by tag (the digest is the user's to pin), with no invented digest.
+// pinLine is the one line of the template holding the pinned release image (the release
+// rewrites it; see docs/gitlab-component.md).
+var pinLine = regexp.MustCompile(`(?m)^\s+default: (ghcr\.io/signet-ci/signet:v\d+\.\d+\.\d+) # signet-image-pin: .*$`)
+
+// effectiveImage applies the job's rules the way GitLab does for the shapes the template
+// uses ("$VAR != \"text\"" conditions, a rule without if always matching): the first matching
+// rule's variables override the job's, then image:name is expanded.
+func effectiveImage(t *testing.T, j renderedJob) string {
+	t.Helper()
+	cond := regexp.MustCompile(`^\$([A-Z_]+) =~ /(.*)/$`)
+	vars := map[string]string{}
+	for k, v := range j.Variables {
+		if s, ok := v.(string); ok {
+			vars[k] = s
+		}
+	}
+	matches := func(expr string) bool {
+		for _, c := range strings.Split(expr, " && ") {
+			m := cond.FindStringSubmatch(c)
+			if m == nil {
+				t.Fatalf("rule if %q: %q is not a shape this test evaluates", expr, c)
+			}
+			if !regexp.MustCompile(strings.ReplaceAll(m[2], `\/`, "/")).MatchString(vars[m[1]]) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, r := range j.Rules {
+		if r.If != "" && !matches(r.If) {
+			continue
+		}
+		maps.Copy(vars, r.Variables)
+		break
+	}
+	name, ok := strings.CutPrefix(j.Image.Name, "$")
+	if !ok {
+		return j.Image.Name
+	}
+	return vars[name]
+}
+
+// TestTemplateImage checks which image the job runs: the image input when given, else the
+// release image of the component's version when GitLab knows it (included at a released
+// version), else the pinned release image, which is the one the Tekton Task uses.
 func TestTemplateImage(t *testing.T) {
 	t.Parallel()
-	c, _ := readTemplate(t)
-	img, _ := c.Inputs["image"].Default.(string)
-	if !regexp.MustCompile(`^ghcr\.io/signet-ci/signet:v\d+\.\d+\.\d+$`).MatchString(img) {
-		t.Errorf("image default %q, want ghcr.io/signet-ci/signet:vX.Y.Z", img)
+	c, b := readTemplate(t)
+	pins := pinLine.FindAllSubmatch(b, -1)
+	if len(pins) != 1 {
+		t.Fatalf("%d pinned image lines, want exactly one matching %s", len(pins), pinLine)
 	}
+	pinned := string(pins[0][1])
 	task := checkout.Read(t, "tekton/task/signet/0.1/signet.yaml")
-	if !strings.Contains(string(task), "default: "+img+"\n") {
-		t.Errorf("the Tekton Task does not default to %s: the release image should be the same", img)
+	if !strings.Contains(string(task), "default: "+pinned+"\n") {
+		t.Errorf("the Tekton Task does not default to %s: the release image should be the same", pinned)
+	}
+	given := "registry.example.com/signet:v0.1.0@sha256:" + strings.Repeat("ab", 32)
+	for _, tc := range []struct {
+		name    string
+		inputs  map[string]any
+		version any
+		want    string
+	}{
+		{"included at a SHA or branch", map[string]any{}, nil, pinned},
+		{"included at a released version", map[string]any{}, "1.4.2", "ghcr.io/signet-ci/signet:v1.4.2"},
+		{"image given, released version", map[string]any{"image": given}, "1.4.2", given},
+		{"image given, SHA", map[string]any{"image": given}, nil, given},
+		{"release image pinned by digest is kept", map[string]any{"image": pinned + "@sha256:" + strings.Repeat("ef", 32)}, "1.4.2",
+			pinned + "@sha256:" + strings.Repeat("ef", 32)},
+		{"a mirror's tag is kept", map[string]any{"image": "registry.example.com/signet:v0.1.0"}, "1.4.2", "registry.example.com/signet:v0.1.0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			jobs, err := c.renderAt(tc.inputs, map[string]any{"version": tc.version})
+			if err != nil {
+				t.Fatal(err)
+			}
+			validateCI(t, "rendered "+tc.name, jsonShaped(t, jobs))
+			if got := effectiveImage(t, decodeJob(t, jobs["signet-attest"].(map[string]any))); got != tc.want {
+				t.Errorf("image %q, want %q", got, tc.want)
+			}
+		})
+	}
+	for _, bad := range []string{"ghcr.io/signet-ci/signet:v1 --privileged", "GHCR.io/x", "ghcr.io/x@sha256:short", "-x", "a b"} {
+		if _, err := c.render(map[string]any{"image": bad}); err == nil || !strings.Contains(err.Error(), "does not match required RegEx") {
+			t.Errorf("image %q: %v, want a regex refusal", bad, err)
+		}
+	}
+	for _, tc := range [][2]string{{"sigstore", "../up"}, {"sigstore", "/abs"}, {"subject-digest", "sha256:abc"},
+		{"subject-digest", "SHA256:" + strings.Repeat("ab", 32)}, {"expire-in", "forever"}, {"predicate-type", "not a uri"}} {
+		if _, err := c.render(map[string]any{tc[0]: tc[1]}); err == nil || !strings.Contains(err.Error(), "does not match required RegEx") {
+			t.Errorf("%s %q: %v, want a regex refusal", tc[0], tc[1], err)
+		}
 	}
 }
 
@@ -239,6 +348,9 @@ func TestTemplateInputVariables(t *testing.T) {
 		}
 	}
 	for name := range c.Inputs {
+		if slices.Contains(imageVariables, fromTemplate[name]) {
+			continue // read by GitLab for image:name
+		}
 		if got, want := gitlab.InputVariable(name), fromTemplate[name]; got != want {
 			t.Errorf("InputVariable(%q) = %q, the template sets %q from it", name, got, want)
 		}

@@ -7,7 +7,12 @@
 // member within limits on depth, member count, expanded bytes and names, container image
 // tarballs (docker-archive, OCI layout and OCI archive) squashed with whiteouts, dpkg and apk
 // databases, installed npm, Python and Java packages, npm lock files, and .deb and .rpm
-// package files with their payload. Every package is identified by a package URL. The rpm
+// package files with their payload. A directory is an OCI image layout when it has an
+// oci-layout file; any other directory is a workspace, whose installed packages and lock files
+// and manifests (go.mod/go.sum, package-lock.json, pnpm-lock.yaml, yarn.lock,
+// requirements*.txt, poetry.lock, uv.lock, Cargo.lock, pom.xml, Gemfile.lock) are cataloged,
+// packages only declared being marked signet:declared-only. Every package is identified by a
+// package URL. The rpm
 // database of an installed system (Berkeley DB, ndb or SQLite) is not read.
 //
 // Archives are read as streams and never extracted to disk (an OCI archive's blobs are the

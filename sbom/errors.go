@@ -38,6 +38,8 @@ const (
 	LimitOutputBytes   = "max-output-bytes"
 	// LimitIndexDepth is fixed: image indexes nest at most 4 deep.
 	LimitIndexDepth = "image-index-depth"
+	// LimitNesting is fixed: arrays and tables of a lock file nest at most 32 deep.
+	LimitNesting = "lock-file-nesting"
 )
 
 // LimitError is a limit breached while cataloging or writing a subject's SBOM. It matches

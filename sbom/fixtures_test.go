@@ -146,7 +146,7 @@ func goBinaries(t testing.TB) goFixtures {
 // helloPurls and toolPurls are what the two fixture commands are made of.
 func helloPurls(f goFixtures) []string {
 	return []string{
-		"pkg:golang/example.com/fixture@%28devel%29#cmd/hello",
+		"pkg:golang/example.com/fixture#cmd/hello",
 		"pkg:golang/github.com/spf13/cobra@v1.10.2",
 		"pkg:golang/github.com/spf13/pflag@v1.0.10",
 		"pkg:golang/stdlib@" + f.goVersion,
@@ -155,7 +155,7 @@ func helloPurls(f goFixtures) []string {
 
 func toolPurls(f goFixtures) []string {
 	return []string{
-		"pkg:golang/example.com/fixture@%28devel%29#cmd/tool",
+		"pkg:golang/example.com/fixture#cmd/tool",
 		"pkg:golang/github.com/google/go-cmp@v0.7.0",
 		"pkg:golang/golang.org/x/sync@v0.25.0",
 		"pkg:golang/stdlib@" + f.goVersion,

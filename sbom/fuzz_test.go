@@ -136,18 +136,7 @@ func checkFuzzed(t *testing.T, inv *inventory, cfg *config, err error) {
 
 // fuzzContent feeds data to the tree as the file name, then catalogs.
 func fuzzContent(t *testing.T, truncate bool, files ...namedData) {
-	tr := fuzzTree(t, truncate)
-	var err error
-	for _, f := range files {
-		if err = tr.file(context.Background(), f.name, int64(len(f.data)), bytes.NewReader(f.data)); err != nil {
-			break
-		}
-	}
-	var keys []string
-	if err == nil {
-		keys = tr.finish()
-	}
-	finishFuzzed(t, tr, keys, err)
+	fuzzFiles(t, fuzzTree(t, truncate), files...)
 }
 
 func FuzzTar(f *testing.F) {
@@ -381,5 +370,89 @@ func FuzzDeb(f *testing.F) {
 		tr := fuzzTree(t, truncate)
 		keys, err := tr.walkDeb(context.Background(), bytes.NewReader(data))
 		finishFuzzed(t, tr, keys, err)
+	})
+}
+
+// fuzzWorkspace feeds data to a workspace root tree as the lock file or manifest name, then
+// catalogs.
+func fuzzWorkspace(t *testing.T, truncate bool, files ...namedData) {
+	tr := fuzzTree(t, truncate)
+	tr.s.ws = &workspace{files: map[string]string{}, declared: map[string]bool{}}
+	fuzzFiles(t, tr, files...)
+}
+
+// fuzzFiles feeds files to tree tr, catalogs and checks the result.
+func fuzzFiles(t *testing.T, tr *tree, files ...namedData) {
+	var err error
+	for _, f := range files {
+		if err = tr.file(context.Background(), f.name, int64(len(f.data)), bytes.NewReader(f.data)); err != nil {
+			break
+		}
+	}
+	var keys []string
+	if err == nil {
+		keys = tr.finish()
+		if tr.s.ws != nil {
+			tr.s.inv.markDeclaredOnly(tr.s.ws)
+		}
+	}
+	finishFuzzed(t, tr, keys, err)
+}
+
+// FuzzGoMod: go.mod with its go.sum.
+func FuzzGoMod(f *testing.F) {
+	f.Add([]byte(goModFixture), []byte(goSumFixture), false)
+	f.Add([]byte("module x\nrequire y.example/z v1.0.0\n"), []byte("y.example/z v1.0.0 h1:abc=\n"), true)
+	f.Fuzz(func(t *testing.T, mod, sum []byte, truncate bool) {
+		fuzzWorkspace(t, truncate, namedData{"go.mod", mod}, namedData{"go.sum", sum})
+	})
+}
+
+// FuzzTOMLLock: Cargo.lock, poetry.lock and uv.lock (which one is chosen by kind).
+func FuzzTOMLLock(f *testing.F) {
+	f.Add([]byte(cargoLockFixture), uint8(0), false)
+	f.Add([]byte(poetryLockFixture), uint8(1), true)
+	f.Add([]byte(uvLockFixture), uint8(2), false)
+	f.Add([]byte("a = [[[[{b = [[1]]}]]]]\n"), uint8(2), false)
+	names := []string{"Cargo.lock", "poetry.lock", "uv.lock"}
+	f.Fuzz(func(t *testing.T, data []byte, kind uint8, truncate bool) {
+		fuzzWorkspace(t, truncate, namedData{names[int(kind)%len(names)], data})
+	})
+}
+
+// FuzzJSLock: pnpm-lock.yaml and yarn.lock (1 and berry).
+func FuzzJSLock(f *testing.F) {
+	f.Add([]byte(pnpmLockV9Fixture), false, false)
+	f.Add([]byte(pnpmLockV6Fixture), false, true)
+	f.Add([]byte(yarnV1Fixture), true, false)
+	f.Add([]byte(yarnBerryFixture), true, true)
+	f.Fuzz(func(t *testing.T, data []byte, yarn, truncate bool) {
+		name := "pnpm-lock.yaml"
+		if yarn {
+			name = "yarn.lock"
+		}
+		fuzzWorkspace(t, truncate, namedData{name, data})
+	})
+}
+
+// FuzzLineLock: requirements files and Gemfile.lock, the line-based formats.
+func FuzzLineLock(f *testing.F) {
+	f.Add([]byte(requirementsFixture), false, false)
+	f.Add([]byte(gemfileLockFixture), true, true)
+	f.Fuzz(func(t *testing.T, data []byte, gem, truncate bool) {
+		name := "requirements-dev.txt"
+		if gem {
+			name = "Gemfile.lock"
+		}
+		fuzzWorkspace(t, truncate, namedData{name, data})
+	})
+}
+
+// FuzzPomXML: Maven pom.xml.
+func FuzzPomXML(f *testing.F) {
+	f.Add([]byte(pomFixture), false)
+	f.Add([]byte(`<project><groupId>g</groupId><artifactId>a</artifactId><version>${v}</version><properties><v>${v}</v></properties></project>`), true)
+	f.Fuzz(func(t *testing.T, data []byte, truncate bool) {
+		fuzzWorkspace(t, truncate, namedData{"svc/pom.xml", data})
 	})
 }

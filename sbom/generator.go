@@ -147,9 +147,15 @@ func (g *Generator) catalog(ctx context.Context, s core.Subject) (*inventory, er
 		}
 		defer file.Close()
 	}
-	digest, err := subjectDigest(ctx, s, file)
-	if err != nil {
-		return nil, err
+	workspace := file == nil && !isOCILayout(s.Path)
+	digest := strings.Repeat("0", 64) // a workspace is digested once walked
+	if !workspace {
+		if digest, err = subjectDigest(ctx, s, file); err != nil {
+			if file == nil {
+				return nil, errOCILayout(s.Name, err)
+			}
+			return nil, err
+		}
 	}
 	sc := &scan{subject: s.Name, cfg: &g.cfg, budget: &budget{max: g.cfg.maxExpanded}}
 	primary := primaryPackage(s, digest)
@@ -161,6 +167,14 @@ func (g *Generator) catalog(ctx context.Context, s core.Subject) (*inventory, er
 	}
 	if err != nil {
 		return nil, err
+	}
+	if workspace {
+		if d := s.Digest[core.SHA256]; d != "" {
+			sc.inv.rekeyPrimary(s.Name, strings.ToLower(d))
+		} else {
+			sc.inv.rekeyPrimary(s.Name, sc.ws.digest())
+		}
+		sc.inv.markDeclaredOnly(sc.ws)
 	}
 	for _, k := range keys {
 		sc.inv.link(primary.key(), k, relContains)
@@ -225,6 +239,13 @@ func sha256Of(ctx context.Context, r io.Reader) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// isOCILayout reports whether directory dir has an oci-layout file (of whatever kind: a
+// directory taken for a layout says why it cannot be read as one).
+func isOCILayout(dir string) bool {
+	_, err := os.Lstat(filepath.Join(dir, "oci-layout"))
+	return err == nil
+}
+
 // subjectDigest returns the subject's sha256, computing it from the opened file when it is
 // missing. An OCI layout directory (file is nil) is identified by the sha256 of its index.json.
 func subjectDigest(ctx context.Context, s core.Subject, file *os.File) (string, error) {
@@ -280,11 +301,7 @@ func primaryPackage(s core.Subject, digest string) *pkg {
 // subject dispatches the subject file (or directory) at p by its content.
 func (t *tree) subject(ctx context.Context, p string, f *os.File, primary *pkg) ([]string, error) {
 	if f == nil {
-		if _, err := os.Stat(filepath.Join(p, "oci-layout")); err != nil {
-			return nil, fmt.Errorf("SBOM of %q: a directory must be an OCI image layout (no oci-layout file found)", t.s.subject)
-		}
-		primary.typ = typeContainer
-		return t.walkOCILayout(ctx, p)
+		return t.subjectDir(ctx, p, primary)
 	}
 	info, err := f.Stat()
 	if err != nil {

@@ -176,8 +176,8 @@ func goMain(b goBinary, loc string) *pkg {
 	bi := b.info
 	mod := cleanModPath(bi.Main.Path)
 	version := bi.Main.Version
-	if version == "" {
-		version = "(devel)"
+	if version == "(devel)" {
+		version = "" // the build had no version: "(devel)" is not one
 	}
 	name := bi.Path
 	if name == "" {
@@ -221,8 +221,8 @@ func goModule(d *debug.Module, loc string) *pkg {
 		m = d.Replace
 	}
 	version := m.Version
-	if version == "" || local {
-		version = "(devel)"
+	if local {
+		version = "" // a local directory has no version
 	}
 	p := &pkg{name: m.Path, version: version, purl: goPurl(m.Path, version), typ: typeLibrary, ecosystem: "golang",
 		supplier: goSupplier(m.Path), locations: []string{loc}}

@@ -96,7 +96,7 @@ func TestGoModuleReplace(t *testing.T) {
 		{"replaced", debug.Module{Path: "github.com/a/b", Version: "v1.0.0",
 			Replace: &debug.Module{Path: "github.com/fork/b", Version: "v1.0.1"}}, "pkg:golang/github.com/fork/b@v1.0.1"},
 		{"local replace", debug.Module{Path: "github.com/a/b", Version: "v1.0.0",
-			Replace: &debug.Module{Path: "../b"}}, "pkg:golang/github.com/a/b@%28devel%29"},
+			Replace: &debug.Module{Path: "../b"}}, "pkg:golang/github.com/a/b"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

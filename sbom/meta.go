@@ -22,6 +22,7 @@ type metadata struct {
 	manifest   []byte
 	binaries   []goBinary
 	copyright  map[string][2]string // Debian package name → license expression and text
+	decl       []declFile           // a workspace's lock files and manifests
 }
 
 type namedData struct {
@@ -98,6 +99,7 @@ func (m *metadata) catalog(t *tree) []string {
 	for _, l := range m.locks {
 		found = append(found, t.catalogLock(l)...)
 	}
+	found = append(found, t.catalogDeclared(m.decl)...)
 	for file, key := range t.catalogPython(m.python) {
 		place(file, key)
 	}

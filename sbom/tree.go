@@ -21,6 +21,7 @@ type scan struct {
 	cfg     *config
 	inv     *inventory
 	budget  *budget
+	ws      *workspace // set while walking a workspace directory
 }
 
 // tree is one filesystem being walked: the subject's root, an archive's members, an image's
@@ -149,10 +150,16 @@ func (t *tree) memberNameSize(name string) error {
 
 // content dispatches a file by its name, then by its first bytes.
 func (t *tree) content(ctx context.Context, name string, size int64, r io.Reader) error {
+	if ok, err := t.declaredContent(name, size, r); ok {
+		return err
+	}
 	if kind := metaKind(name); kind != metaNone {
 		data, err := t.readMetaFile(kind, r, size, t.where(name))
 		if err != nil {
 			return err
+		}
+		if t.s.ws != nil && t.depth == 1 {
+			t.s.ws.record(name, data, kind == metaNpmLock)
 		}
 		t.meta.add(kind, name, data)
 		return nil

@@ -41,6 +41,9 @@ func New(getenv func(string) string, log io.Writer) *Adapter {
 func (a *Adapter) Plan(context.Context) (ci.Plan, error) {
 	step, err := ReadStep(a.getenv)
 	a.step = step
+	if step.MaxResultBytes > 0 {
+		a.limit = step.MaxResultBytes
+	}
 	if err != nil {
 		return ci.Plan{}, err
 	}

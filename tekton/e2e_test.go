@@ -118,6 +118,7 @@ func (p *pod) variables(task *v1.Task, params map[string][]string) map[string]st
 	}
 	for _, r := range task.Spec.Results {
 		vars["results."+r.Name+".path"] = filepath.Join(p.results, r.Name)
+		vars["step.results."+r.Name+".path"] = filepath.Join(p.results, r.Name) // a StepAction's (stepActionTask)
 	}
 	return vars
 }
@@ -370,7 +371,10 @@ func (p *pod) verify(results map[string]string, files []string, imageDigest stri
 	args := []string{"verify", "--sigstore", p.trust, "--index", filepath.Join(p.ws, results[tekton.ResultIndexPath]),
 		"--certificate-identity", "https://kubernetes.io/namespaces/" + namespace + "/serviceaccounts/" + serviceAccount,
 		"--certificate-oidc-issuer", p.sigstore.Issuer(localsigstore.PresetKubernetes),
-		"--build-type", "https://signet-ci.github.io/buildtypes/tekton/v1", "--digest", imageDigest}
+		"--build-type", "https://signet-ci.github.io/buildtypes/tekton/v1"}
+	if imageDigest != "" {
+		args = append(args, "--digest", imageDigest)
+	}
 	cmd := exec.Command(bin, append(args, files...)...)
 	cmd.Env = []string{"HOME=" + p.t.TempDir()}
 	out, err := cmd.CombinedOutput()
@@ -543,4 +547,76 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 	}
 	os.Exit(code)
+}
+
+// TestTaskRunContractSidecarLogs: with the max-result-size param of a cluster whose results
+// come from sidecar logs, the 60 images the termination message cannot carry are signed and
+// reported in IMAGES.
+func TestTaskRunContractSidecarLogs(t *testing.T) {
+	t.Parallel()
+	s, trust := startSigstore(t)
+	task := defaultedTask(t)
+	p := newPod(t, s, trust)
+	p.writeToken(mustToken(t, s))
+	writeBytes(t, filepath.Join(p.ws, "dist", "app.tar.gz"), "archive")
+	var extra []string
+	for i := range 60 {
+		extra = append(extra, "--subject", fmt.Sprintf("registry.example.com/team/app-%02d@sha256:%s", i, imageRef[strings.LastIndex(imageRef, ":")+1:]))
+	}
+	_, stderr, err := p.run(task, map[string][]string{"subject-path": {"dist/"}, "sigstore": {trust}, "extra-args": extra,
+		"max-result-size": {"65536"}})
+	if err != nil {
+		t.Fatalf("the step failed with max-result-size 65536: %v\n%s", err, stderr)
+	}
+	images, err := os.ReadFile(filepath.Join(p.results, tekton.ResultImages))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(strings.Split(string(images), ",")); n != 60 || len(images) <= tekton.MaxMessageBytes {
+		t.Errorf("IMAGES holds %d images in %d bytes; want 60, over the %d-byte termination message", n, len(images), tekton.MaxMessageBytes)
+	}
+	if !strings.Contains(stderr, "of 65536 allowed") {
+		t.Errorf("the step does not report the raised budget:\n%s", stderr)
+	}
+}
+
+// stepActionTask is a Task whose one step is the signet StepAction as Tekton resolves it: the
+// StepAction's params and results, its step from ToStep.
+func stepActionTask(t *testing.T) *v1.Task {
+	t.Helper()
+	sa := readStepAction(t)
+	sa.SetDefaults(clusterContext(t, nil))
+	step := sa.Spec.ToStep()
+	step.Name = "sign"
+	task := &v1.Task{Spec: v1.TaskSpec{Params: sa.Spec.Params, Steps: []v1.Step{*step}}}
+	for _, r := range sa.Spec.Results {
+		task.Spec.Results = append(task.Spec.Results, v1.TaskResult{Name: r.Name, Type: v1.ResultsType(r.Type), Properties: r.Properties})
+	}
+	return task
+}
+
+// TestStepActionContract runs the built signet as the StepAction's step runs it inside a build
+// Task (the workspace given as workspace-path, the results as step results), then checks the
+// results as Chains reads them and verifies the bundles with the Kubernetes identity.
+func TestStepActionContract(t *testing.T) {
+	t.Parallel()
+	s, trust := startSigstore(t)
+	task := stepActionTask(t)
+	p := newPod(t, s, trust)
+	p.writeToken(mustToken(t, s))
+	files := []string{filepath.Join(p.ws, "dist", "app"), filepath.Join(p.ws, "dist", "app.tar.gz")}
+	for i, f := range files {
+		writeBytes(t, f, fmt.Sprintf("output %d", i))
+	}
+	stdout, stderr, err := p.run(task, map[string][]string{"workspace-path": {p.ws}, "subject-path": {"dist/app\ndist/app.tar.gz"},
+		"sigstore": {trust}, "CHAINS-GIT_URL": {gitURL}, "CHAINS-GIT_COMMIT": {localsigstore.DefaultSHA}})
+	if err != nil {
+		t.Fatalf("the step failed: %v\nstdout:\n%s\nstderr:\n%s", err, stdout, stderr)
+	}
+	got := p.checkResults(task)
+	if got[tekton.ResultImages] != "" {
+		t.Errorf("IMAGES = %q, want empty (no image subject)", got[tekton.ResultImages])
+	}
+	p.checkProvenance(got[tekton.ResultBundlePath])
+	p.verify(got, files, "")
 }

@@ -28,6 +28,7 @@ const (
 	EnvGitURL           = "SIGNET_TEKTON_GIT_URL"               // $(params.CHAINS-GIT_URL)
 	EnvGitCommit        = "SIGNET_TEKTON_GIT_COMMIT"            // $(params.CHAINS-GIT_COMMIT)
 	EnvStepImage        = "SIGNET_TEKTON_STEP_IMAGE"            // $(params.image)
+	EnvMaxResultSize    = "SIGNET_TEKTON_MAX_RESULT_SIZE"       // $(params.max-result-size)
 	EnvTokenFile        = "SIGNET_TEKTON_TOKEN_FILE"            // the projected token's path
 	EnvResultsDir       = "SIGNET_TEKTON_RESULTS_DIR"           // fallback for unset result paths
 	EnvResultPrefix     = "SIGNET_TEKTON_RESULT_"               // + upper-cased result name: its path
@@ -42,7 +43,13 @@ const (
 	ParamGitURL           = "CHAINS-GIT_URL"
 	ParamGitCommit        = "CHAINS-GIT_COMMIT"
 	ParamImage            = "image"
+	ParamMaxResultSize    = "max-result-size"
 )
+
+// MaxSidecarResultBytes is the largest max-result-size: Tekton's results-from: sidecar-logs
+// takes a max-result-size of at most 1.5 MB (results are stored in the TaskRun's status,
+// which a CRD object's size limit bounds).
+const MaxSidecarResultBytes = 1536 * 1024
 
 // paramEnv is the environment variable through which the Task passes each param.
 var paramEnv = map[string]string{
@@ -51,6 +58,7 @@ var paramEnv = map[string]string{
 	ParamGitURL:           EnvGitURL,
 	ParamGitCommit:        EnvGitCommit,
 	ParamImage:            EnvStepImage,
+	ParamMaxResultSize:    EnvMaxResultSize,
 }
 
 // ErrWorkspace means the source workspace is missing or holds nothing.
@@ -70,6 +78,9 @@ type Step struct {
 	TaskRun provenance.TektonParams
 	// Results maps each result name to the file Tekton reads it from.
 	Results map[string]string
+	// MaxResultBytes is the results' byte budget: MaxMessageBytes (the termination message)
+	// unless the max-result-size param raises it for a cluster with results-from: sidecar-logs.
+	MaxResultBytes int
 }
 
 // ReadStep reads the step's environment through getenv. It reports every problem at once; a
@@ -80,11 +91,12 @@ func ReadStep(getenv func(string) string) (Step, error) {
 		return getenv(env), env
 	})
 	s := Step{
-		SubjectPaths:  r.List(ParamSubjectPath),
-		ChecksumFiles: r.List(ParamSubjectChecksums),
-		TokenFile:     cmp.Or(getenv(EnvTokenFile), DefaultTokenFile),
-		TaskRun:       readTaskRun(r, getenv),
-		Results:       resultPaths(getenv),
+		SubjectPaths:   r.List(ParamSubjectPath),
+		ChecksumFiles:  r.List(ParamSubjectChecksums),
+		TokenFile:      cmp.Or(getenv(EnvTokenFile), DefaultTokenFile),
+		TaskRun:        readTaskRun(r, getenv),
+		Results:        resultPaths(getenv),
+		MaxResultBytes: readMaxResultSize(r),
 	}
 	ws, err := workspace(getenv(EnvWorkspace))
 	if err == nil {
@@ -174,4 +186,20 @@ func (s Step) abs(p string) string {
 		return p
 	}
 	return filepath.Join(s.Workspace, p)
+}
+
+// readMaxResultSize reads the max-result-size param: the results' budget in bytes, from
+// MaxMessageBytes (the termination message, Tekton's default) to MaxSidecarResultBytes. It
+// must not exceed the cluster's max-result-size when results-from is sidecar-logs.
+func readMaxResultSize(r *ci.Reader) int {
+	n := r.Positive(ParamMaxResultSize)
+	switch {
+	case n == 0:
+		return MaxMessageBytes
+	case n < MaxMessageBytes || n > MaxSidecarResultBytes:
+		r.Fail(ParamMaxResultSize, fmt.Errorf("%d: expected a byte count from %d (the termination message) to %d "+
+			"(the largest max-result-size of results-from: sidecar-logs)", n, MaxMessageBytes, MaxSidecarResultBytes))
+		return MaxMessageBytes
+	}
+	return n
 }

@@ -74,9 +74,42 @@ func TestReadStep(t *testing.T) {
 			ResultBundlePath:           filepath.Join(results, ResultBundlePath),
 			ResultRegistryAttestations: filepath.Join(results, ResultRegistryAttestations),
 		},
+		MaxResultBytes: MaxMessageBytes,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("ReadStep (-want +got):\n%s", diff)
+	}
+}
+
+// TestReadStepMaxResultSize: the max-result-size param raises the results' budget for
+// sidecar-logs within Tekton's bounds; anything else names the param and its variable.
+func TestReadStepMaxResultSize(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		value string
+		want  int
+		bad   string
+	}{
+		{"", MaxMessageBytes, ""},
+		{"4096", 4096, ""},
+		{"65536", 65536, ""},
+		{"1572864", MaxSidecarResultBytes, ""},
+		{"1572865", 0, "1572865: expected a byte count from 4096"},
+		{"1024", 0, "1024: expected a byte count from 4096"},
+		{"64k", 0, `"64k"`},
+		{"-1", 0, `"-1"`},
+	} {
+		got, err := ReadStep(envOf(map[string]string{EnvMaxResultSize: tc.value}))
+		if tc.bad == "" {
+			if err != nil || got.MaxResultBytes != tc.want {
+				t.Errorf("max-result-size %q: %d, %v; want %d", tc.value, got.MaxResultBytes, err, tc.want)
+			}
+			continue
+		}
+		var ie *ci.InputError
+		if !errors.As(err, &ie) || ie.Input != ParamMaxResultSize || ie.Source != EnvMaxResultSize || !strings.Contains(err.Error(), tc.bad) {
+			t.Errorf("max-result-size %q: %v; want an error on param %s (%s) saying %q", tc.value, err, ParamMaxResultSize, EnvMaxResultSize, tc.bad)
+		}
 	}
 }
 

@@ -495,6 +495,12 @@ func TestSamplesValidate(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no samples under task/<name>/<version>/samples/ (%v)", err)
 	}
+	// The catalog's tests/ (tektoncd/catalog applies every file there) must validate too.
+	tests, err := filepath.Glob(filepath.Join("task", "*", "*", "tests", "*.yaml"))
+	if err != nil || len(tests) == 0 {
+		t.Fatalf("no catalog tests under task/<name>/<version>/tests/ (%v)", err)
+	}
+	files = append(files, tests...)
 	ctx := clusterContext(t, nil)
 	for _, file := range files {
 		b, err := os.ReadFile(file)

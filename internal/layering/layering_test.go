@@ -87,6 +87,9 @@ var layers = []layer{
 		{"github.com/google/uuid", "document serial numbers and namespaces"},
 		{"github.com/klauspost/compress", "gzip and zstd archives"},
 		{"github.com/ulikunitz/xz", "xz archives"},
+		{"golang.org/x/mod", "go.mod files and module paths of a workspace"},
+		{"github.com/pelletier/go-toml/v2", "Cargo.lock, poetry.lock and uv.lock are TOML"},
+		{"go.yaml.in/yaml/v3", "pnpm-lock.yaml is YAML"},
 	}},
 	{pkg: "verify", inner: []string{"core", "core/sigstore", "provenance"}, third: []dep{
 		fulcioCert, tsaResponse, errgroup,

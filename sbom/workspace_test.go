@@ -1,0 +1,730 @@
+package sbom
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/signet-ci/signet/core"
+)
+
+// writeTree writes files (path → content) under a new directory and returns it.
+func writeTree(t testing.TB, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// listingDigest is the workspace digest computed independently: sha256 of
+// "SHA256HEX  NAME\n" lines of the given files, in name order.
+func listingDigest(t testing.TB, dir string, names ...string) string {
+	t.Helper()
+	sort.Strings(names)
+	var b strings.Builder
+	for _, n := range names {
+		sum := sha256.Sum256(readFile(t, filepath.Join(dir, filepath.FromSlash(n))))
+		fmt.Fprintf(&b, "%x  %s\n", sum, n)
+	}
+	sum := sha256.Sum256([]byte(b.String()))
+	return hex.EncodeToString(sum[:])
+}
+
+// dirResult is the SBOM of a workspace in both formats, validated, and its catalog.
+type dirResult struct {
+	spdx, cdx view
+	inv       *inventory
+	docs      map[string]string
+}
+
+// generateDir writes both documents of the directory subject s, validates them against
+// their schemas and the NTIA checks, and checks that both name the same packages.
+func generateDir(t *testing.T, s core.Subject, opts ...Option) dirResult {
+	t.Helper()
+	g, err := NewGenerator(append([]Option{WithNow(func() time.Time { return fixedTime }), WithToolVersion("test")}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := dirResult{docs: map[string]string{}}
+	for _, f := range Formats {
+		p, err := g.SBOM(context.Background(), s, f)
+		if err != nil {
+			t.Fatalf("%s of %s: %v", f, s.Name, err)
+		}
+		v := checkSBOM(t, f, p.JSON)
+		if est := estimateSize(g.last.inv, f); est > int64(len(p.JSON)) {
+			t.Errorf("%s: size estimate %d is over the document's %d bytes (it must be low)", f, est, len(p.JSON))
+		}
+		r.docs[f] = string(p.JSON)
+		if f == FormatSPDX {
+			r.spdx = v
+		} else {
+			r.cdx = v
+		}
+	}
+	if d := cmp.Diff(r.spdx.purls, r.cdx.purls); d != "" {
+		t.Errorf("SPDX and CycloneDX packages differ (-spdx +cdx):\n%s", d)
+	}
+	r.inv = g.last.inv
+	return r
+}
+
+// declaredOnly lists the purls marked declared-only.
+func (r dirResult) declaredOnly() []string {
+	var out []string
+	for _, p := range r.inv.pkgs {
+		if p.props[propDeclaredOnly] == "true" {
+			out = append(out, p.purl)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// edges lists the dependency edges of the CycloneDX view, excluding the primary's.
+func (r dirResult) edges() [][2]string {
+	var got [][2]string
+	for from, tos := range r.cdx.related {
+		for _, to := range tos {
+			if from != r.cdx.primaryPurl {
+				got = append(got, [2]string{from, to})
+			}
+		}
+	}
+	return got
+}
+
+const goModFixture = `module github.com/example/svc
+
+go 1.26
+
+require (
+	github.com/spf13/cobra v1.10.2
+	golang.org/x/sync v0.25.0 // indirect
+	example.com/forked v1.0.0
+	example.com/local v0.1.0
+)
+
+replace example.com/forked v1.0.0 => github.com/me/forked v1.0.1
+
+replace example.com/local => ../local
+`
+
+const goSumFixture = `github.com/spf13/cobra v1.10.2 h1:COBRAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=
+github.com/spf13/cobra v1.10.2/go.mod h1:GOMODAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=
+github.com/me/forked v1.0.1 h1:FORKEDAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=
+github.com/unrelated/mod v9.9.9 h1:UNRELATEDAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=
+`
+
+const requirementsFixture = `# pinned with hashes
+Flask==3.0.3 \
+    --hash=sha256:34e815dfaa43340d1d15a5c3a02b8476004037eb4840b34910c6e21679d288f3
+requests[socks] === 2.32.3 ; python_version >= "3.8"
+Django>=4.2
+-r other.txt
+--index-url https://pypi.example/simple
+git+https://github.com/x/y.git#egg=y
+-e ./local
+not/a/name==1.0
+`
+
+const poetryLockFixture = `[[package]]
+name = "Requests"
+version = "2.32.3"
+description = "HTTP"
+optional = false
+
+[package.dependencies]
+certifi = ">=2017.4.17"
+urllib3 = ">=1.21.1,<3"
+
+[[package]]
+name = "certifi"
+version = "2024.8.30"
+
+[[package]]
+name = "urllib3"
+version = "2.2.3"
+
+[[package]]
+name = "pytest"
+version = "8.3.3"
+category = "dev"
+
+[metadata]
+lock-version = "2.0"
+`
+
+const uvLockFixture = `version = 1
+requires-python = ">=3.12"
+
+[[package]]
+name = "myapp"
+version = "0.1.0"
+source = { editable = "." }
+dependencies = [
+    { name = "httpx" },
+]
+
+[[package]]
+name = "httpx"
+version = "0.27.2"
+source = { registry = "https://pypi.org/simple" }
+dependencies = [
+    { name = "idna" },
+    { name = "anyio", version = "4.6.0" },
+]
+
+[[package]]
+name = "idna"
+version = "3.10"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "anyio"
+version = "4.6.0"
+source = { registry = "https://pypi.org/simple" }
+`
+
+const cargoLockFixture = `# This file is automatically @generated by Cargo.
+version = 3
+
+[[package]]
+name = "app"
+version = "0.1.0"
+dependencies = [
+ "serde",
+ "rand 0.8.5",
+]
+
+[[package]]
+name = "rand"
+version = "0.8.5"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "34af8d1a0e25924bc5b7c43c079c942339d8f0a8b57c39049bef581b46327404"
+
+[[package]]
+name = "rand"
+version = "0.7.3"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[[package]]
+name = "serde"
+version = "1.0.210"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+dependencies = [
+ "rand 0.7.3 (registry+https://github.com/rust-lang/crates.io-index)",
+]
+
+[[package]]
+name = "bad name!"
+version = "1.0.0"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+`
+
+const pnpmLockV9Fixture = `lockfileVersion: '9.0'
+
+importers:
+  .:
+    dependencies:
+      react-dom:
+        specifier: ^18.3.1
+        version: 18.3.1(react@18.3.1)
+    devDependencies:
+      '@types/node':
+        specifier: ^22
+        version: 22.7.4
+
+packages:
+  '@types/node@22.7.4':
+    resolution: {integrity: sha512-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==}
+  react-dom@18.3.1:
+    resolution: {integrity: sha512-BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB==}
+    peerDependencies:
+      react: ^18.3.1
+  react@18.3.1:
+    resolution: {integrity: sha512-CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC==}
+  loose-envify@1.4.0:
+    resolution: {integrity: sha512-DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD==}
+
+snapshots:
+  '@types/node@22.7.4': {}
+  react-dom@18.3.1(react@18.3.1):
+    dependencies:
+      loose-envify: 1.4.0
+      react: 18.3.1
+  react@18.3.1:
+    dependencies:
+      loose-envify: 1.4.0
+  loose-envify@1.4.0: {}
+`
+
+const pnpmLockV6Fixture = `lockfileVersion: '6.0'
+
+dependencies:
+  ms:
+    specifier: ^2.1.3
+    version: 2.1.3
+
+packages:
+
+  /ms@2.1.3:
+    resolution: {integrity: sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==}
+    dependencies:
+      '@s/x': 1.0.0
+    dev: false
+
+  /@s/x@1.0.0:
+    resolution: {integrity: sha512-EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE==}
+    dev: false
+`
+
+const yarnV1Fixture = `# THIS IS AN AUTOGENERATED FILE. DO NOT EDIT THIS FILE DIRECTLY.
+# yarn lockfile v1
+
+
+"@babel/code-frame@^7.0.0", "@babel/code-frame@^7.22.13":
+  version "7.24.7"
+  resolved "https://registry.yarnpkg.com/@babel/code-frame/-/code-frame-7.24.7.tgz"
+  integrity sha512-FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF==
+  dependencies:
+    picocolors "^1.0.0"
+
+picocolors@^1.0.0:
+  version "1.1.0"
+  resolved "https://registry.yarnpkg.com/picocolors/-/picocolors-1.1.0.tgz"
+`
+
+const yarnBerryFixture = `__metadata:
+  version: 8
+  cacheKey: 10c0
+
+"lodash@npm:^4.17.21":
+  version: 4.17.21
+  resolution: "lodash@npm:4.17.21"
+  checksum: 10c0/d8cbea
+  languageName: node
+  linkType: hard
+
+"web@workspace:.":
+  version: 0.0.0-use.local
+  resolution: "web@workspace:."
+  dependencies:
+    lodash: "npm:^4.17.21"
+  languageName: unknown
+  linkType: soft
+`
+
+const pomFixture = `<?xml version="1.0" encoding="UTF-8"?>
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <parent>
+    <groupId>com.example</groupId>
+    <artifactId>parent</artifactId>
+    <version>2.0.0</version>
+  </parent>
+  <artifactId>svc</artifactId>
+  <properties>
+    <jackson.version>2.17.2</jackson.version>
+  </properties>
+  <dependencies>
+    <dependency>
+      <groupId>com.fasterxml.jackson.core</groupId>
+      <artifactId>jackson-databind</artifactId>
+      <version>${jackson.version}</version>
+    </dependency>
+    <dependency>
+      <groupId>${project.groupId}</groupId>
+      <artifactId>common</artifactId>
+      <version>${project.version}</version>
+    </dependency>
+    <dependency>
+      <groupId>junit</groupId>
+      <artifactId>junit</artifactId>
+      <version>4.13.2</version>
+      <scope>test</scope>
+    </dependency>
+    <dependency>
+      <groupId>org.managed</groupId>
+      <artifactId>by-parent</artifactId>
+    </dependency>
+    <dependency>
+      <groupId>org.undefined</groupId>
+      <artifactId>prop</artifactId>
+      <version>${nowhere}</version>
+    </dependency>
+    <dependency>
+      <groupId>org.range</groupId>
+      <artifactId>ranged</artifactId>
+      <version>[1.0,2.0)</version>
+    </dependency>
+  </dependencies>
+</project>
+`
+
+const gemfileLockFixture = `GIT
+  remote: https://github.com/x/fork.git
+  revision: 0123456789abcdef0123456789abcdef01234567
+  specs:
+    forked (0.3.0)
+
+GEM
+  remote: https://rubygems.org/
+  specs:
+    nokogiri (1.16.7-x86_64-linux)
+      racc (~> 1.4)
+    racc (1.8.1)
+    rack (3.1.7)
+
+PLATFORMS
+  x86_64-linux
+
+DEPENDENCIES
+  forked!
+  nokogiri (~> 1.16)
+  rack
+
+BUNDLED WITH
+   2.5.16
+`
+
+// TestWorkspaceEcosystems catalogs a workspace directory per ecosystem, each built here,
+// and checks the packages, the edges and that everything is marked declared-only (nothing
+// is installed in these directories).
+func TestWorkspaceEcosystems(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		files    map[string]string
+		want     []string
+		projects []string // packages that are the project itself (not declared-only)
+		edges    [][2]string
+	}{
+		{
+			name:  "npm package-lock",
+			files: map[string]string{"package-lock.json": npmLockV3},
+			want: []string{"pkg:npm/%40s/e@1.0.0", "pkg:npm/a@1.0.0", "pkg:npm/b@1.0.0", "pkg:npm/b@2.0.0",
+				"pkg:npm/c@1.0.0", "pkg:npm/d@1.0.0", "pkg:npm/web@3.1.0"},
+			projects: []string{"pkg:npm/web@3.1.0"},
+		},
+		{
+			name:  "go",
+			files: map[string]string{"go.mod": goModFixture, "go.sum": goSumFixture},
+			want: []string{"pkg:golang/example.com/local", "pkg:golang/github.com/example/svc",
+				"pkg:golang/github.com/me/forked@v1.0.1", "pkg:golang/github.com/spf13/cobra@v1.10.2",
+				"pkg:golang/golang.org/x/sync@v0.25.0"},
+			projects: []string{"pkg:golang/github.com/example/svc"},
+			edges: [][2]string{
+				{"pkg:golang/github.com/example/svc", "pkg:golang/example.com/local"},
+				{"pkg:golang/github.com/example/svc", "pkg:golang/github.com/me/forked@v1.0.1"},
+				{"pkg:golang/github.com/example/svc", "pkg:golang/github.com/spf13/cobra@v1.10.2"},
+				{"pkg:golang/github.com/example/svc", "pkg:golang/golang.org/x/sync@v0.25.0"},
+			},
+		},
+		{
+			name:  "python requirements",
+			files: map[string]string{"requirements.txt": requirementsFixture, "requirements-dev.txt": "pytest==8.3.3\n"},
+			want:  []string{"pkg:pypi/flask@3.0.3", "pkg:pypi/pytest@8.3.3", "pkg:pypi/requests@2.32.3"},
+		},
+		{
+			name:  "python poetry",
+			files: map[string]string{"poetry.lock": poetryLockFixture},
+			want: []string{"pkg:pypi/certifi@2024.8.30", "pkg:pypi/pytest@8.3.3", "pkg:pypi/requests@2.32.3",
+				"pkg:pypi/urllib3@2.2.3"},
+			edges: [][2]string{{"pkg:pypi/requests@2.32.3", "pkg:pypi/certifi@2024.8.30"}, {"pkg:pypi/requests@2.32.3", "pkg:pypi/urllib3@2.2.3"}},
+		},
+		{
+			name:     "python uv",
+			files:    map[string]string{"uv.lock": uvLockFixture},
+			want:     []string{"pkg:pypi/anyio@4.6.0", "pkg:pypi/httpx@0.27.2", "pkg:pypi/idna@3.10", "pkg:pypi/myapp@0.1.0"},
+			projects: []string{"pkg:pypi/myapp@0.1.0"},
+			edges: [][2]string{{"pkg:pypi/myapp@0.1.0", "pkg:pypi/httpx@0.27.2"}, {"pkg:pypi/httpx@0.27.2", "pkg:pypi/idna@3.10"},
+				{"pkg:pypi/httpx@0.27.2", "pkg:pypi/anyio@4.6.0"}},
+		},
+		{
+			name:     "cargo",
+			files:    map[string]string{"Cargo.lock": cargoLockFixture},
+			want:     []string{"pkg:cargo/app@0.1.0", "pkg:cargo/rand@0.7.3", "pkg:cargo/rand@0.8.5", "pkg:cargo/serde@1.0.210"},
+			projects: []string{"pkg:cargo/app@0.1.0"},
+			edges: [][2]string{{"pkg:cargo/app@0.1.0", "pkg:cargo/serde@1.0.210"}, {"pkg:cargo/app@0.1.0", "pkg:cargo/rand@0.8.5"},
+				{"pkg:cargo/serde@1.0.210", "pkg:cargo/rand@0.7.3"}},
+		},
+		{
+			name:  "pnpm v9",
+			files: map[string]string{"pnpm-lock.yaml": pnpmLockV9Fixture},
+			want: []string{"pkg:npm/%40types/node@22.7.4", "pkg:npm/loose-envify@1.4.0", "pkg:npm/react-dom@18.3.1",
+				"pkg:npm/react@18.3.1"},
+			edges: [][2]string{{"pkg:npm/react-dom@18.3.1", "pkg:npm/loose-envify@1.4.0"}, {"pkg:npm/react-dom@18.3.1", "pkg:npm/react@18.3.1"},
+				{"pkg:npm/react@18.3.1", "pkg:npm/loose-envify@1.4.0"}},
+		},
+		{
+			name:  "pnpm v6",
+			files: map[string]string{"pnpm-lock.yaml": pnpmLockV6Fixture},
+			want:  []string{"pkg:npm/%40s/x@1.0.0", "pkg:npm/ms@2.1.3"},
+			edges: [][2]string{{"pkg:npm/ms@2.1.3", "pkg:npm/%40s/x@1.0.0"}},
+		},
+		{
+			name:  "yarn v1",
+			files: map[string]string{"yarn.lock": yarnV1Fixture},
+			want:  []string{"pkg:npm/%40babel/code-frame@7.24.7", "pkg:npm/picocolors@1.1.0"},
+			edges: [][2]string{{"pkg:npm/%40babel/code-frame@7.24.7", "pkg:npm/picocolors@1.1.0"}},
+		},
+		{
+			name:     "yarn berry",
+			files:    map[string]string{"yarn.lock": yarnBerryFixture},
+			want:     []string{"pkg:npm/lodash@4.17.21", "pkg:npm/web@0.0.0-use.local"},
+			projects: []string{"pkg:npm/web@0.0.0-use.local"},
+			edges:    [][2]string{{"pkg:npm/web@0.0.0-use.local", "pkg:npm/lodash@4.17.21"}},
+		},
+		{
+			name:  "maven",
+			files: map[string]string{"pom.xml": pomFixture},
+			want: []string{"pkg:maven/com.example/common@2.0.0", "pkg:maven/com.example/svc@2.0.0",
+				"pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.17.2", "pkg:maven/junit/junit@4.13.2"},
+			projects: []string{"pkg:maven/com.example/svc@2.0.0"},
+			edges: [][2]string{{"pkg:maven/com.example/svc@2.0.0", "pkg:maven/com.example/common@2.0.0"},
+				{"pkg:maven/com.example/svc@2.0.0", "pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.17.2"},
+				{"pkg:maven/com.example/svc@2.0.0", "pkg:maven/junit/junit@4.13.2"}},
+		},
+		{
+			name:  "ruby",
+			files: map[string]string{"Gemfile.lock": gemfileLockFixture},
+			want: []string{"pkg:gem/forked@0.3.0", "pkg:gem/nokogiri@1.16.7?platform=x86_64-linux", "pkg:gem/rack@3.1.7",
+				"pkg:gem/racc@1.8.1"},
+			edges: [][2]string{{"pkg:gem/nokogiri@1.16.7?platform=x86_64-linux", "pkg:gem/racc@1.8.1"}},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := writeTree(t, tc.files)
+			r := generateDir(t, core.Subject{Name: "project", Path: dir})
+			comparePurls(t, r.spdx.purls, tc.want)
+			var names []string
+			for n := range tc.files {
+				names = append(names, n)
+			}
+			if want := listingDigest(t, dir, names...); r.spdx.primarySHA256 != want || r.cdx.primarySHA256 != want {
+				t.Errorf("primary sha256 %q / %q, want the listing digest %q", r.spdx.primarySHA256, r.cdx.primarySHA256, want)
+			}
+			var wantDeclared []string
+			for _, p := range tc.want {
+				if !contains(tc.projects, p) {
+					wantDeclared = append(wantDeclared, p)
+				}
+			}
+			if d := cmp.Diff(sorted(wantDeclared), r.declaredOnly()); d != "" {
+				t.Errorf("declared-only packages (-want +got):\n%s", d)
+			}
+			if !strings.Contains(r.docs[FormatCycloneDX], `"name": "`+propDeclaredOnly+`"`) && len(wantDeclared) > 0 {
+				t.Errorf("CycloneDX document has no %s property", propDeclaredOnly)
+			}
+			if tc.edges != nil {
+				if d := cmp.Diff(tc.edges, r.edges(), cmpSortPairs); d != "" {
+					t.Errorf("dependency edges (-want +got):\n%s", d)
+				}
+			}
+		})
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// TestWorkspaceGoSums checks that go.sum supplies the h1 sums of required modules only.
+func TestWorkspaceGoSums(t *testing.T) {
+	t.Parallel()
+	dir := writeTree(t, map[string]string{"go.mod": goModFixture, "go.sum": goSumFixture})
+	r := generateDir(t, core.Subject{Name: "svc", Path: dir})
+	got := map[string]string{}
+	for _, p := range r.inv.pkgs {
+		if h := p.props["signet:go:h1"]; h != "" {
+			got[p.purl] = h
+		}
+	}
+	want := map[string]string{
+		"pkg:golang/github.com/spf13/cobra@v1.10.2": "h1:COBRAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+		"pkg:golang/github.com/me/forked@v1.0.1":    "h1:FORKEDAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("h1 sums (-want +got):\n%s", d)
+	}
+}
+
+// TestWorkspaceInstalled catalogs a project with a package-lock.json whose packages are in
+// part installed in node_modules and a Python virtual environment: installed packages are
+// not declared-only, the others are; the venv's interpreter link (outside the directory)
+// neither fails nor is followed.
+func TestWorkspaceInstalled(t *testing.T) {
+	t.Parallel()
+	dir := writeTree(t, map[string]string{
+		"package-lock.json":                                               npmLockV3,
+		"node_modules/a/package.json":                                     `{"name":"a","version":"1.0.0","license":"MIT","dependencies":{"b":"^1.0.0"}}`,
+		"node_modules/a/index.js":                                         "module.exports = 1\n",
+		"node_modules/a/node_modules/b/package.json":                      `{"name":"b","version":"1.0.0","license":"ISC"}`,
+		"node_modules/@s/e/package.json":                                  `{"name":"@s/e","version":"1.0.0","license":"MIT"}`,
+		"requirements.txt":                                                "idna==3.10\nflask==3.0.3\n",
+		".venv/lib/python3.12/site-packages/idna-3.10.dist-info/METADATA": "Metadata-Version: 2.1\nName: idna\nVersion: 3.10\nLicense: BSD-3-Clause\n\nbody\n",
+		"src/index.js":                                                    "console.log(1)\n",
+	})
+	if err := os.Symlink("/usr/bin/python3", filepath.Join(dir, ".venv", "python")); err != nil {
+		t.Fatal(err)
+	}
+	r := generateDir(t, core.Subject{Name: "web", Path: dir})
+	comparePurls(t, r.spdx.purls, []string{"pkg:npm/%40s/e@1.0.0", "pkg:npm/a@1.0.0", "pkg:npm/b@1.0.0", "pkg:npm/b@2.0.0",
+		"pkg:npm/c@1.0.0", "pkg:npm/d@1.0.0", "pkg:npm/web@3.1.0", "pkg:pypi/flask@3.0.3", "pkg:pypi/idna@3.10"})
+	want := []string{"pkg:npm/b@2.0.0", "pkg:npm/c@1.0.0", "pkg:npm/d@1.0.0", "pkg:pypi/flask@3.0.3"}
+	if d := cmp.Diff(want, r.declaredOnly()); d != "" {
+		t.Errorf("declared-only packages (-want +got):\n%s", d)
+	}
+}
+
+// TestWorkspaceHostile: look-alike names are not lock files, links are not followed (a lock
+// file linked from outside the directory is not read), lock files under node_modules,
+// vendor, testdata and hidden directories are not the project's, and invalid names make
+// no package.
+func TestWorkspaceHostile(t *testing.T) {
+	t.Parallel()
+	outside := writeTree(t, map[string]string{"Cargo.lock": cargoLockFixture, "package-lock.json": npmLockV3})
+	dir := writeTree(t, map[string]string{
+		"package-lock.json.bak":        npmLockV3,
+		"Package-Lock.json":            npmLockV3,
+		"go.mod.orig":                  goModFixture,
+		"cargo.lock":                   cargoLockFixture,
+		"requirements.in":              "flask==3.0.3\n",
+		"requirements.txt.bak":         "flask==3.0.3\n",
+		"my-requirements.txt":          "flask==3.0.3\n",
+		"vendor/github.com/x/y/go.mod": goModFixture,
+		"testdata/poetry.lock":         poetryLockFixture,
+		".cache/uv.lock":               uvLockFixture,
+		"node_modules/x/Gemfile.lock":  gemfileLockFixture,
+		"Gemfile.lock":                 "GEM\n  specs:\n    ok (1.0.0)\n    bad/name (1.0.0)\n    ../../etc (1.0.0)\n    spaced name (1.0.0)\n",
+		"sub/requirements.txt":         "../evil==1.0\nok-pkg==2.0\n%00==1\n",
+	})
+	for _, l := range [][2]string{{filepath.Join(outside, "Cargo.lock"), "Cargo.lock"}, {filepath.Join(outside, "package-lock.json"), "package-lock.json"},
+		{outside, "linked-dir"}} {
+		if err := os.Symlink(l[0], filepath.Join(dir, l[1])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := generateDir(t, core.Subject{Name: "hostile", Path: dir})
+	comparePurls(t, r.spdx.purls, []string{"pkg:gem/ok@1.0.0", "pkg:pypi/ok-pkg@2.0"})
+}
+
+// TestWorkspaceOCILayoutError: a directory with an oci-layout file is an image layout, and
+// when it cannot be read as one the error says what the directory was taken for; one
+// without is a workspace even when it has an index.json.
+func TestWorkspaceOCILayoutError(t *testing.T) {
+	t.Parallel()
+	g, err := NewGenerator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	layout := writeTree(t, map[string]string{"oci-layout": `{"imageLayoutVersion":"1.0.0"}`, "package-lock.json": npmLockV3})
+	_, err = g.SBOM(context.Background(), core.Subject{Name: "img", Path: layout}, FormatSPDX)
+	if err == nil || !strings.Contains(err.Error(), `"img": taken for an OCI image layout (it has an oci-layout file)`) {
+		t.Errorf("layout without index.json: got %v, want an error saying it was taken for an OCI image layout", err)
+	}
+	ws := writeTree(t, map[string]string{"index.json": `{"not":"an image"}`, "package-lock.json": npmLockV3})
+	r := generateDir(t, core.Subject{Name: "ws", Path: ws})
+	if len(r.spdx.purls) != 7 {
+		t.Errorf("workspace with an index.json: %d packages, want the 7 of its lock file", len(r.spdx.purls))
+	}
+}
+
+// TestWorkspaceLimits: huge and deep lock files are refused with errors naming the file.
+func TestWorkspaceLimits(t *testing.T) {
+	t.Parallel()
+	deep := "[[package]]\nname = \"x\"\nversion = \"1\"\ndependencies = " + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + "\n"
+	var many strings.Builder
+	for i := range 100 {
+		fmt.Fprintf(&many, "pkg%d==1.0\n", i)
+	}
+	for _, tc := range []struct {
+		name, file, body string
+		opts             []Option
+		limit            string
+	}{
+		{"deep Cargo.lock", "Cargo.lock", deep, nil, LimitNesting},
+		{"deep uv.lock in a string is fine", "uv.lock", "x = \"" + strings.Repeat("[", 1000) + "\"\n", nil, ""},
+		{"too many requirements", "requirements.txt", many.String(), []Option{WithMaxPackages(50)}, LimitPackages},
+		{"huge lock file", "poetry.lock", strings.Repeat("# padding\n", 7000), []Option{WithMaxMetadataBytes(64 << 10)}, LimitMetadataBytes},
+		{"too many gems", "Gemfile.lock", "GEM\n  specs:\n" + strings.Repeat("    a (1.0)\n    b (1.0)\n", 40), []Option{WithMaxPackages(50)}, LimitPackages},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := writeTree(t, map[string]string{tc.file: tc.body})
+			g, err := NewGenerator(tc.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = g.SBOM(context.Background(), core.Subject{Name: "p", Path: dir}, FormatCycloneDX)
+			if tc.limit == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			var le *LimitError
+			if !errors.As(err, &le) || le.Limit != tc.limit || !strings.Contains(le.Where, tc.file) {
+				t.Fatalf("got %v, want a %s limit error naming %s", err, tc.limit, tc.file)
+			}
+		})
+	}
+}
+
+// TestWorkspaceInstalledFilesNotCounted: the files of installed npm and Python packages are
+// not read (only their metadata), so a project with many of them stays within max-members;
+// the project's own files are counted.
+func TestWorkspaceInstalledFilesNotCounted(t *testing.T) {
+	t.Parallel()
+	files := map[string]string{
+		"package-lock.json":           npmLockV3,
+		"node_modules/a/package.json": `{"name":"a","version":"1.0.0"}`,
+		".venv/lib/python3.12/site-packages/idna-3.10.dist-info/METADATA": "Metadata-Version: 2.1\nName: idna\nVersion: 3.10\n\n",
+	}
+	for i := range 300 {
+		files[fmt.Sprintf("node_modules/a/lib/f%03d.js", i)] = "x"
+		files[fmt.Sprintf(".venv/lib/python3.12/site-packages/idna/m%03d.py", i)] = "x"
+	}
+	dir := writeTree(t, files)
+	r := generateDir(t, core.Subject{Name: "p", Path: dir}, WithMaxMembers(10))
+	if !contains(r.spdx.purls, "pkg:pypi/idna@3.10") || !contains(r.spdx.purls, "pkg:npm/a@1.0.0") {
+		t.Errorf("packages %v lack the installed idna and a", r.spdx.purls)
+	}
+	for i := range 20 {
+		files[fmt.Sprintf("src/f%02d.go", i)] = "package x"
+	}
+	g, err := NewGenerator(WithMaxMembers(10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = g.SBOM(context.Background(), core.Subject{Name: "p", Path: writeTree(t, files)}, FormatSPDX)
+	var le *LimitError
+	if !errors.As(err, &le) || le.Limit != LimitMembers {
+		t.Errorf("20 source files over max-members 10: %v, want a %s error", err, LimitMembers)
+	}
+}
