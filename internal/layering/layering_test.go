@@ -116,6 +116,12 @@ var layers = []layer{
 	}},
 	{pkg: "internal/golden", third: []dep{{"github.com/google/go-cmp", "golden-file diffs"}}},
 	{pkg: "internal/shellwords"},
+	{pkg: "internal/release", third: []dep{
+		{"github.com/google/go-containerregistry", "builds the multi-platform release image without a Docker daemon and pushes it"},
+	}},
+	{pkg: "tools/release", inner: []string{"internal/release"}, third: []dep{
+		{"github.com/google/go-containerregistry", "parses image references and reads registry credentials for the release image"},
+	}},
 	{pkg: "e2e/..."},
 }
 
