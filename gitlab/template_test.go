@@ -200,7 +200,7 @@ func TestTemplateImage(t *testing.T) {
 	t.Parallel()
 	c, _ := readTemplate(t)
 	img, _ := c.Inputs["image"].Default.(string)
-	if !regexp.MustCompile(`^ghcr\.io/signet-ci/signet:v\d+\.\d+\.\d+$`).MatchString(img) {
+	if !regexp.MustCompile(`^ghcr\.io/signet-ci/signet:v\d+\.\d+\.\d+(@sha256:[0-9a-f]{64})?$`).MatchString(img) {
 		t.Errorf("image default %q, want ghcr.io/signet-ci/signet:vX.Y.Z", img)
 	}
 	task := checkout.Read(t, "tekton/task/signet/0.1/signet.yaml")
