@@ -164,7 +164,10 @@ func TestReleaseEndToEnd(t *testing.T) {
 			}
 		}
 		c := cfg
-		c.CABundle = bin // not PEM
+		c.CABundle = filepath.Join(t.TempDir(), "ca.der")
+		if err := os.WriteFile(c.CABundle, []byte{0x30, 0x82, 0x01, 0x0a}, 0o644); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := release.BuildImage(ctx, c); err == nil || !strings.Contains(err.Error(), "no PEM certificate") {
 			t.Errorf("a binary as the CA bundle: %v", err)
 		}

@@ -15,13 +15,15 @@ import (
 // extra are appended (--sigstore, --identity-token-file, …).
 func AttestArgs(assets []Asset, image string, extra []string) []string {
 	args := []string{"attest", "--sbom", "spdx-json,cyclonedx-json", "--output-dir", "attestations"}
-	for _, a := range assets {
-		args = append(args, "--subject-path", a.Name)
-	}
 	if image != "" {
 		args = append(args, "--subject", image)
 	}
-	return append(args, extra...)
+	args = append(args, extra...)
+	args = append(args, "--")
+	for _, a := range assets {
+		args = append(args, a.Name)
+	}
+	return args
 }
 
 // Attest runs signet (the release's own binary for the machine) in dir with AttestArgs: the

@@ -74,9 +74,9 @@ func run(ctx context.Context, args []string) error {
 		for _, a := range assets {
 			bins[a.Target] = filepath.Join(*out, a.Name)
 		}
-		b, err := name.ParseReference(*base)
+		b, err := name.NewDigest(*base)
 		if err != nil {
-			return fmt.Errorf("-base: %w", err)
+			return fmt.Errorf("-base %q: want NAME@sha256:HEX, a base pinned by digest, so the image is reproducible: %w", *base, err)
 		}
 		opts := []remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}
 		idx, err := release.BuildImage(ctx, release.ImageConfig{Base: b, Binaries: bins, CABundle: *ca,
