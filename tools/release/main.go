@@ -41,7 +41,7 @@ func run(ctx context.Context, args []string) error {
 	base := fs.String("base", "", "base image with a static /bin/sh, by digest; empty for no image")
 	image := fs.String("image", release.ImageRepository, "image repository")
 	ca := fs.String("ca-bundle", "/etc/ssl/certs/ca-certificates.crt", "CA bundle for the image")
-	epoch := fs.Int64("source-date-epoch", -1, "creation time of the image, Unix seconds (the commit time)")
+	epoch := fs.Int64("source-date-epoch", 0, "creation time of the image, Unix seconds (default 0, as ko does: the image then depends on nothing but its contents)")
 	push := fs.Bool("push", false, "push the image to -image:-version")
 	sign := fs.Bool("sign", false, "sign the release with its own binary for this machine (more signet attest flags after --)")
 	pin := fs.Bool("pin", false, "write the pins into action.yml, templates/ and tekton/ of -root")
@@ -57,6 +57,26 @@ func run(ctx context.Context, args []string) error {
 			return fmt.Errorf("-targets: %w", err)
 		}
 	}
+	if err := release.CheckVersion(*version); err != nil {
+		return fmt.Errorf("-version: %w", err)
+	}
+	var baseRef name.Reference
+	if *base != "" {
+		d, err := name.NewDigest(*base)
+		if err != nil {
+			return fmt.Errorf("-base %q: want NAME@sha256:HEX, a base pinned by digest, so the image is reproducible: %w", *base, err)
+		}
+		baseRef = d
+	}
+	if *epoch < 0 {
+		return errors.New("-source-date-epoch: want Unix seconds, 0 or more")
+	}
+	if (*push || *pin || *check) && *base == "" {
+		return errors.New("-push, -pin and -check-pins need the image: give -base")
+	}
+	if *pin && *targets != "" {
+		return errors.New("-pin needs every target: leave -targets out")
+	}
 	assets, err := release.BuildBinaries(ctx, *root, *out, *version, ts)
 	if err != nil {
 		return err
@@ -66,20 +86,13 @@ func run(ctx context.Context, args []string) error {
 		pins.Sums[a.Name] = a.SHA256
 	}
 	var imageRef string
-	if *base != "" {
-		if *epoch < 0 {
-			return errors.New("-source-date-epoch is required with -base (git log -1 --format=%ct)")
-		}
+	if baseRef != nil {
 		bins := map[release.Target]string{}
 		for _, a := range assets {
 			bins[a.Target] = filepath.Join(*out, a.Name)
 		}
-		b, err := name.NewDigest(*base)
-		if err != nil {
-			return fmt.Errorf("-base %q: want NAME@sha256:HEX, a base pinned by digest, so the image is reproducible: %w", *base, err)
-		}
 		opts := []remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}
-		idx, err := release.BuildImage(ctx, release.ImageConfig{Base: b, Binaries: bins, CABundle: *ca,
+		idx, err := release.BuildImage(ctx, release.ImageConfig{Base: baseRef, Binaries: bins, CABundle: *ca,
 			Created: time.Unix(*epoch, 0).UTC(), Options: opts})
 		if err != nil {
 			return err
