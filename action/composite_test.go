@@ -62,13 +62,14 @@ type runResult struct {
 	failed  string            // id of the failing step
 	log     string            // stdout and stderr of all steps
 	outputs map[string]string // the action's outputs
+	took    []time.Duration   // each step's wall time, in the order of ran
 }
 
 var exprRE = regexp.MustCompile(`\$\{\{\s*(.*?)\s*\}\}`)
 
 // eval evaluates the ${{ }} expressions of s; any form the emulation does not know fails the
 // test, so action.yml cannot use an expression the test does not check.
-func (r *runner) eval(t *testing.T, c composite, s string, steps map[string]map[string]string) string {
+func (r *runner) eval(t testing.TB, c composite, s string, steps map[string]map[string]string) string {
 	t.Helper()
 	return exprRE.ReplaceAllStringFunc(s, func(m string) string {
 		e := exprRE.FindStringSubmatch(m)[1]
@@ -106,7 +107,7 @@ func (r *runner) eval(t *testing.T, c composite, s string, steps map[string]map[
 }
 
 // run runs the action's steps.
-func (r *runner) run(t *testing.T) runResult {
+func (r *runner) run(t testing.TB) runResult {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(r.actionPath, "action.yml"))
 	if err != nil {
@@ -151,7 +152,9 @@ func (r *runner) run(t *testing.T) runResult {
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}
 		cmd.Stdout, cmd.Stderr = &log, &log
+		start := time.Now()
 		err := cmd.Run()
+		res.took = append(res.took, time.Since(start))
 		cancel()
 		res.ran = append(res.ran, st.ID)
 		if err != nil {
@@ -176,7 +179,7 @@ type releaseServer struct {
 	downloads atomic.Int32
 }
 
-func newReleaseServer(t *testing.T, assets map[string][]byte) *releaseServer {
+func newReleaseServer(t testing.TB, assets map[string][]byte) *releaseServer {
 	s := &releaseServer{assets: assets}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, ok := s.assets[r.URL.Path]
@@ -198,7 +201,7 @@ func sumOf(b []byte) string {
 
 // releaseBinary builds signet for linux/amd64 with the release build's own command
 // (internal/release), through the shared test build cache.
-func releaseBinary(t *testing.T) []byte {
+func releaseBinary(t testing.TB) []byte {
 	t.Helper()
 	env, args := release.BuildArgs(release.Target{OS: "linux", Arch: "amd64"}, "v0.1.0", "/signet")
 	b, err := os.ReadFile(checkout.BuildCommand(t, env, args, "/signet"))
@@ -210,7 +213,7 @@ func releaseBinary(t *testing.T) []byte {
 
 // actionAt copies the action (action.yml with pins set to sums, action/install.sh) into a
 // new directory, as the runner downloads it at a ref.
-func actionAt(t *testing.T, version string, sums map[string]string) string {
+func actionAt(t testing.TB, version string, sums map[string]string) string {
 	t.Helper()
 	root := checkout.Root(t)
 	dir := t.TempDir()
@@ -401,4 +404,55 @@ func TestCompositeInputsMapped(t *testing.T) {
 			t.Errorf("output %s: value %q, want %q", name, o.Value, want)
 		}
 	}
+}
+
+// BenchmarkCompositeWarmCache measures the action as a job sees it with a warm tool cache: from
+// the install step's start to the first signed bundle (the attest step's end), in the emulated
+// runner against the in-process Sigstore. install-ms is the install step alone (a SHA-256 of
+// the cached binary). Compare with the Docker action's per-job image build (docs/benchmarks.md).
+func BenchmarkCompositeWarmCache(b *testing.B) {
+	bin := releaseBinary(b)
+	srv := newReleaseServer(b, map[string][]byte{"/v0.1.0/signet-linux-amd64": bin})
+	actionPath := actionAt(b, "v0.1.0", map[string]string{"signet-linux-amd64": sumOf(bin)})
+	ss, err := localsigstore.Start(context.Background(), localsigstore.WithStateDir(b.TempDir()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ss.Close() })
+	ep := newTokenEndpoint(b, ss)
+	_, meta := readActionYAML(b)
+	claims := localsigstore.DefaultClaims(localsigstore.PresetGitHub)
+	cache := b.TempDir()
+	newRunner := func() *runner {
+		st := newStep(b, ss, ep, meta, claims, nil)
+		env := map[string]string{"PATH": os.Getenv("PATH"), "RUNNER_TOOL_CACHE": cache, "SIGNET_RELEASE_URL": srv.URL}
+		for k, v := range st.env {
+			if !strings.HasPrefix(k, "INPUT_") {
+				env[k] = v
+			}
+		}
+		return &runner{actionPath: actionPath, env: env, ws: st.ws, actionRef: "v0.1.0",
+			with: map[string]string{"subject-path": "dist/app.tar.gz", "sigstore": "sigstore"}}
+	}
+	if res := newRunner().run(b); res.failed != "" { // warm the tool cache
+		b.Fatalf("step %s failed:\n%s", res.failed, res.log)
+	}
+	var install, total time.Duration
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		r := newRunner()
+		b.StartTimer()
+		res := r.run(b)
+		if res.failed != "" || res.outputs["bundle-path"] == "" {
+			b.Fatalf("step %s failed:\n%s", res.failed, res.log)
+		}
+		install += res.took[0]
+		total += res.took[0] + res.took[1]
+	}
+	if n := srv.downloads.Load(); n != 1 {
+		b.Fatalf("%d downloads: the warm cache should need none after the first", n)
+	}
+	b.ReportMetric(float64(install.Milliseconds())/float64(b.N), "install-ms")
+	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "steps-ms")
 }

@@ -34,7 +34,7 @@ type actionMetadata struct {
 	} `json:"runs"`
 }
 
-func readActionYAML(t *testing.T) ([]byte, actionMetadata) {
+func readActionYAML(t testing.TB) ([]byte, actionMetadata) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(checkout.Root(t), "action.yml"))
 	if err != nil {

@@ -194,7 +194,7 @@ type tokenEndpoint struct {
 	issued []string
 }
 
-func newTokenEndpoint(t *testing.T, ss *localsigstore.Sigstore) *tokenEndpoint {
+func newTokenEndpoint(t testing.TB, ss *localsigstore.Sigstore) *tokenEndpoint {
 	t.Helper()
 	ep := &tokenEndpoint{bearer: "runner-bearer-" + strings.Repeat("x", 24)}
 	ep.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -245,7 +245,7 @@ type step struct {
 
 // newStep makes a workspace with build outputs and the Sigstore config, and the environment
 // the runner gives the container: action.yml's defaults merged under with.
-func newStep(t *testing.T, ss *localsigstore.Sigstore, ep *tokenEndpoint, meta actionMetadata, claims map[string]any, with map[string]string) *step {
+func newStep(t testing.TB, ss *localsigstore.Sigstore, ep *tokenEndpoint, meta actionMetadata, claims map[string]any, with map[string]string) *step {
 	t.Helper()
 	ws := newWorkspace(t)
 	writeFiles(t, ws, map[string]string{"dist/app-linux-amd64": "\x7fELF binary", "dist/app.tar.gz": "archive", "dist/notes.txt": "n"})
@@ -311,7 +311,7 @@ func (s *step) run(t *testing.T, bin string, args ...string) result {
 }
 
 // checkOutputs checks the step outputs against the files they name.
-func checkOutputs(t *testing.T, ws string, outs map[string]string, subjects int) {
+func checkOutputs(t testing.TB, ws string, outs map[string]string, subjects int) {
 	t.Helper()
 	if outs["index-path"] != "attestations/index.json" {
 		t.Errorf("index-path %q, want attestations/index.json (workspace-relative)", outs["index-path"])
@@ -347,7 +347,7 @@ func checkOutputs(t *testing.T, ws string, outs map[string]string, subjects int)
 	}
 }
 
-func readFile(t *testing.T, p string) string {
+func readFile(t testing.TB, p string) string {
 	t.Helper()
 	b, err := os.ReadFile(p)
 	if err != nil {
