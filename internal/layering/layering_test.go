@@ -424,7 +424,7 @@ func envReads(fset *token.FileSet, f *ast.File) []string {
 func TestNothingBelowCLIReadsTheEnvironment(t *testing.T) {
 	t.Parallel()
 	_, dirs := modulePackages(t)
-	exempt := append([]string{".", "cli"}, testSupport...)
+	exempt := append([]string{".", "cli", "tools/release"}, testSupport...) // tools/release is a command, like main
 	checked := 0
 	for pkg, dir := range dirs {
 		if slices.Contains(exempt, pkg) {

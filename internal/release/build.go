@@ -105,9 +105,10 @@ type Asset struct {
 }
 
 // BuildBinaries builds the binaries of targets from the module at root into dir, one after
-// the other (a build uses every core), and writes dir/SHA256SUMS. It refuses a dir that already
-// holds a file it would write.
-func BuildBinaries(ctx context.Context, root, dir, version string, targets []Target) ([]Asset, error) {
+// the other (a build uses every core), and writes dir/SHA256SUMS. environ is the environment
+// the go command starts from (PATH, HOME, GOCACHE…; BuildArgs' variables override it). It
+// refuses a dir that already holds a file it would write.
+func BuildBinaries(ctx context.Context, root, dir, version string, targets []Target, environ []string) ([]Asset, error) {
 	if err := CheckVersion(version); err != nil {
 		return nil, err
 	}
@@ -126,7 +127,7 @@ func BuildBinaries(ctx context.Context, root, dir, version string, targets []Tar
 		env, args := BuildArgs(t, version, out)
 		cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 		cmd.Dir = root
-		cmd.Env = append(os.Environ(), env...)
+		cmd.Env = append(slices.Clone(environ), env...)
 		if b, err := cmd.CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("building %s: %s %s: %w\n%s", t, strings.Join(env, " "), strings.Join(args, " "), err, b)
 		}

@@ -49,7 +49,7 @@ func TestReleaseEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	root := checkout.Root(t)
 	out := t.TempDir()
-	assets, err := release.BuildBinaries(ctx, root, out, testVersion, []release.Target{amd64, arm64})
+	assets, err := release.BuildBinaries(ctx, root, out, testVersion, []release.Target{amd64, arm64}, os.Environ())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestReleaseEndToEnd(t *testing.T) {
 	t.Run("reproducible", func(t *testing.T) {
 		src := copySources(t, root)
 		out2 := t.TempDir()
-		again, err := release.BuildBinaries(ctx, src, out2, testVersion, []release.Target{amd64})
+		again, err := release.BuildBinaries(ctx, src, out2, testVersion, []release.Target{amd64}, os.Environ())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -77,7 +77,7 @@ func run(ctx context.Context, args []string) error {
 	if *pin && *targets != "" {
 		return errors.New("-pin needs every target: leave -targets out")
 	}
-	assets, err := release.BuildBinaries(ctx, *root, *out, *version, ts)
+	assets, err := release.BuildBinaries(ctx, *root, *out, *version, ts, os.Environ())
 	if err != nil {
 		return err
 	}
