@@ -456,3 +456,39 @@ func BenchmarkCompositeWarmCache(b *testing.B) {
 	b.ReportMetric(float64(install.Milliseconds())/float64(b.N), "install-ms")
 	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "steps-ms")
 }
+
+// TestInstallPaths checks how the install step maps the runner's paths: on Windows, drive
+// letters and either separator become Git Bash's form; elsewhere a path is kept as it is (a
+// backslash is a file name character there).
+func TestInstallPaths(t *testing.T) {
+	t.Parallel()
+	script := filepath.Join(checkout.Root(t), "action", "install.sh")
+	tests := []struct{ os, in, want string }{
+		{"Windows", `C:\hostedtoolcache\windows`, "/c/hostedtoolcache/windows"},
+		{"Windows", `C:/hostedtoolcache/windows`, "/c/hostedtoolcache/windows"},
+		{"Windows", `D:\a\_temp\mixed/sep`, "/d/a/_temp/mixed/sep"},
+		{"Windows", `d:\a\with space\x`, "/d/a/with space/x"},
+		{"Windows", `E:`, "/e"},
+		{"Windows", `CC:\x`, "CC:/x"}, // not a drive letter
+		{"Windows", `/c/already/unix`, "/c/already/unix"},
+		{"Windows", `relative\dir`, "relative/dir"},
+		{"Linux", `/home/runner/_work/_tool`, "/home/runner/_work/_tool"},
+		{"Linux", `/tmp/odd\name`, `/tmp/odd\name`},
+		{"Linux", `C:\not\a\drive`, `C:\not\a\drive`},
+		{"macOS", `/Users/runner/hostedtoolcache`, "/Users/runner/hostedtoolcache"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.os+" "+tt.in, func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.Command("bash", "--noprofile", "--norc", "-c", `source "$1" && unix_path "$2"`, "bash", script, tt.in)
+			cmd.Env = []string{"RUNNER_OS=" + tt.os, "PATH=" + os.Getenv("PATH")}
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("%v: %s", err, out)
+			}
+			if got := strings.TrimSuffix(string(out), "\n"); got != tt.want {
+				t.Errorf("unix_path(%q) on %s = %q, want %q", tt.in, tt.os, got, tt.want)
+			}
+		})
+	}
+}

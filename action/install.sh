@@ -26,6 +26,22 @@ sha256() {
   fi
 }
 
+# unix_path maps a Windows path the runner gives (C:\hostedtoolcache\windows, D:/a/_temp) to
+# the form Git Bash uses (/c/hostedtoolcache/windows) when RUNNER_OS is Windows; other paths,
+# and every path on other systems, are kept as they are (a backslash is a file name character
+# there).
+unix_path() {
+  local p="$1"
+  if [[ "${RUNNER_OS:-}" == Windows ]]; then
+    p="${p//\\//}"
+    if [[ "$p" =~ ^([A-Za-z]):(/.*)?$ ]]; then
+      p="/$(tr '[:upper:]' '[:lower:]' <<<"${BASH_REMATCH[1]}")${BASH_REMATCH[2]}"
+    fi
+  fi
+  printf '%s\n' "$p"
+}
+
+main() {
 version="${SIGNET_VERSION:-}"
 [[ "$version" =~ ^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$ ]] ||
   fail "action.yml pins the version \"$version\", which is not vMAJOR.MINOR.PATCH"
@@ -70,7 +86,8 @@ if [[ ! "$base" =~ ^https:// && ! "$base" =~ ^http://(127\.0\.0\.1|localhost|\[:
 fi
 url="$base/$version/$asset"
 
-cache_root="${RUNNER_TOOL_CACHE:-${RUNNER_TEMP:?RUNNER_TEMP is not set}/toolcache}"
+temp="$(unix_path "${RUNNER_TEMP:-/tmp}")"
+cache_root="$(unix_path "${RUNNER_TOOL_CACHE:-$temp/toolcache}")"
 # The tool cache's layout (actions/toolkit tool-cache): TOOL/VERSION/ARCH, with ARCH.complete
 # beside the directory once the tool is in place.
 dir="$cache_root/signet/${version#v}/$(tr '[:upper:]' '[:lower:]' <<<"$RUNNER_ARCH")"
@@ -79,7 +96,7 @@ bin="$dir/$exe"
 if [[ -f "$dir.complete" && -f "$bin" ]] && [[ "$(sha256 "$bin")" == "$want" ]]; then
   echo "signet $version ($asset) from the tool cache, SHA-256 $want"
 else
-  tmpdir="$(mktemp -d "${RUNNER_TEMP:-/tmp}/signet-download.XXXXXX")"
+  tmpdir="$(mktemp -d "$temp/signet-download.XXXXXX")"
   trap 'rm -rf "$tmpdir"' EXIT
   echo "downloading $url"
   if ! curl --fail --silent --show-error --location --retry 3 --retry-delay 2 --connect-timeout 20 \
@@ -98,3 +115,9 @@ else
   echo "signet $version ($asset) installed in the tool cache, SHA-256 $want"
 fi
 echo "path=$bin" >>"${GITHUB_OUTPUT:?GITHUB_OUTPUT is not set}"
+}
+
+# Sourced (by the tests), it only defines its functions.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  main "$@"
+fi
