@@ -74,7 +74,7 @@ func TestRunnerContract(t *testing.T) {
 		}
 		ep.assertNeverShown(t, res.stdout, res.stderr, string(summary), readFile(t, st.env["GITHUB_OUTPUT"]))
 		checkStored(t, st, outs, string(summary))
-		for what, s := range map[string]string{"stdout": res.stdout, "stderr": res.stderr, "summary": string(summary),
+		for what, s := range map[string]string{"stdout": displayed(res.stdout), "stderr": res.stderr, "summary": string(summary),
 			"outputs": readFile(t, st.env["GITHUB_OUTPUT"]), "index.json": readFile(t, filepath.Join(st.ws, outs["index-path"]))} {
 			if strings.Contains(s, jobToken) {
 				t.Errorf("the github-token input shows in %s", what)
@@ -182,7 +182,7 @@ func TestRunnerContract(t *testing.T) {
 			t.Errorf("attestation-id %q after a refused upload", outs["attestation-id"])
 		}
 		ep.assertNeverShown(t, res.stdout, res.stderr)
-		for _, s := range []string{res.stdout, res.stderr, readFile(t, st.env["GITHUB_OUTPUT"])} {
+		for _, s := range []string{displayed(res.stdout), res.stderr, readFile(t, st.env["GITHUB_OUTPUT"])} {
 			if strings.Contains(s, jobToken) {
 				t.Error("the github-token input is shown")
 			}
@@ -227,7 +227,7 @@ type tokenEndpoint struct {
 	issued []string
 }
 
-func newTokenEndpoint(t *testing.T, ss *localsigstore.Sigstore) *tokenEndpoint {
+func newTokenEndpoint(t testing.TB, ss *localsigstore.Sigstore) *tokenEndpoint {
 	t.Helper()
 	ep := &tokenEndpoint{bearer: "runner-bearer-" + strings.Repeat("x", 24)}
 	ep.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -270,6 +270,18 @@ func (ep *tokenEndpoint) assertNeverShown(t *testing.T, texts ...string) {
 	}
 }
 
+// displayed is stdout as the runner shows it in the log: it consumes ::add-mask:: commands
+// (which must carry the secret they mask) instead of printing them.
+func displayed(stdout string) string {
+	var b strings.Builder
+	for l := range strings.Lines(stdout) {
+		if !strings.HasPrefix(l, "::add-mask::") {
+			b.WriteString(l)
+		}
+	}
+	return b.String()
+}
+
 // step is one action step's environment and workspace.
 type step struct {
 	ws    string
@@ -279,7 +291,7 @@ type step struct {
 
 // newStep makes a workspace with build outputs and the Sigstore config, and the environment
 // the runner gives the container: action.yml's defaults merged under with.
-func newStep(t *testing.T, ss *localsigstore.Sigstore, ep *tokenEndpoint, meta actionMetadata, claims map[string]any, with map[string]string) *step {
+func newStep(t testing.TB, ss *localsigstore.Sigstore, ep *tokenEndpoint, meta actionMetadata, claims map[string]any, with map[string]string) *step {
 	t.Helper()
 	ws := newWorkspace(t)
 	writeFiles(t, ws, map[string]string{"dist/app-linux-amd64": "\x7fELF binary", "dist/app.tar.gz": "archive", "dist/notes.txt": "n"})
@@ -352,7 +364,7 @@ func (s *step) run(t *testing.T, bin string, args ...string) result {
 }
 
 // checkOutputs checks the step outputs against the files they name.
-func checkOutputs(t *testing.T, ws string, outs map[string]string, subjects int) {
+func checkOutputs(t testing.TB, ws string, outs map[string]string, subjects int) {
 	t.Helper()
 	if outs["index-path"] != "attestations/index.json" {
 		t.Errorf("index-path %q, want attestations/index.json (workspace-relative)", outs["index-path"])
@@ -415,7 +427,7 @@ func checkStored(t *testing.T, st *step, outs map[string]string, summary string)
 	}
 }
 
-func readFile(t *testing.T, p string) string {
+func readFile(t testing.TB, p string) string {
 	t.Helper()
 	b, err := os.ReadFile(p)
 	if err != nil {

@@ -309,6 +309,9 @@ func tufCacheDir(env Env) string {
 
 // version is the module version signet was built from ("devel" for a plain go build or go run).
 func version() string {
+	if buildVersion != "" {
+		return buildVersion
+	}
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		return bi.Main.Version
 	}

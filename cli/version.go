@@ -7,6 +7,10 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// buildVersion is the release version, set by the release build (internal/release) with
+// -ldflags -X; empty otherwise.
+var buildVersion string
+
 func newVersionCmd(env Env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",

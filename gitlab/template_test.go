@@ -221,9 +221,9 @@ func checkJob(t *testing.T, job map[string]any, stage, outDir string) {
 	}
 }
 
-// pinLine is the one line of the template holding the pinned release image (the release
-// rewrites it; see docs/gitlab-component.md).
-var pinLine = regexp.MustCompile(`(?m)^\s+default: (ghcr\.io/signet-ci/signet:v\d+\.\d+\.\d+) # signet-image-pin: .*$`)
+// pinLine is the one line of the template holding the pinned release image, below its
+// release pin marker (the release rewrites it; see docs/release.md).
+var pinLine = regexp.MustCompile(`(?m)^\s+# signet-release-pin: image\n\s+default: (ghcr\.io/signet-ci/signet:v\d+\.\d+\.\d+(?:@sha256:[0-9a-f]{64})?)$`)
 
 // effectiveImage applies the job's rules the way GitLab does for the shapes the template
 // uses ("$VAR != \"text\"" conditions, a rule without if always matching): the first matching

@@ -92,12 +92,13 @@ func TestStepActionMatchesTask(t *testing.T) {
 		taskParams = append(taskParams, p.Name)
 	}
 	for _, p := range sa.Params {
-		if p.Name != "workspace-path" && p.Name != "token-volume" {
+		// The Task's workspaces are the StepAction's paths: its source, and the dockerconfig.
+		if p.Name != "workspace-path" && p.Name != "token-volume" && p.Name != "docker-config" {
 			saParams = append(saParams, p.Name)
 		}
 	}
 	if d := cmp.Diff(taskParams, saParams); d != "" {
-		t.Errorf("params (-task +stepaction, less workspace-path and token-volume):\n%s", d)
+		t.Errorf("params (-task +stepaction, less workspace-path, token-volume and docker-config):\n%s", d)
 	}
 	for _, e := range sa.Env {
 		if strings.Contains(e.Value, "$(results.") || strings.Contains(e.Value, "$(workspaces.") {
