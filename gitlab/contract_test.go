@@ -200,7 +200,13 @@ func newJob(t *testing.T, c *component, ss *localsigstore.Sigstore, inputs map[s
 		t.Fatalf("script %q, want one line", rendered.Script)
 	}
 	args := strings.Fields(rendered.Script[0])
-	if args[0] != "/signet" {
+	assigned := map[string]string{} // NAME=VALUE words before the command, as the shell reads them
+	for len(args) > 0 && strings.Contains(args[0], "=") {
+		k, v, _ := strings.Cut(args[0], "=")
+		assigned[k] = v
+		args = args[1:]
+	}
+	if len(args) == 0 || args[0] != "/signet" {
 		t.Fatalf("script line %q does not run /signet", rendered.Script[0])
 	}
 	token, err := ss.Token(localsigstore.PresetGitLab, opts...)
@@ -211,6 +217,7 @@ func newJob(t *testing.T, c *component, ss *localsigstore.Sigstore, inputs map[s
 	for k, v := range rendered.Variables {
 		j.vars[k] = fmt.Sprint(v)
 	}
+	maps.Copy(j.vars, assigned)
 	j.env = predefined(ss, dir)
 	maps.Copy(j.env, j.vars)
 	j.env[gitlab.TokenVariable] = token

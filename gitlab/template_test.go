@@ -2,6 +2,7 @@ package gitlab_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"path/filepath"
 	"regexp"
@@ -85,12 +86,15 @@ func TestTemplateShell(t *testing.T) {
 		for _, key := range []string{"script", "before_script", "after_script"} {
 			lines, _ := job[key].([]any)
 			for _, l := range lines {
-				if strings.Contains(l.(string), "$[[") {
+				_, rest := scriptAssignments(t, c, l.(string))
+				if strings.Contains(rest, "$[[") {
 					t.Errorf("%s line %q interpolates an input into the shell", key, l)
 				}
 			}
 		}
-		vars := slices.Sorted(maps.Keys(job["variables"].(map[string]any)))
+		vars := slices.Collect(maps.Keys(job["variables"].(map[string]any)))
+		assigned, _ := scriptAssignments(t, c, job["script"].([]any)[0].(string))
+		vars = slices.Sorted(slices.Values(append(vars, slices.Collect(maps.Keys(assigned))...)))
 		if diff := cmpDiff(slices.Sorted(slices.Values(append(gitlab.InputVariables(), imageVariables...))), vars); diff != "" {
 			t.Errorf("job variables (-adapter reads +template sets):\n%s", diff)
 		}
@@ -115,7 +119,7 @@ func TestTemplateRender(t *testing.T) {
 		{name: "every input", inputs: map[string]any{
 			"stage": "sign", "job-name": "sign release", "subject-path": "dist/*.tar.gz dist/app", "subject-checksums": "dist/SHA256SUMS",
 			"sbom": "spdx-json,cyclonedx-json", "sigstore": ".sigstore", "output-dir": "out/att", "max-subjects": 10,
-			"private-repo-tlog": "true", "image": "registry.example.com/signet:v0.1.0@sha256:" + strings.Repeat("ab", 32),
+			"private-repo-tlog": true, "push-to-registry": true, "subject-image": "registry.example.com/org/app:v1", "image": "registry.example.com/signet:v0.1.0@sha256:" + strings.Repeat("ab", 32),
 			"subject-name": "registry.example.com/app", "subject-digest": "sha256:" + strings.Repeat("cd", 32),
 			"predicate-type": "https://example.com/test-result/v1", "predicate-path": "out/result.json", "expire-in": "1 year",
 		}, job: "sign release", stage: "sign", outDir: "out/att", golden: "rendered-every-input.json"},
@@ -195,8 +199,8 @@ func checkJob(t *testing.T, job map[string]any, stage, outDir string) {
 	if diff := cmpDiff([]string{""}, j.Image.Entrypoint); diff != "" || j.Image.Name == "" {
 		t.Errorf("image %+v: want a name and entrypoint [\"\"] (the image's ENTRYPOINT is /signet)", j.Image)
 	}
-	if diff := cmpDiff([]string{"/signet attest --platform gitlab"}, j.Script); diff != "" {
-		t.Errorf("script (-want +got):\n%s", diff)
+	if len(j.Script) != 1 || !strings.HasSuffix(j.Script[0], " /signet attest --platform gitlab") {
+		t.Errorf("script %q, want one line ending in /signet attest --platform gitlab", j.Script)
 	}
 	if diff := cmpDiff([]string{outDir + "/"}, j.Artifacts.Paths); diff != "" {
 		t.Errorf("artifacts:paths (-want +got):\n%s", diff)
@@ -347,6 +351,10 @@ func TestTemplateInputVariables(t *testing.T) {
 			fromTemplate[m[1]] = v
 		}
 	}
+	assigned, _ := scriptAssignments(t, c, job["script"].([]any)[0].(string))
+	for v, input := range assigned {
+		fromTemplate[input] = v
+	}
 	for name := range c.Inputs {
 		if slices.Contains(imageVariables, fromTemplate[name]) {
 			continue // read by GitLab for image:name
@@ -358,6 +366,60 @@ func TestTemplateInputVariables(t *testing.T) {
 	for _, lookalike := range []string{"Subject-Path", "subject_path", "subject-path ", "SIGNET_SUBJECT_PATH", ""} {
 		if v := gitlab.InputVariable(lookalike); v != "" {
 			t.Errorf("InputVariable(%q) = %q, want none", lookalike, v)
+		}
+	}
+}
+
+// assignment is one NAME=$[[ inputs.INPUT ]] word, and its space, that starts a script line.
+var assignment = regexp.MustCompile(`^([A-Z_]+)=\$\[\[ inputs\.([a-z-]+) \]\] `)
+
+// scriptAssignments splits the variable assignments that start a script line (NAME=VALUE words
+// before the command, as a shell reads them) from the rest, and returns them as variable →
+// input. Only boolean inputs may be assigned there: their value is true or false, so nothing
+// of the user's reaches the shell.
+func scriptAssignments(t *testing.T, c *component, line string) (map[string]string, string) {
+	t.Helper()
+	out, rest, err := splitAssignments(c, line)
+	if err != nil {
+		t.Error(err)
+	}
+	return out, rest
+}
+
+// splitAssignments is scriptAssignments' parser; it refuses an input that is not boolean.
+func splitAssignments(c *component, line string) (map[string]string, string, error) {
+	out := map[string]string{}
+	for {
+		m := assignment.FindStringSubmatch(line)
+		if m == nil {
+			return out, line, nil
+		}
+		if in, ok := c.Inputs[m[2]]; !ok || in.Type != "boolean" {
+			return nil, "", fmt.Errorf("a script line assigns input %q, which is not a boolean input", m[2])
+		}
+		out[m[1]] = m[2]
+		line = line[len(m[0]):]
+	}
+}
+
+// TestScriptAssignmentsOnlyBooleans checks the guard itself: a string input assigned on the
+// script line would put the user's text into the shell, and is refused.
+func TestScriptAssignmentsOnlyBooleans(t *testing.T) {
+	t.Parallel()
+	c, _ := readTemplate(t)
+	for _, tc := range []struct {
+		line    string
+		wantErr bool
+		rest    string
+	}{
+		{"SIGNET_PRIVATE_REPO_TLOG=$[[ inputs.private-repo-tlog ]] /signet attest", false, "/signet attest"},
+		{"SIGNET_SIGSTORE=$[[ inputs.sigstore ]] /signet attest", true, ""},
+		{"X=$[[ inputs.no-such-input ]] /signet attest", true, ""},
+		{"/signet attest $[[ inputs.subject-path ]]", false, "/signet attest $[[ inputs.subject-path ]]"},
+	} {
+		_, rest, err := splitAssignments(c, tc.line)
+		if (err != nil) != tc.wantErr || (err == nil && rest != tc.rest) {
+			t.Errorf("splitAssignments(%q) = %q, %v; want rest %q, error %v", tc.line, rest, err, tc.rest, tc.wantErr)
 		}
 	}
 }
