@@ -107,10 +107,10 @@ func TestPINNeverShown(t *testing.T) {
 		t.Fatalf("String() = %q", got)
 	}
 	for _, bad := range []string{
-		"pkcs11:token=a;object=b?pin-value=" + pin,                                // no module
-		"pkcs11:token=a;object=b?module-path=/m.so&pin-value=" + pin + "&x=1",     // unknown attribute after the PIN
+		"pkcs11:token=a;object=b?pin-value=" + pin,                            // no module
+		"pkcs11:token=a;object=b?module-path=/m.so&pin-value=" + pin + "&x=1", // unknown attribute after the PIN
 		"pkcs11:token=a;object=b?module-path=/m.so&pin-value=" + pin + "&pin-source=/f",
-		"pkcs11:token=a;object=b?module-path=/m.so&pin" + pin,                     // malformed PIN attribute
+		"pkcs11:token=a;object=b?module-path=/m.so&pin" + pin, // malformed PIN attribute
 		"PKCS11:token=a;object=b?module-path=/m.so&pin-value=" + pin,
 	} {
 		_, err := keys.Parse(bad)
