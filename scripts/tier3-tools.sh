@@ -23,6 +23,7 @@ tools=(
   "timestamp-server|github.com/sigstore/timestamp-authority/cmd/timestamp-server@v1.2.9|timestamp-server"
   "rekor-server|github.com/sigstore/rekor/cmd/rekor-server@v1.5.4|rekor-server"
   "cosign|github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3|cosign"
+  "local-kms|github.com/nsmithuk/local-kms@v0.0.0-20260228092603-2a5e92d09ab6|local-kms"
 )
 
 build() {
