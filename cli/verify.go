@@ -283,6 +283,15 @@ func loadVerifier(ctx context.Context, env Env, cfg verifyConfig) (*sigstore.Ver
 	return sigstore.NewVerifier(mat.TrustedRoot, opts...)
 }
 
+// keyArg resolves a key flag's value against the command's directory when it is a file path;
+// a KMS or HSM reference is kept as given.
+func keyArg(env Env, arg string) string {
+	if ref, err := keys.Parse(arg); err == nil && !ref.IsFile() {
+		return arg
+	}
+	return inDir(env, arg)
+}
+
 // loadPublicKey reads --public-key: a PEM file, or the public key of a KMS or HSM key.
 func loadPublicKey(ctx context.Context, env Env, arg string) (crypto.PublicKey, error) {
 	ref, err := keys.Parse(arg)
@@ -398,7 +407,7 @@ func writeVSA(ctx context.Context, env Env, cfg verifyConfig, r *verify.Report) 
 	if cfg.TrustedRoot != "" && !cfg.sigstoreFlag {
 		trust = filepath.Dir(inDir(env, cfg.TrustedRoot))
 	}
-	s, err := openSession(ctx, env, attestConfig{Sigstore: trust, StateDir: cfg.StateDir, KeyFile: inDir(env, cfg.VSAKey), TokenFile: inDir(env, cfg.TokenFile)})
+	s, err := openSession(ctx, env, attestConfig{Sigstore: trust, StateDir: cfg.StateDir, KeyFile: keyArg(env, cfg.VSAKey), TokenFile: inDir(env, cfg.TokenFile)})
 	if err != nil {
 		return nil, fmt.Errorf("--vsa-output: %w", err)
 	}

@@ -6,12 +6,16 @@ import (
 	"context"
 	"crypto"
 	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -71,6 +75,28 @@ func writePublicKey(t *testing.T, dir string, pub crypto.PublicKey) string {
 	}
 	path := filepath.Join(dir, "release.pub")
 	writeFile(t, path, pemBytes)
+	return path
+}
+
+// writeTrustedKeysFile writes a trusted_keys.json listing pub from start to end (zero: open).
+func writeTrustedKeysFile(t *testing.T, pub crypto.PublicKey, start, end time.Time) string {
+	t.Helper()
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vf := map[string]string{"start": start.UTC().Format(time.RFC3339)}
+	if !end.IsZero() {
+		vf["end"] = end.UTC().Format(time.RFC3339)
+	}
+	b, err := json.Marshal(map[string]any{"mediaType": "application/vnd.dev.signet.trustedkeys+json;version=0.1",
+		"keys": []any{map[string]any{"name": "kms-release", "publicKey": map[string]any{
+			"rawBytes": base64.StdEncoding.EncodeToString(der), "keyDetails": "PKIX_ECDSA_P256_SHA_256", "validFor": vf}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "trusted_keys.json")
+	writeFile(t, path, b)
 	return path
 }
 
@@ -144,6 +170,26 @@ func TestKMSSignVerifyCosign(t *testing.T) {
 	verify(pubFile, names...).mustSucceed(t, "signet verify --public-key release.pub")
 	cosignVerifyKey(ctx, t, tr, nil, pubFile, prov, filepath.Join(work, names[0])).mustSucceed(t, "cosign verify-blob-attestation --key release.pub")
 	cosignVerifyKey(ctx, t, tr, env, ref, prov, filepath.Join(work, names[0])).mustSucceed(t, "cosign verify-blob-attestation --key "+ref)
+
+	// Rotation: the upstream TSA's timestamp must fall inside the key's window.
+	now := time.Now()
+	for _, tc := range []struct {
+		name       string
+		start, end time.Time
+		want       string // "" passes
+	}{
+		{"open window", now.Add(-time.Hour), time.Time{}, ""},
+		{"closed window", now.Add(-time.Hour), now.Add(-10 * time.Minute), "it was signed after the window closed"},
+		{"future window", now.Add(time.Hour), time.Time{}, "it was signed before the window opened"},
+	} {
+		tk := writeTrustedKeysFile(t, pub, tc.start, tc.end)
+		r := run(ctx, t, work, nil, s.Signet, "verify", "--sigstore", tr.Dir, "--trusted-keys", tk, "--index", filepath.Join(out, core.IndexFile), names[0])
+		if tc.want == "" {
+			r.mustSucceed(t, "signet verify --trusted-keys ("+tc.name+")")
+		} else {
+			r.mustFail(t, "signet verify --trusted-keys ("+tc.name+")", tc.want)
+		}
+	}
 
 	// Another KMS key of the right curve is not the signer.
 	otherRef, _ := createKMSKey(ctx, t, url, "ECC_NIST_P256")
