@@ -112,7 +112,7 @@ no token, a token is minted by the embedded local Sigstore.`,
 	f.StringVar(&cfg.StateDir, "state-dir", "", "state directory of the local Sigstore (default: $XDG_STATE_HOME/signet/localsigstore)")
 	f.StringVar(&cfg.Token, "identity-token", "", "OIDC identity token (prefer --identity-token-file or SIGSTORE_ID_TOKEN: flags show in process lists)")
 	f.StringVar(&cfg.TokenFile, "identity-token-file", "", "file holding the OIDC identity token, re-read when used")
-	f.StringVar(&cfg.KeyFile, "key", "", "PEM private key (ECDSA P-256 or Ed25519) to sign without Fulcio, for air-gapped use")
+	f.StringVar(&cfg.KeyFile, "key", "", "private key to sign without Fulcio: a PEM file (ECDSA P-256 or Ed25519), or a KMS/HSM key that never leaves it: awskms://, gcpkms://, azurekms://, hashivault://, pkcs11: (docs/keys.md)")
 	f.StringSliceVar(&cfg.SBOMFormats, "sbom", nil, "also generate and sign SBOMs: spdx-json, cyclonedx-json (comma list)")
 	f.BoolVar(&cfg.SBOMFileDigests, "sbom-file-digests", false, "with --sbom, record a digest of every file inside each output (documents get much larger)")
 	f.StringArrayVar(&cfg.Materials, "material", nil, "resolved dependency URI@ALG:HEX recorded in the provenance (repeatable)")

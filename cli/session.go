@@ -12,6 +12,7 @@ import (
 	"github.com/signet-ci/signet/ci"
 	"github.com/signet-ci/signet/core"
 	"github.com/signet-ci/signet/core/sigstore"
+	"github.com/signet-ci/signet/keys"
 	"github.com/signet-ci/signet/provenance"
 	"github.com/signet-ci/signet/sbom"
 )
@@ -33,12 +34,16 @@ type session struct {
 	claims   *provenance.Claims
 	signer   core.Signer
 	tlog     core.TlogDecision
+	kmsKey   *keys.Signer // --key naming a KMS or HSM key
 }
 
-// Close stops the embedded Sigstore, if one was started.
+// Close stops the embedded Sigstore, if one was started, and releases a KMS or HSM key.
 func (s *session) Close() {
 	if s.local != nil {
 		s.local.Close()
+	}
+	if s.kmsKey != nil {
+		_ = s.kmsKey.Close()
 	}
 }
 
@@ -63,7 +68,11 @@ func openSession(ctx context.Context, env Env, cfg attestConfig) (*session, erro
 		return nil, err
 	}
 	if cfg.KeyFile != "" {
-		return s, s.keySigner(ctx, cfg)
+		if err := s.keySigner(ctx, env, cfg); err != nil {
+			s.Close()
+			return nil, err
+		}
+		return s, nil
 	}
 	if s.claims == nil {
 		if err := s.identity(ctx, env, cfg); err != nil {
@@ -120,18 +129,44 @@ func (s *session) loadTrust(ctx context.Context, env Env, cfg attestConfig) erro
 	return nil
 }
 
-func (s *session) keySigner(ctx context.Context, cfg attestConfig) error {
-	pem, err := os.ReadFile(cfg.KeyFile)
+// keySigner signs with --key: a PEM file, or a KMS or HSM key that never leaves its service.
+func (s *session) keySigner(ctx context.Context, env Env, cfg attestConfig) error {
+	ref, err := keys.Parse(cfg.KeyFile)
 	if err != nil {
-		return fmt.Errorf("reading --key file %q: %w", cfg.KeyFile, err)
+		return fmt.Errorf("--key: %w", err)
 	}
 	s.tlog = core.TlogDecision{Used: false, Reason: "key-based signing: timestamped only"}
-	signer, err := sigstore.NewKeySigner(ctx, pem, s.material)
+	if ref.IsFile() {
+		pem, err := os.ReadFile(cfg.KeyFile)
+		if err != nil {
+			return fmt.Errorf("reading --key file %q: %w", cfg.KeyFile, err)
+		}
+		signer, err := sigstore.NewKeySigner(ctx, pem, s.material)
+		if err != nil {
+			return fmt.Errorf("--key %q: %w", cfg.KeyFile, err)
+		}
+		s.signer = signer
+		return nil
+	}
+	if s.kmsKey, err = keys.Open(ctx, ref, keyOptions(env)...); err != nil {
+		return fmt.Errorf("--key: %w", err)
+	}
+	signer, err := sigstore.NewCryptoKeySigner(ctx, s.kmsKey, s.material)
 	if err != nil {
-		return fmt.Errorf("--key %q: %w", cfg.KeyFile, err)
+		return fmt.Errorf("--key %s: %w", ref, err)
 	}
 	s.signer = signer
 	return nil
+}
+
+// keyOptions are the environment's settings for KMS and HSM keys: SIGNET_PKCS11_PIN, the
+// PKCS#11 user PIN when the URI has no pin-source (the cloud SDKs read their own variables).
+func keyOptions(env Env) []keys.Option {
+	var opts []keys.Option
+	if pin := env.Getenv("SIGNET_PKCS11_PIN"); pin != "" {
+		opts = append(opts, keys.WithPIN(pin))
+	}
+	return opts
 }
 
 // hasToken reports whether a token source was given, without reading it.

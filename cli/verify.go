@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/signet-ci/signet/core"
 	"github.com/signet-ci/signet/core/sigstore"
+	"github.com/signet-ci/signet/keys"
 	"github.com/signet-ci/signet/verify"
 )
 
@@ -56,6 +58,7 @@ type verifyConfig struct {
 	TrustedRoot string
 	StateDir    string
 	PublicKey   string
+	TrustedKeys string
 	PolicyFile  string
 	Policy      verify.Policy
 	Format      string
@@ -134,7 +137,8 @@ func addVerifyFlags(f *pflag.FlagSet, cfg *verifyConfig) {
 	f.StringVar(&cfg.Sigstore, "sigstore", "public", "trust: public (public-good, via TUF), github (GitHub's instance, via GitHub's TUF repository), local (the local Sigstore's trusted_root.json), or a directory with trusted_root.json")
 	f.StringVar(&cfg.TrustedRoot, "trusted-root", "", "trusted_root.json to verify against; no network is used")
 	f.StringVar(&cfg.StateDir, "state-dir", "", "state directory of the local Sigstore (default: $XDG_STATE_HOME/signet/localsigstore)")
-	f.StringVar(&cfg.PublicKey, "public-key", "", "PEM public key the bundles must be signed with (signet attest --key); excludes identity flags")
+	f.StringVar(&cfg.PublicKey, "public-key", "", "PEM public key file, or KMS/HSM key reference (awskms://…, pkcs11:…), the bundles must be signed with (signet attest --key); excludes identity flags")
+	f.StringVar(&cfg.TrustedKeys, "trusted-keys", "", "trusted_keys.json: public keys with validity windows the bundles must be signed with, timestamped inside the key's window (docs/keys.md); excludes --public-key and identity flags")
 	f.StringVar(&cfg.PolicyFile, "policy", "", "YAML or JSON policy file (docs/policy.schema.json); flags override its fields")
 	f.StringVar(&id.Issuer, "certificate-oidc-issuer", "", "OIDC issuer the certificate must name, exact")
 	f.StringVar(&id.IssuerRegexp, "certificate-oidc-issuer-regexp", "", "regular expression ^...$ the whole OIDC issuer must match; its scheme and host must be literal")
@@ -298,7 +302,7 @@ func compilePolicy(env Env, cfg verifyConfig) (*verify.Compiled, error) {
 	}
 	var opts []verify.CompileOption
 	switch {
-	case cfg.PublicKey != "":
+	case cfg.PublicKey != "" || cfg.TrustedKeys != "":
 		opts = append(opts, verify.WithTrustedKey())
 	case cfg.Sigstore == "local" && cfg.TrustedRoot == "":
 		opts = append(opts, verify.WithDefaultIdentity(verify.LocalDefault()))
@@ -324,22 +328,60 @@ func loadVerifier(ctx context.Context, env Env, cfg verifyConfig) (*sigstore.Ver
 	if cfg.Policy.RequireTlog {
 		opts = append(opts, sigstore.WithRequireTlog())
 	}
-	if cfg.PublicKey != "" {
-		pem, err := os.ReadFile(inDir(env, cfg.PublicKey))
+	switch {
+	case cfg.PublicKey != "" && cfg.TrustedKeys != "":
+		return nil, &ExitError{Code: 2, Err: errors.New("give --public-key or --trusted-keys, not both")}
+	case cfg.PublicKey != "":
+		pub, err := loadPublicKey(ctx, env, cfg.PublicKey)
 		if err != nil {
-			return nil, fmt.Errorf("reading --public-key %q: %w", cfg.PublicKey, err)
-		}
-		pub, err := sigstore.ParsePublicKey(pem)
-		if err != nil {
-			return nil, fmt.Errorf("--public-key %q: %w", cfg.PublicKey, err)
+			return nil, err
 		}
 		opts = append(opts, sigstore.WithPublicKey(pub))
+	case cfg.TrustedKeys != "":
+		ts, err := sigstore.LoadTrustedKeys(inDir(env, cfg.TrustedKeys))
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-keys: %w", err)
+		}
+		opts = append(opts, sigstore.WithTrustedKeys(ts))
 	}
 	mat, err := loadTrustedRoot(ctx, env, cfg)
 	if err != nil {
 		return nil, err
 	}
 	return sigstore.NewVerifier(mat.TrustedRoot, opts...)
+}
+
+// keyArg resolves a key flag's value against the command's directory when it is a file path;
+// a KMS or HSM reference is kept as given.
+func keyArg(env Env, arg string) string {
+	if ref, err := keys.Parse(arg); err == nil && !ref.IsFile() {
+		return arg
+	}
+	return inDir(env, arg)
+}
+
+// loadPublicKey reads --public-key: a PEM file, or the public key of a KMS or HSM key.
+func loadPublicKey(ctx context.Context, env Env, arg string) (crypto.PublicKey, error) {
+	ref, err := keys.Parse(arg)
+	if err != nil {
+		return nil, fmt.Errorf("--public-key: %w", err)
+	}
+	if !ref.IsFile() {
+		pub, err := keys.PublicKey(ctx, ref, keyOptions(env)...)
+		if err != nil {
+			return nil, fmt.Errorf("--public-key: %w", err)
+		}
+		return pub, nil
+	}
+	pem, err := os.ReadFile(inDir(env, arg))
+	if err != nil {
+		return nil, fmt.Errorf("reading --public-key %q: %w", arg, err)
+	}
+	pub, err := sigstore.ParsePublicKey(pem)
+	if err != nil {
+		return nil, fmt.Errorf("--public-key %q: %w", arg, err)
+	}
+	return pub, nil
 }
 
 func loadTrustedRoot(ctx context.Context, env Env, cfg verifyConfig) (*sigstore.Material, error) {
@@ -440,7 +482,7 @@ func writeVSA(ctx context.Context, env Env, cfg verifyConfig, r *verify.Report) 
 	if cfg.TrustedRoot != "" && !cfg.sigstoreFlag {
 		trust = filepath.Dir(inDir(env, cfg.TrustedRoot))
 	}
-	s, err := openSession(ctx, env, attestConfig{Sigstore: trust, StateDir: cfg.StateDir, KeyFile: inDir(env, cfg.VSAKey), TokenFile: inDir(env, cfg.TokenFile)})
+	s, err := openSession(ctx, env, attestConfig{Sigstore: trust, StateDir: cfg.StateDir, KeyFile: keyArg(env, cfg.VSAKey), TokenFile: inDir(env, cfg.TokenFile)})
 	if err != nil {
 		return nil, fmt.Errorf("--vsa-output: %w", err)
 	}

@@ -24,6 +24,7 @@ tools=(
   "rekor-server|github.com/sigstore/rekor/cmd/rekor-server@v1.5.4|rekor-server"
   "cosign|github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3|cosign"
   "registry|github.com/distribution/distribution/v3/cmd/registry@v3.1.2|registry"
+  "local-kms|github.com/nsmithuk/local-kms@v0.0.0-20260228092603-2a5e92d09ab6|local-kms"
 )
 
 build() {

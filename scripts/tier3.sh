@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Tier-3 tests: signet against upstream Sigstore services and an independent verifier.
 #
-# Builds (once, cached) fulcio, timestamp-server, rekor-server, cosign, the distribution registry
-# and trillian-mem via scripts/tier3-tools.sh, builds signet, starts on free loopback ports:
+# Builds (once, cached) fulcio, timestamp-server, rekor-server, cosign, the distribution registry,
+# local-kms and trillian-mem via scripts/tier3-tools.sh, builds signet (with -tags pkcs11), starts
+# on free loopback ports:
 #   timestamp-server (first: its metrics listener is fixed at :2112), signet sigstore serve (the
-#   OIDC issuer), trillian-mem, rekor-server (v1), fulcio (no CT log) and the distribution registry
-#   (htpasswd basic auth, a random password),
+#   OIDC issuer), trillian-mem, rekor-server (v1), fulcio (no CT log), the distribution registry
+#   (htpasswd basic auth, a random password) and local-kms (an AWS KMS emulator; it listens on
+#   every interface, which it offers no option to narrow),
+# initialises a SoftHSM2 token (Debian's softhsm2, installed by scripts/test.sh) in the work
+# directory,
 # waits until each answers, runs `go test -tags tier3 ./e2e/tier3/` with SIGNET_TIER3_* naming the
 # URLs and binaries, and stops every process it started by PID on exit.
 #
@@ -127,13 +131,14 @@ command -v curl >/dev/null || die "curl is required to wait for the services"
 log "building tools (cached in ${SIGNET_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/signet-tools})"
 tb=$SECONDS
 bin=$(scripts/tier3-tools.sh | tail -n 1) || die "scripts/tier3-tools.sh failed"
-for t in fulcio timestamp-server rekor-server cosign registry trillian-mem; do
+for t in fulcio timestamp-server rekor-server cosign registry local-kms trillian-mem; do
   [[ -x $bin/$t ]] || die "tool $t missing from $bin after scripts/tier3-tools.sh"
 done
 log "tools ready in $((SECONDS - tb))s"
 
 tb=$SECONDS
-go build -o "$work/signet" . || die "go build of signet failed"
+# -tags pkcs11 (cgo): TestPKCS11SignVerifyCosign signs on a SoftHSM2 token.
+go build -tags pkcs11 -o "$work/signet" . || die "go build -tags pkcs11 of signet failed (PKCS#11 needs cgo and a C compiler)"
 log "signet built in $((SECONDS - tb))s"
 
 # The timestamp authority's metrics listener is fixed at :2112 and it exits when that is taken.
@@ -202,6 +207,26 @@ EOF
 start registry "$bin/registry" serve "$work/registry.yml"
 wait_port registry "$registry_port"
 
+free_port kms_port
+mkdir -p "$work/kms"
+start kms env KMS_DATA_PATH="$work/kms" KMS_REGION=us-east-1 PORT="$kms_port" "$bin/local-kms"
+kms_url=http://127.0.0.1:$kms_port
+wait_port kms "$kms_port"
+
+# A SoftHSM2 token of the run's own, in the work directory.
+command -v softhsm2-util >/dev/null || die "softhsm2-util not found: apt-get install -y softhsm2 (scripts/test.sh installs it)"
+pkcs11_module=
+for m in /usr/lib/softhsm/libsofthsm2.so /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so /usr/lib64/pkcs11/libsofthsm2.so; do
+  [[ -f $m ]] && { pkcs11_module=$m; break; }
+done
+[[ -n $pkcs11_module ]] || die "libsofthsm2.so not found: apt-get install -y softhsm2"
+mkdir -p "$work/softhsm/tokens"
+printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' "$work/softhsm/tokens" >"$work/softhsm/softhsm2.conf"
+export SOFTHSM2_CONF=$work/softhsm/softhsm2.conf
+pkcs11_pin=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+softhsm2-util --init-token --free --label signet-tier3 --pin "$pkcs11_pin" --so-pin "$pkcs11_pin$pkcs11_pin" >"$logs/softhsm.log" 2>&1 ||
+  die "softhsm2-util --init-token failed; see $logs/softhsm.log"
+log "SoftHSM2 token signet-tier3 ready ($pkcs11_module)"
 log "all services up $((SECONDS - t0))s after start"
 
 export SIGNET_TIER3_SIGNET=$work/signet
@@ -213,6 +238,10 @@ export SIGNET_TIER3_REKOR_URL=$rekor_url
 export SIGNET_TIER3_REGISTRY=127.0.0.1:$registry_port
 export SIGNET_TIER3_REGISTRY_USER=$registry_user
 export SIGNET_TIER3_REGISTRY_PASSWORD=$registry_password
+export SIGNET_TIER3_KMS_URL=$kms_url
+export SIGNET_TIER3_PKCS11_MODULE=$pkcs11_module
+export SIGNET_TIER3_PKCS11_TOKEN=signet-tier3
+export SIGNET_TIER3_PKCS11_PIN=$pkcs11_pin
 tb=$SECONDS
 # In the background so that a signal reaches the traps at once; stopped first on exit.
 go test -tags tier3 -count=1 -timeout 10m -v ./e2e/tier3/ "$@" &

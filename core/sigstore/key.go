@@ -41,11 +41,30 @@ func NewKeySigner(ctx context.Context, keyPEM []byte, mat *Material, opts ...Sig
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	cfg, err := newSignerConfig(opts)
+	kp, err := parsePrivateKey(keyPEM)
 	if err != nil {
 		return nil, err
 	}
-	kp, err := parsePrivateKey(keyPEM)
+	return newKeySigner(ctx, kp, mat, opts)
+}
+
+// NewCryptoKeySigner signs with priv, a private key that may live outside the process (a KMS
+// or HSM key, see package keys): its public key must be ECDSA P-256 or Ed25519. When priv has
+// a method SignContext(ctx, digest, opts) ([]byte, error), each signature is made under the
+// signing call's context. mat may be nil: bundles then carry no timestamp.
+func NewCryptoKeySigner(ctx context.Context, priv crypto.Signer, mat *Material, opts ...SignerOption) (*KeySigner, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	kp, err := newKeyPair(priv)
+	if err != nil {
+		return nil, err
+	}
+	return newKeySigner(ctx, kp, mat, opts)
+}
+
+func newKeySigner(_ context.Context, kp *keyPair, mat *Material, opts []SignerOption) (*KeySigner, error) {
+	cfg, err := newSignerConfig(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -89,6 +108,11 @@ func ParsePublicKey(pemBytes []byte) (crypto.PublicKey, error) {
 	return pub, nil
 }
 
+// contextSigner is a crypto.Signer whose signing call takes a context (a KMS or HSM key).
+type contextSigner interface {
+	SignContext(ctx context.Context, digest []byte, opts crypto.SignerOpts) ([]byte, error)
+}
+
 // keyPair is a sign.Keypair over a long-lived private key.
 type keyPair struct {
 	priv    crypto.Signer
@@ -122,16 +146,31 @@ func parsePrivateKey(b []byte) (*keyPair, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: unsupported private key type %T", ErrKey, key)
 	}
+	return newKeyPair(signer)
+}
+
+// newKeyPair checks signer's public key (ECDSA P-256 or Ed25519) and computes its hint.
+func newKeyPair(signer crypto.Signer) (*keyPair, error) {
 	details, err := keyDetails(signer.Public())
 	if err != nil {
 		return nil, err
 	}
-	der, err := x509.MarshalPKIXPublicKey(signer.Public())
+	hint, err := KeyHint(signer.Public())
 	if err != nil {
-		return nil, fmt.Errorf("%w: encoding the public key: %w", ErrKey, err)
+		return nil, err
+	}
+	return &keyPair{priv: signer, details: details, hint: []byte(hint)}, nil
+}
+
+// KeyHint is the public-key hint signet writes in key-signed bundles: the standard base64 of
+// the SHA-256 of the key's DER (PKIX) encoding, as a trusted root's log keyId is written.
+func KeyHint(pub crypto.PublicKey) (string, error) {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return "", fmt.Errorf("%w: encoding the public key: %w", ErrKey, err)
 	}
 	sum := sha256.Sum256(der)
-	return &keyPair{priv: signer, details: details, hint: []byte(base64.StdEncoding.EncodeToString(sum[:]))}, nil
+	return base64.StdEncoding.EncodeToString(sum[:]), nil
 }
 
 // keyDetails accepts ECDSA P-256 and Ed25519 keys.
@@ -180,7 +219,7 @@ func (k *keyPair) GetPublicKeyPem() (string, error) {
 }
 
 // SignData signs data (hashed first for ECDSA; Ed25519 signs the message itself).
-func (k *keyPair) SignData(_ context.Context, data []byte) ([]byte, []byte, error) {
+func (k *keyPair) SignData(ctx context.Context, data []byte) ([]byte, []byte, error) {
 	hf := k.details.GetHashType()
 	msg := data
 	if hf != crypto.Hash(0) {
@@ -188,7 +227,13 @@ func (k *keyPair) SignData(_ context.Context, data []byte) ([]byte, []byte, erro
 		h.Write(data)
 		msg = h.Sum(nil)
 	}
-	sig, err := k.priv.Sign(rand.Reader, msg, hf)
+	var sig []byte
+	var err error
+	if cs, ok := k.priv.(contextSigner); ok {
+		sig, err = cs.SignContext(ctx, msg, hf)
+	} else {
+		sig, err = k.priv.Sign(rand.Reader, msg, hf)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: signing: %w", ErrKey, err)
 	}

@@ -28,6 +28,7 @@ import (
 type Verifier struct {
 	trusted     root.TrustedMaterial // nil when only a public key is trusted
 	key         crypto.PublicKey
+	keys        *TrustedKeys // WithTrustedKeys; excludes key
 	requireTlog bool
 	all         root.TrustedMaterial // trusted and key, built once
 }
@@ -67,7 +68,10 @@ func NewVerifier(trusted root.TrustedMaterial, opts ...VerifyOption) (*Verifier,
 			return nil, fmt.Errorf("verifier option: %w", err)
 		}
 	}
-	if v.trusted == nil && v.key == nil {
+	if v.key != nil && v.keys != nil {
+		return nil, fmt.Errorf("%w: give a public key or trusted keys, not both", ErrTrust)
+	}
+	if v.trusted == nil && v.key == nil && v.keys == nil {
 		return nil, fmt.Errorf("%w: a trusted root or a public key is required to verify", ErrTrust)
 	}
 	var err error
@@ -90,6 +94,13 @@ func (v *Verifier) material() (root.TrustedMaterial, error) {
 		}
 		k := root.NewExpiringKey(sv, time.Time{}, time.Time{})
 		tm = append(tm, root.NewTrustedPublicKeyMaterial(func(string) (root.TimeConstrainedVerifier, error) { return k, nil }))
+	}
+	if v.keys != nil {
+		km, err := keysMaterial(v.keys)
+		if err != nil {
+			return nil, err
+		}
+		tm = append(tm, km)
 	}
 	return tm, nil
 }
@@ -324,6 +335,11 @@ func (v *Verifier) verifyEntity(ctx context.Context, b *bundle.Bundle, artifact 
 	}
 	vr, err := sv.Verify(b, verify.NewPolicy(artifact, identities))
 	if err != nil {
+		if keySigned && v.keys != nil {
+			if werr := v.outsideKeyWindow(sv, b); werr != nil {
+				return nil, werr
+			}
+		}
 		if terr := v.timeOutsideValidity(sv, b, err); terr != nil {
 			return nil, terr
 		}
@@ -389,13 +405,18 @@ func (v *Verifier) options(b *bundle.Bundle) ([]verify.VerifierOption, bool, err
 	}
 	keySigned := vc.PublicKey() != nil
 	switch {
-	case keySigned && v.key == nil:
+	case keySigned && v.key == nil && v.keys == nil:
 		return nil, false, fmt.Errorf("%w: the bundle is signed with a key (hint %q) but no public key is trusted", ErrSignature, vc.PublicKey().Hint())
 	case !keySigned && v.trusted == nil:
 		return nil, false, fmt.Errorf("%w: the bundle is signed with a certificate but no trusted root is given", ErrTrust)
 	}
 	entries := b.GetVerificationMaterial().GetTlogEntries()
 	stamps := b.GetVerificationMaterial().GetTimestampVerificationData().GetRfc3161Timestamps()
+	if keySigned && v.keys != nil {
+		if err := v.keys.checkHint(vc.PublicKey().Hint(), len(entries)+len(stamps) > 0); err != nil {
+			return nil, false, err
+		}
+	}
 	if v.requireTlog && len(entries) == 0 {
 		return nil, false, fmt.Errorf("%w: the bundle has no transparency-log entry and the policy requires one", ErrTlog)
 	}

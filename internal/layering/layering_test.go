@@ -74,6 +74,12 @@ var layers = []layer{
 		{"github.com/theupdateframework/go-tuf/v2", "the public-good trusted root comes through TUF"},
 		tsaResponse, protobuf,
 	}},
+	{pkg: "keys", inner: []string{"internal/backoff"}, third: []dep{
+		{"github.com/sigstore/sigstore/pkg", "sigstore's own KMS signer modules (AWS, GCP, Azure, Vault) behind --key awskms:// etc."},
+		{"github.com/aws/aws-sdk-go-v2", "AWS KMS client options (one SDK attempt per call) and its error types"},
+		{"github.com/aws/smithy-go", "AWS API error faults: a client fault is not retried"},
+		{"github.com/ThalesGroup/crypto11", "PKCS#11 keys (HSMs) behind --key pkcs11:, with the pkcs11 build tag (cgo)"},
+	}},
 	{pkg: "provenance", inner: []string{"core", "internal/backoff"}, third: []dep{
 		inToto, protobuf, fulcioCert,
 		{"github.com/coreos/go-oidc/v3", "verifies the signature of a CI token's claims against its issuer's keys"},
