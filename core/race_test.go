@@ -55,9 +55,13 @@ func TestCollectSymlinkSwapRace(t *testing.T) {
 	}
 	inputs := []core.Inputs{{Paths: []string{"dist"}}, {Paths: []string{"dist/f"}}, {Paths: []string{"dist/sub/g"}},
 		{Paths: []string{"dist/**"}}, {Paths: []string{"dist/f", "dist/sub"}}}
+	// Run for 2 s and until the race was exercised (100 swaps, 20 collections that succeeded):
+	// a loaded machine only makes it take longer. The time limit only stops a run in which the
+	// swapper or the collector cannot make progress at all.
 	var ok, failed int
-	deadline := time.Now().Add(2 * time.Second)
-	for i := 0; time.Now().Before(deadline) || ok < 20; i++ {
+	start := time.Now()
+	exercised := func() bool { return time.Since(start) >= 2*time.Second && swaps.Load() >= 100 && ok >= 20 }
+	for i := 0; !exercised() && time.Since(start) < 2*time.Minute; i++ {
 		got, err := c.Collect(context.Background(), inputs[i%len(inputs)])
 		if err != nil {
 			failed++
@@ -71,7 +75,7 @@ func TestCollectSymlinkSwapRace(t *testing.T) {
 		}
 	}
 	t.Logf("%d collections succeeded, %d refused, %d swaps", ok, failed, swaps.Load())
-	if swaps.Load() < 100 {
-		t.Errorf("only %d swaps happened: the race was not exercised", swaps.Load())
+	if swaps.Load() < 100 || ok < 20 {
+		t.Errorf("in 2 minutes only %d swaps and %d collections happened: the race was not exercised", swaps.Load(), ok)
 	}
 }
