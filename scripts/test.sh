@@ -28,12 +28,12 @@ if ! command -v softhsm2-util >/dev/null; then
   fi
 fi
 
-echo "== go vet (and the release image's nolocalsigstore build, and the pkcs11 build)"
+echo "== go vet (and the release image's nolocalsigstore build, and the pkcs11 build) (at ${SECONDS}s)"
 go vet ./...
 go vet -tags nolocalsigstore ./cli
 go vet -tags pkcs11 ./keys ./cli
 
-echo "== other systems: go vet for darwin; go build and go vet for windows"
+echo "== other systems: go vet for darwin; go build and go vet for windows (at ${SECONDS}s)"
 # vet type-checks every package and its tests for the target (the release builds arm64 too).
 GOOS=darwin go vet ./...
 GOOS=windows go build ./...
@@ -42,17 +42,18 @@ GOOS=windows go build ./...
 unix_tests='/(cli|core|core/sigstore|sbom|tekton|verify)$'
 GOOS=windows go vet $(go list ./... | grep -Ev "$unix_tests")
 
-echo "== go test (tiers 1 and 2)"
+echo "== go test (tiers 1 and 2) (at ${SECONDS}s)"
 go test -count=1 -timeout 20m ./...
 # PKCS#11 (HSM) keys need cgo and the pkcs11 build tag.
 go test -count=1 -tags pkcs11 ./keys/
 
-echo "== fuzz (brief)"
+echo "== fuzz (brief) (at ${SECONDS}s)"
 while read -r pkg target execs; do
   [[ -z "$pkg" || "$pkg" == \#* ]] && continue
   # A count (Nx), not a duration: see scripts/fuzz-targets.txt. No minimisation in a brief run.
   go test -run '^$' -fuzz "^${target}\$" -fuzztime "${FUZZEXECS:-$execs}x" -fuzzminimizetime 0 "$pkg"
 done < scripts/fuzz-targets.txt
 
-echo "== tier 3 (upstream services and cosign)"
+echo "== tier 3 (upstream services and cosign) (at ${SECONDS}s)"
 scripts/tier3.sh
+echo "== all passed in ${SECONDS}s"
