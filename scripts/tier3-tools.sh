@@ -24,6 +24,9 @@ tools=(
   "rekor-server|github.com/sigstore/rekor/cmd/rekor-server@v1.5.4|rekor-server"
   "cosign|github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3|cosign"
   "registry|github.com/distribution/distribution/v3/cmd/registry@v3.1.2|registry"
+  # A certificate transparency log (on trillian-mem) for the Fulcio whose certificates carry SCTs.
+  "ct_server|github.com/google/certificate-transparency-go/trillian/ctfe/ct_server@v1.3.3|ct_server"
+  "createtree|github.com/google/trillian/cmd/createtree@v1.7.3|createtree"
 )
 
 build() {
