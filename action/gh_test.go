@@ -42,14 +42,44 @@ const (
 // then the certificate's source-repository owner and repository URIs and its issuer are
 // compared, and the statement must be SLSA provenance v1 (gh's default --predicate-type).
 // Flags it does not know are an error, so a printed flag it does not emulate fails the test.
-func ghVerify(dir string, words []string) error { return ghVerifyWith(dir, words, "") }
+func ghVerify(dir string, words []string) error { return ghVerifyWith(dir, words, ghTrust{}) }
 
-// ghVerifyWith is ghVerify where gh's own trust is given too: githubRoot, when not "", is the
-// trusted root file gh would fetch from GitHub's TUF repository for GitHub's instance. Without
-// --custom-trusted-root, gh verifies a certificate of organisation "GitHub, Inc." against it
-// with a signed timestamp and no log (as for a custom GitHub root); public-good's root (which
-// needs SCTs and a log entry) is not emulated.
-func ghVerifyWith(dir string, words []string, githubRoot string) error {
+// ghTrust stands for the trusted roots gh fetches itself, from TUF repositories, when no
+// --custom-trusted-root is given: each field, when not "", is a trusted_root.json file.
+type ghTrust struct {
+	// GitHub is the root of GitHub's instance (gh: GitHub's TUF repository, trusted_root.json),
+	// used for a leaf certificate whose issuer organisation is "GitHub, Inc.".
+	GitHub string
+	// PublicGood is the root of the public-good instance (gh: sigstore-go's embedded TUF root,
+	// root.GetTrustedRoot), used for a leaf certificate whose issuer organisation is
+	// "sigstore.dev". Tests give a root of a local stack whose Fulcio CA has that organisation.
+	PublicGood string
+}
+
+// ghVerifierOptions are gh's verifier options for the instance a leaf certificate's issuer
+// organisation names (newPublicGoodVerifierWithTrustedRoot, newGitHubVerifierWithTrustedRoot,
+// newCustomVerifier): public-good needs an SCT, a transparency log entry and an observer
+// timestamp; GitHub's instance a signed timestamp; any other an observer timestamp, and a log
+// entry when the root lists a log.
+func ghVerifierOptions(issuer string, tr *root.TrustedRoot) []sgverify.VerifierOption {
+	switch issuer {
+	case ghPublicGoodOrg:
+		return []sgverify.VerifierOption{sgverify.WithSignedCertificateTimestamps(1), sgverify.WithTransparencyLog(1), sgverify.WithObserverTimestamps(1)}
+	case ghGitHubOrg:
+		return []sgverify.VerifierOption{sgverify.WithSignedTimestamps(1)}
+	}
+	opts := []sgverify.VerifierOption{sgverify.WithObserverTimestamps(1)}
+	if len(tr.RekorLogs()) > 0 {
+		opts = append(opts, sgverify.WithTransparencyLog(1))
+	}
+	return opts
+}
+
+// ghVerifyWith is ghVerify where gh's own trust is given too (see ghTrust). Without
+// --custom-trusted-root, gh picks the verifier by the leaf certificate's issuer organisation
+// alone: "sigstore.dev" gets public-good's root and options, "GitHub, Inc." GitHub's; any other
+// organisation is refused ("leaf certificate issuer is not recognized").
+func ghVerifyWith(dir string, words []string, trust ghTrust) error {
 	args, ok := strings.CutPrefix(strings.Join(words[:min(3, len(words))], " "), "gh attestation verify")
 	if !ok || args != "" {
 		return fmt.Errorf("not a gh attestation verify command: %q", words)
@@ -89,9 +119,9 @@ func ghVerifyWith(dir string, words []string, githubRoot string) error {
 	if !ok || owner == "" || repo == "" || strings.Contains(repo, "/") {
 		return fmt.Errorf("--repo %q: expected OWNER/REPO", flags["--repo"])
 	}
-	if flags["--bundle"] == "" || (flags["--custom-trusted-root"] == "" && githubRoot == "") {
-		// Without them gh fetches attestations and public roots over the network.
-		return errors.New("the gh emulation runs offline: it needs --bundle and --custom-trusted-root (or GitHub's root given to the emulation)")
+	if flags["--bundle"] == "" {
+		// Without it gh fetches attestations from GitHub's API.
+		return errors.New("the gh emulation runs offline: it needs --bundle")
 	}
 	at := func(p string) string {
 		if filepath.IsAbs(p) {
@@ -111,7 +141,7 @@ func ghVerifyWith(dir string, words []string, githubRoot string) error {
 	if flags["--custom-trusted-root"] != "" {
 		verifier, err = ghChooseVerifier(b, at(flags["--custom-trusted-root"]))
 	} else {
-		verifier, err = ghGitHubVerifier(b, githubRoot)
+		verifier, err = ghInstanceVerifier(b, trust)
 	}
 	if err != nil {
 		return fmt.Errorf("failed to find recognized issuer from bundle content: %w", err)
@@ -188,44 +218,46 @@ func ghChooseVerifier(b *bundle.Bundle, rootsPath string) (*sgverify.Verifier, e
 			if lowest == nil || len(lowest.Issuer.Organization) == 0 || lowest.Issuer.Organization[0] != issuer {
 				continue
 			}
-			var opts []sgverify.VerifierOption
-			switch issuer {
-			case ghPublicGoodOrg:
-				opts = []sgverify.VerifierOption{sgverify.WithSignedCertificateTimestamps(1), sgverify.WithTransparencyLog(1), sgverify.WithObserverTimestamps(1)}
-			case ghGitHubOrg:
-				opts = []sgverify.VerifierOption{sgverify.WithSignedTimestamps(1)}
-			default:
-				opts = []sgverify.VerifierOption{sgverify.WithObserverTimestamps(1)}
-				if len(tr.RekorLogs()) > 0 {
-					opts = append(opts, sgverify.WithTransparencyLog(1))
-				}
-			}
-			return sgverify.NewSignedEntityVerifier(tr, opts...)
+			return sgverify.NewSignedEntityVerifier(tr, ghVerifierOptions(issuer, tr)...)
 		}
 	}
 	return nil, fmt.Errorf("no custom verifier found for issuer %q", issuer)
 }
 
-// ghGitHubVerifier is gh's verifier without a custom root for a certificate of GitHub's
-// instance: GitHub's trusted root (from its TUF repository; here the file githubRoot) and one
-// signed timestamp.
-func ghGitHubVerifier(b *bundle.Bundle, githubRoot string) (*sgverify.Verifier, error) {
+// ghInstanceVerifier is gh's verifier without a custom root: the leaf certificate's issuer
+// organisation picks public-good's or GitHub's trusted root (what gh fetches from the
+// instance's TUF repository; here the files trust names) and that instance's options.
+func ghInstanceVerifier(b *bundle.Bundle, trust ghTrust) (*sgverify.Verifier, error) {
 	vc, err := b.VerificationContent()
 	if err != nil {
 		return nil, err
 	}
 	leaf := vc.Certificate()
-	if leaf == nil || len(leaf.Issuer.Organization) != 1 {
-		return nil, errors.New("leaf cert not found, or its issuer names not one organization")
+	if leaf == nil {
+		return nil, errors.New("leaf cert not found")
 	}
-	if org := leaf.Issuer.Organization[0]; org != ghGitHubOrg {
-		return nil, fmt.Errorf("issuer %q: the emulation knows only GitHub's instance without --custom-trusted-root", org)
+	if len(leaf.Issuer.Organization) != 1 {
+		return nil, errors.New("expected the leaf certificate issuer to only have one organization")
 	}
-	tr, err := root.NewTrustedRootFromPath(githubRoot)
+	issuer := leaf.Issuer.Organization[0]
+	var path string
+	switch issuer {
+	case ghPublicGoodOrg:
+		path = trust.PublicGood
+	case ghGitHubOrg:
+		path = trust.GitHub
+	default:
+		return nil, errors.New("leaf certificate issuer is not recognized")
+	}
+	if path == "" {
+		// gh would fetch the instance's root over the network.
+		return nil, fmt.Errorf("the gh emulation runs offline: the trusted root gh fetches for issuer %q was not given", issuer)
+	}
+	tr, err := root.NewTrustedRootFromPath(path)
 	if err != nil {
 		return nil, err
 	}
-	return sgverify.NewSignedEntityVerifier(tr, sgverify.WithSignedTimestamps(1))
+	return sgverify.NewSignedEntityVerifier(tr, ghVerifierOptions(issuer, tr)...)
 }
 
 // ghLowestCert is gh's getLowestCertInChain: the first intermediate, else the root.

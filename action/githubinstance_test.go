@@ -69,18 +69,18 @@ func TestGitHubInstanceSummaryCommands(t *testing.T) {
 	if slices.Contains(gh, "--custom-trusted-root") {
 		t.Errorf("%q: gh ships GitHub's root; no custom root is needed", gh)
 	}
-	if err := ghVerifyWith(st.ws, gh, githubRoot); err != nil {
+	if err := ghVerifyWith(st.ws, gh, ghTrust{GitHub: githubRoot}); err != nil {
 		t.Errorf("%q, as the summary prints it, fails as gh v2.83.0: %v", gh, err)
 	}
 	other := slices.Clone(gh)
 	other[slices.Index(other, "--repo")+1] = "signet-ci/other"
-	if err := ghVerifyWith(st.ws, other, githubRoot); err == nil {
+	if err := ghVerifyWith(st.ws, other, ghTrust{GitHub: githubRoot}); err == nil {
 		t.Error("the gh emulation accepted another repository")
 	}
 	if err := os.WriteFile(filepath.Join(st.ws, "dist/app.tar.gz"), []byte("modified"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := ghVerifyWith(st.ws, gh, githubRoot); err == nil || !strings.Contains(err.Error(), "verifying") {
+	if err := ghVerifyWith(st.ws, gh, ghTrust{GitHub: githubRoot}); err == nil || !strings.Contains(err.Error(), "verifying") {
 		t.Errorf("the gh emulation accepted a modified file: %v", err)
 	}
 }

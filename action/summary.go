@@ -180,7 +180,12 @@ func (s summary) verify() string {
 		return b.String()
 	}
 	var cmds []string
-	fmt.Fprintf(&b, "\nThe same check for %s with the GitHub CLI, then with cosign", code(file))
+	if s.Out.GhVerifies() {
+		fmt.Fprintf(&b, "\nThe same check for %s with the GitHub CLI, then with cosign", code(file))
+	} else {
+		fmt.Fprintf(&b, "\nThe same check for %s with cosign (the GitHub CLI cannot check it: gh attestation verify "+
+			"requires a transparency log entry for a public-good certificate, and this run was not logged)", code(file))
+	}
 	if root, private := s.Out.TrustedRootCommand(); private && s.Out.Sigstore == "github" {
 		fmt.Fprintf(&b, "; gh knows GitHub's Sigstore instance, cosign reads its trusted root from %s, which the "+
 			"first command writes", code(ci.TrustedRootJSONL))
@@ -190,8 +195,10 @@ func (s summary) verify() string {
 			"as one JSON line (gh reads one trusted root a line)", code(ci.TrustedRootJSONL))
 		cmds = append(cmds, root.Lines(commandBreak))
 	}
-	cmds = append(cmds, s.Out.GhCommand(file, bundle, s.Run.Repository).Lines(commandBreak),
-		s.Out.CosignCommand(file, bundle).Lines(commandBreak))
+	if s.Out.GhVerifies() {
+		cmds = append(cmds, s.Out.GhCommand(file, bundle, s.Run.Repository).Lines(commandBreak))
+	}
+	cmds = append(cmds, s.Out.CosignCommand(file, bundle).Lines(commandBreak))
 	b.WriteString(":\n\n" + shBlock(strings.Join(cmds, "\n\n")+"\n"))
 	return b.String()
 }

@@ -105,6 +105,13 @@ func (o Outcome) TrustedRootCommand() (cmd *Command, ok bool) {
 	return NewCommand("signet", "sigstore", "trusted-root").Add("--sigstore", o.sigstoreArg()).Add("--output", TrustedRootJSONL), true
 }
 
+// GhVerifies reports whether gh attestation verify can check the run's bundles. For a
+// public-good certificate (issuer organisation "sigstore.dev") gh requires an SCT, a
+// transparency log entry and an observer timestamp, with or without --custom-trusted-root: a
+// public-good run that skipped the log (a private repository without --private-repo-tlog) has
+// no gh command that passes.
+func (o Outcome) GhVerifies() bool { return o.private() || (o.Index != nil && o.Index.Tlog.Used) }
+
 // GhCommand is the gh attestation verify command for file and its provenance bundle (both
 // relative to the workspace), signed in the GitHub repository repo (OWNER/REPO).
 func (o Outcome) GhCommand(file, bundle, repo string) *Command {

@@ -25,6 +25,9 @@ tools=(
   "cosign|github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3|cosign"
   "registry|github.com/distribution/distribution/v3/cmd/registry@v3.1.2|registry"
   "local-kms|github.com/nsmithuk/local-kms@v0.0.0-20260228092603-2a5e92d09ab6|local-kms"
+  # A certificate transparency log (on trillian-mem) for the Fulcio whose certificates carry SCTs.
+  "ct_server|github.com/google/certificate-transparency-go/trillian/ctfe/ct_server@v1.3.3|ct_server"
+  "createtree|github.com/google/trillian/cmd/createtree@v1.7.3|createtree"
 )
 
 build() {

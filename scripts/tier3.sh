@@ -6,12 +6,15 @@
 # on free loopback ports:
 #   timestamp-server (first: its metrics listener is fixed at :2112), signet sigstore serve (the
 #   OIDC issuer), trillian-mem, rekor-server (v1), fulcio (no CT log), the distribution registry
-#   (htpasswd basic auth, a random password) and local-kms (an AWS KMS emulator; it listens on
-#   every interface, which it offers no option to narrow),
+#   (htpasswd basic auth, a random password), local-kms (an AWS KMS emulator; it listens on
+#   every interface, which it offers no option to narrow), and a second fulcio shaped like
+#   public-good's (a file CA of organisation "sigstore.dev", SCTs from ct_server on its own
+#   trillian-mem tree),
 # initialises a SoftHSM2 token (Debian's softhsm2, installed by scripts/test.sh) in the work
 # directory,
 # waits until each answers, runs `go test -tags tier3 ./e2e/tier3/` with SIGNET_TIER3_* naming the
-# URLs and binaries, and stops every process it started by PID on exit.
+# URLs and binaries, then the action's tier-3 tests (`-run '^TestTier3' ./action/`), and stops every
+# process it started by PID on exit.
 #
 # Any service that cannot be built or started fails the script, with or without CI=true; nothing
 # is skipped. Service logs go to a temporary directory that is printed (with each log's tail) on
@@ -131,7 +134,7 @@ command -v curl >/dev/null || die "curl is required to wait for the services"
 log "building tools (cached in ${SIGNET_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/signet-tools})"
 tb=$SECONDS
 bin=$(scripts/tier3-tools.sh | tail -n 1) || die "scripts/tier3-tools.sh failed"
-for t in fulcio timestamp-server rekor-server cosign registry local-kms trillian-mem; do
+for t in fulcio timestamp-server rekor-server cosign registry local-kms trillian-mem ct_server createtree; do
   [[ -x $bin/$t ]] || die "tool $t missing from $bin after scripts/tier3-tools.sh"
 done
 log "tools ready in $((SECONDS - tb))s"
@@ -185,6 +188,41 @@ start fulcio "$bin/fulcio" serve --ca ephemeralca --config-path "$work/fulcio.js
   --metrics-port "$fulcio_metrics_port" --legacy-unix-domain-socket "$work/fulcio-legacy.sock"
 fulcio_url=http://127.0.0.1:$fulcio_port
 wait_http fulcio "$fulcio_url/api/v2/trustBundle"
+
+# A second Fulcio shaped like public-good's: its CA (a file CA made here) names the organisation
+# "sigstore.dev", by which gh picks its public-good verifier, and its certificates carry an SCT
+# from a certificate transparency log (ct_server on its own tree of trillian-mem).
+command -v openssl >/dev/null || die "openssl is required to make the CT log's key and the file CA"
+openssl ecparam -genkey -name prime256v1 -noout -out "$work/fulcio-ct-ca.key" 2>>"$logs/openssl.log" ||
+  die "openssl: making the file CA's key failed; see $logs/openssl.log"
+openssl req -x509 -new -key "$work/fulcio-ct-ca.key" -subj "/O=sigstore.dev/CN=signet-tier3" -days 2 \
+  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+  -out "$work/fulcio-ct-ca.pem" 2>>"$logs/openssl.log" || die "openssl: making the file CA failed; see $logs/openssl.log"
+ct_pass=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+{ openssl ecparam -genkey -name prime256v1 -noout | openssl ec -aes256 -passout "pass:$ct_pass" -out "$work/ct-log.key" &&
+  openssl ec -in "$work/ct-log.key" -passin "pass:$ct_pass" -pubout -out "$work/ct-log.pub"; } 2>>"$logs/openssl.log" ||
+  die "openssl: making the CT log's key failed; see $logs/openssl.log"
+ct_tree=$("$bin/createtree" --admin_server "127.0.0.1:$trillian_port" --display_name signet-tier3-ct 2>"$logs/createtree.log") ||
+  die "createtree on trillian-mem failed; see $logs/createtree.log"
+printf '%s\n' "config {" "  log_id: $ct_tree" '  prefix: "signet"' "  roots_pem_file: \"$work/fulcio-ct-ca.pem\"" \
+  "  private_key: {" "    [type.googleapis.com/keyspb.PEMKeyFile] {" "      path: \"$work/ct-log.key\"" \
+  "      password: \"$ct_pass\"" "    }" "  }" '  ext_key_usages: [ "CodeSigning" ]' "}" >"$work/ct-log.cfg"
+free_port ct_port
+start ct-log "$bin/ct_server" --log_config "$work/ct-log.cfg" --log_rpc_server "127.0.0.1:$trillian_port" \
+  --http_endpoint "127.0.0.1:$ct_port"
+ct_url=http://127.0.0.1:$ct_port/signet
+wait_http ct-log "$ct_url/ct/v1/get-roots"
+free_port fulcio_ct_port
+free_port fulcio_ct_grpc_port
+free_port fulcio_ct_metrics_port
+rm -f "$work/fulcio-ct-legacy.sock"
+start fulcio-ct "$bin/fulcio" serve --ca fileca --fileca-cert "$work/fulcio-ct-ca.pem" \
+  --fileca-key "$work/fulcio-ct-ca.key" --fileca-key-passwd unused --fileca-watch=false \
+  --config-path "$work/fulcio.json" --ct-log-url "$ct_url" \
+  --host 127.0.0.1 --port "$fulcio_ct_port" --grpc-host 127.0.0.1 --grpc-port "$fulcio_ct_grpc_port" \
+  --metrics-port "$fulcio_ct_metrics_port" --legacy-unix-domain-socket "$work/fulcio-ct-legacy.sock"
+fulcio_ct_url=http://127.0.0.1:$fulcio_ct_port
+wait_http fulcio-ct "$fulcio_ct_url/api/v2/trustBundle"
 free_port registry_port
 registry_user=signet
 registry_password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
@@ -235,6 +273,9 @@ export SIGNET_TIER3_OIDC_URL=$oidc_url
 export SIGNET_TIER3_FULCIO_URL=$fulcio_url
 export SIGNET_TIER3_TSA_URL=$tsa_url
 export SIGNET_TIER3_REKOR_URL=$rekor_url
+export SIGNET_TIER3_FULCIO_CT_URL=$fulcio_ct_url
+export SIGNET_TIER3_CTLOG_URL=$ct_url
+export SIGNET_TIER3_CTLOG_PUBKEY=$work/ct-log.pub
 export SIGNET_TIER3_REGISTRY=127.0.0.1:$registry_port
 export SIGNET_TIER3_REGISTRY_USER=$registry_user
 export SIGNET_TIER3_REGISTRY_PASSWORD=$registry_password
@@ -249,3 +290,10 @@ pid_of[go-test]=$!
 names+=(go-test)
 wait "${pid_of[go-test]}" || die "go test -tags tier3 ./e2e/tier3/ failed (exit $?)"
 log "go test passed in $((SECONDS - tb))s"
+# The action's tests that need the services: gh's public-good branch on the Fulcio with a CT log.
+tb=$SECONDS
+go test -tags tier3 -count=1 -timeout 5m -v -run '^TestTier3' ./action/ &
+pid_of[go-test-action]=$!
+names+=(go-test-action)
+wait "${pid_of[go-test-action]}" || die "go test -tags tier3 -run '^TestTier3' ./action/ failed (exit $?)"
+log "go test of the action passed in $((SECONDS - tb))s"
