@@ -191,7 +191,7 @@ func TestReleaseEndToEnd(t *testing.T) {
 		if err := os.WriteFile(tokFile, []byte(tok), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if msg, err := release.Attest(ctx, bin, out, assets, imageRef, []string{"--sigstore", trust, "--identity-token-file", tokFile}); err != nil {
+		if msg, err := release.Attest(ctx, bin, out, assets, imageRef, true, []string{"--sigstore", trust, "--identity-token-file", tokFile}); err != nil {
 			t.Fatalf("%v\n%s", err, msg)
 		}
 		claims := localsigstore.DefaultClaims(localsigstore.PresetGitHub)
@@ -209,6 +209,20 @@ func TestReleaseEndToEnd(t *testing.T) {
 		}
 		if b, err := verify("https://github.com/evil/signet/.github/workflows/release.yml@refs/tags/"+testVersion, amd64.Binary()); err == nil {
 			t.Errorf("signet verify accepted another identity:\n%s", b)
+		}
+		// The image's provenance was pushed next to it: a verifier with only the image's
+		// reference finds it in the registry (signet verify oci://, as cosign and gh do).
+		fromRegistry := func(id string) ([]byte, error) {
+			cmd := exec.Command(bin, "verify", "--sigstore", trust, "--certificate-oidc-issuer", ss.Issuer(localsigstore.PresetGitHub),
+				"--certificate-identity", id, "oci://"+imageRef)
+			cmd.Env = []string{"HOME=" + t.TempDir()}
+			return cmd.CombinedOutput()
+		}
+		if b, err := fromRegistry(identity); err != nil {
+			t.Errorf("signet verify oci:// refuses the release image's pushed attestation: %v\n%s", err, b)
+		}
+		if b, err := fromRegistry("https://github.com/evil/signet/.github/workflows/release.yml@refs/tags/" + testVersion); err == nil {
+			t.Errorf("signet verify oci:// accepted another identity:\n%s", b)
 		}
 		for _, f := range []string{"spdx", "cdx"} {
 			m, _ := filepath.Glob(filepath.Join(out, "attestations", "*"+f+"*"))

@@ -12,10 +12,15 @@ import (
 // AttestArgs returns the signet attest arguments that sign the release in its output
 // directory: SLSA provenance and SPDX and CycloneDX SBOMs for every binary, provenance for the
 // image index by digest (image is NAME@sha256:HEX, or empty for none), into attestations/.
-// extra are appended (--sigstore, --identity-token-file, …).
-func AttestArgs(assets []Asset, image string, extra []string) []string {
+// With push (the image is in its registry), the image is attested as --image and every bundle
+// naming it is attached to it there (--push-to-registry), where cosign, gh and admission
+// controllers look. extra are appended (--sigstore, --identity-token-file, --upload github, …).
+func AttestArgs(assets []Asset, image string, push bool, extra []string) []string {
 	args := []string{"attest", "--sbom", "spdx-json,cyclonedx-json", "--output-dir", "attestations"}
-	if image != "" {
+	switch {
+	case image != "" && push:
+		args = append(args, "--image", image, "--push-to-registry")
+	case image != "":
 		args = append(args, "--subject", image)
 	}
 	args = append(args, extra...)
@@ -28,8 +33,8 @@ func AttestArgs(assets []Asset, image string, extra []string) []string {
 
 // Attest runs signet (the release's own binary for the machine) in dir with AttestArgs: the
 // release signs itself.
-func Attest(ctx context.Context, signet, dir string, assets []Asset, image string, extra []string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, signet, AttestArgs(assets, image, extra)...)
+func Attest(ctx context.Context, signet, dir string, assets []Asset, image string, push bool, extra []string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, signet, AttestArgs(assets, image, push, extra)...)
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	if err != nil {

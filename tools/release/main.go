@@ -137,7 +137,7 @@ func run(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		msg, err := release.Attest(ctx, bin, *out, assets, imageRef, fs.Args())
+		msg, err := release.Attest(ctx, bin, *out, assets, imageRef, *push, fs.Args())
 		if err != nil {
 			return err
 		}
