@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -21,17 +22,18 @@ import (
 	"github.com/signet-ci/signet/core"
 	"github.com/signet-ci/signet/ghapi/ghapitest"
 	"github.com/signet-ci/signet/internal/checkout"
+	"github.com/signet-ci/signet/internal/release"
 	"github.com/signet-ci/signet/localsigstore"
 )
 
-// TestRunnerContract builds signet with the Dockerfile's own build command, checks that the
+// TestRunnerContract builds signet with the release's own build command, checks that the
 // binary is static, and runs it the way the Actions runner runs the container: INPUT_*
 // variables with hyphens (action.yml defaults merged in), GITHUB_* variables, the file-command
 // files, the workspace as working directory, and a loopback token endpoint serving GitHub-shaped
 // tokens minted by localsigstore's issuer.
 func TestRunnerContract(t *testing.T) {
 	t.Parallel()
-	bin := buildLikeDockerfile(t)
+	bin := buildLikeRelease(t)
 	t.Run("static binary", func(t *testing.T) { checkStatic(t, bin) })
 
 	ss, err := localsigstore.Start(context.Background(), localsigstore.WithStateDir(t.TempDir()))
@@ -190,12 +192,14 @@ func TestRunnerContract(t *testing.T) {
 	})
 }
 
-// buildLikeDockerfile runs the Dockerfile's `go build` command outside Docker, through the
-// shared test build (one build per source state for every test process of a go test run).
-func buildLikeDockerfile(t *testing.T) string {
+// buildLikeRelease runs the release build's command for this machine's Linux binary
+// (release.BuildArgs: static, nolocalsigstore, stripped), through the shared test build (one
+// build per source state for every test process of a go test run).
+func buildLikeRelease(t *testing.T) string {
 	t.Helper()
-	env, args := dockerBuildCommand(t)
-	return checkout.BuildCommand(t, env, args, "/signet")
+	const placeholder = "/signet"
+	env, args := release.BuildArgs(release.Target{OS: "linux", Arch: runtime.GOARCH}, "v0.0.0-test", placeholder)
+	return checkout.BuildCommand(t, env, args, placeholder)
 }
 
 // checkStatic fails unless bin is an ELF executable with no interpreter and no shared libraries.

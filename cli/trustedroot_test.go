@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -139,6 +138,13 @@ func TestSigstoreTrustedRootReplacesAtomically(t *testing.T) {
 	}
 }
 
+// trustedRootRefusal is a `signet sigstore trusted-root` run that fails, and what it says.
+type trustedRootRefusal struct {
+	name string
+	args []string
+	says []string
+}
+
 func TestSigstoreTrustedRootRefuses(t *testing.T) {
 	t.Parallel()
 	ss := startSigstore(t)
@@ -152,33 +158,26 @@ func TestSigstoreTrustedRootRefuses(t *testing.T) {
 		"no-root/signing_config.json":    []byte("{}"),
 		"Local/README":                   []byte("a directory that looks like the keyword"),
 	})
-	if err := os.Mkdir(filepath.Join(ws, "fifo-dir"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mkfifo(filepath.Join(ws, "fifo-dir", "trusted_root.json"), 0o600); err != nil {
+	if err := os.Mkdir(filepath.Join(ws, "a-dir"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	emptyState := t.TempDir()
-	tests := []struct {
-		name string
-		args []string
-		says []string
-	}{
+	tests := []trustedRootRefusal{
 		{"a directory without a trusted root", []string{"--sigstore", "no-root"}, []string{"--sigstore no-root", "does not exist"}},
 		{"a missing directory", []string{"--sigstore", "nowhere"}, []string{"--sigstore nowhere"}},
 		{"an empty object", []string{"--sigstore", "empty-object"}, []string{"--sigstore empty-object", "not a valid Sigstore trusted root"}},
 		{"not JSON", []string{"--sigstore", "not-json"}, []string{"--sigstore not-json"}},
 		{"two trusted roots in one file", []string{"--sigstore", "two-roots"}, []string{"--sigstore two-roots", "not a valid Sigstore trusted root"}},
 		{"a file beyond the size bound", []string{"--sigstore", "huge"}, []string{"--sigstore huge", "limit"}},
-		{"a FIFO instead of a file", []string{"--sigstore", "fifo-dir"}, []string{"--sigstore fifo-dir", "not a regular file"}},
 		{"a look-alike of the local keyword is a directory", []string{"--sigstore", "Local"}, []string{"--sigstore Local", "does not exist"}},
 		{"the local Sigstore never started", []string{"--sigstore", "local", "--state-dir", emptyState}, []string{"--sigstore local", "does not exist"}},
 		{"--state-dir without --sigstore local", []string{"--sigstore", ss.Dir, "--state-dir", emptyState}, []string{"--state-dir", "--sigstore local"}},
 		{"an empty --output", []string{"--sigstore", ss.Dir, "--output", ""}, []string{"--output: expected a file name"}},
 		{"an output in a missing directory", []string{"--sigstore", ss.Dir, "--output", "missing/root.jsonl"}, []string{`--output "missing/root.jsonl"`}},
-		{"an output that is a directory", []string{"--sigstore", ss.Dir, "--output", "fifo-dir"}, []string{`--output "fifo-dir"`}},
+		{"an output that is a directory", []string{"--sigstore", ss.Dir, "--output", "a-dir"}, []string{`--output "a-dir"`}},
 		{"arguments", []string{"--sigstore", ss.Dir, "extra"}, []string{"unknown command"}},
 	}
+	tests = append(tests, fifoTrustedRoots(t, ws)...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

@@ -470,16 +470,55 @@ func (c *Collector) expandGlob(pattern string, add func(FileRef)) error {
 // splitGlob splits an absolute pattern into the directory to walk (its literal prefix) and the
 // pattern segments below it.
 func (c *Collector) splitGlob(pattern string) (root string, rest []string, err error) {
-	segs := strings.Split(filepath.ToSlash(c.abs(pattern)), "/")
+	root, rest, err = splitGlobPath(c.abs(pattern), filepath.Separator == '\\')
+	if err != nil {
+		return "", nil, fmt.Errorf("subject glob %q: %w", pattern, err)
+	}
+	return root, rest, nil
+}
+
+// splitGlobPath splits the clean absolute pattern abs into the directory to walk (its literal
+// prefix, in the operating system's form) and the slash-separated pattern segments below it.
+// With windows, both \ and / separate and the volume (a drive "C:" or a share
+// \\host\share) begins the root; otherwise only / separates and \ is part of a name (an
+// escape in the pattern). It is a pure function so that both forms are tested anywhere.
+func splitGlobPath(abs string, windows bool) (root string, rest []string, err error) {
+	vol, sep := "", "/"
+	if windows {
+		vol, sep = windowsVolume(abs), `\`
+		abs = strings.ReplaceAll(abs[len(vol):], `\`, "/")
+	}
+	segs := strings.Split(abs, "/")
 	i := 0
 	for i < len(segs) && !hasMeta(segs[i]) {
 		i++
 	}
 	rest = segs[i:]
 	if _, err := path.Match(strings.Join(rest, "/"), ""); err != nil {
-		return "", nil, fmt.Errorf("subject glob %q: %w", pattern, err)
+		return "", nil, err
 	}
-	return filepath.FromSlash("/" + path.Join(segs[:i]...)), rest, nil
+	return vol + strings.ReplaceAll("/"+path.Join(segs[:i]...), "/", sep), rest, nil
+}
+
+// windowsVolume returns the volume that begins the Windows path p: a drive ("C:"), a share
+// (\\host\share, with either separator), or "" for none.
+func windowsVolume(p string) string {
+	if len(p) >= 2 && p[1] == ':' && ('a' <= p[0]|0x20 && p[0]|0x20 <= 'z') {
+		return p[:2]
+	}
+	isSep := func(c byte) bool { return c == '\\' || c == '/' }
+	if len(p) < 3 || !isSep(p[0]) || !isSep(p[1]) || isSep(p[2]) {
+		return ""
+	}
+	n := 0 // separators after the host and after the share
+	for i := 2; i < len(p); i++ {
+		if isSep(p[i]) {
+			if n++; n == 2 {
+				return p[:i]
+			}
+		}
+	}
+	return p
 }
 
 // entry turns a walked non-directory entry into a file to digest; ok is false for a symlink

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
 
@@ -108,7 +107,11 @@ func BenchmarkDigestPeakRSS(b *testing.B) {
 		if out, err := cmd.CombinedOutput(); err != nil {
 			b.Fatalf("child: %v\n%s", err, out)
 		}
-		peak = max(peak, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) // KiB on Linux
+		kib, err := peakRSS(cmd.ProcessState)
+		if err != nil {
+			b.Fatal(err)
+		}
+		peak = max(peak, kib)
 	}
 	b.ReportMetric(float64(peak)/1024, "peak-RSS-MB")
 	b.SetBytes(4 << 30)

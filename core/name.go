@@ -82,9 +82,11 @@ func NormalizeName(name string) (string, error) {
 	return clean, nil
 }
 
-// hasDriveLetter reports whether name starts like a Windows absolute path ("C:\", "c:/").
+// hasDriveLetter reports whether name starts with a Windows drive: absolute ("C:\", "c:/") or
+// relative to that drive's working directory ("C:", "c:x"), which Windows would not resolve
+// under the working directory either.
 func hasDriveLetter(name string) bool {
-	if len(name) < 3 || name[1] != ':' || (name[2] != '/' && name[2] != '\\') {
+	if len(name) < 2 || name[1] != ':' {
 		return false
 	}
 	c := name[0] | 0x20

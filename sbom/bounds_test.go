@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -97,7 +96,10 @@ func launch(t *testing.T) {
 	if err := json.Unmarshal([]byte(line), &res); err != nil {
 		t.Fatalf("generating child's output %q: %v", stdout.String(), err)
 	}
-	res.MaxRSS, res.Wall = cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss, wall // KiB on Linux
+	if res.MaxRSS, err = childPeakRSS(cmd.ProcessState); err != nil {
+		t.Fatal(err)
+	}
+	res.Wall = wall
 	res.CPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	if err := json.NewEncoder(os.Stdout).Encode(res); err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -69,15 +68,8 @@ func BenchmarkNPMLockfile(b *testing.B) {
 // collection included) this process spent since cpuTime was called. On a shared machine it
 // is steadier than wall time, which counts the time other processes ran.
 func cpuTime() func() time.Duration {
-	now := func() time.Duration {
-		var ru syscall.Rusage
-		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-			return 0
-		}
-		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	}
-	start := now()
-	return func() time.Duration { return now() - start }
+	start := processCPU()
+	return func() time.Duration { return processCPU() - start }
 }
 
 // reportPerEntry reports wall and CPU nanoseconds and allocations per lock entry.

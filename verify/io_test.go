@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -30,15 +29,11 @@ func fast(t *testing.T, what string, f func() error) error {
 	}
 }
 
-// hostileFiles returns paths that are not files to read: a device that never ends, a FIFO no
-// one writes to, a sparse file one byte over limit, and a directory.
+// hostileFiles returns paths that are not files to read: a sparse file one byte over limit, a
+// directory and, on Unix, a device that never ends and a FIFO no one writes to (specialFiles).
 func hostileFiles(t *testing.T, limit int64) map[string]struct{ path, want string } {
 	t.Helper()
 	dir := t.TempDir()
-	fifo := filepath.Join(dir, "fifo.json")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	huge := filepath.Join(dir, "huge.json")
 	if err := os.WriteFile(huge, nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -46,12 +41,14 @@ func hostileFiles(t *testing.T, limit int64) map[string]struct{ path, want strin
 	if err := os.Truncate(huge, limit+1); err != nil {
 		t.Fatal(err)
 	}
-	return map[string]struct{ path, want string }{
-		"/dev/zero": {"/dev/zero", "not a regular file"},
-		"fifo":      {fifo, "not a regular file"},
+	files := map[string]struct{ path, want string }{
 		"huge":      {huge, fmt.Sprintf("larger than the %d-byte limit", limit)},
 		"directory": {dir, "not a regular file"},
 	}
+	for name, path := range specialFiles(t) {
+		files[name] = struct{ path, want string }{path, "not a regular file"}
+	}
+	return files
 }
 
 func TestReadIndexBounded(t *testing.T) {
@@ -225,35 +222,5 @@ func TestIndexBundlePathsInside(t *testing.T) {
 				t.Errorf("verified %d of 3: %v", rep.Summary.Verified, failures(rep))
 			}
 		})
-	}
-}
-
-// TestIndexBundleFIFO lists a FIFO inside the index's directory as the bundle: each artifact
-// fails at once with the bundle named, and the run does not hang.
-func TestIndexBundleFIFO(t *testing.T) {
-	t.Parallel()
-	r := attestFiles(t, 2, core.SHA256)
-	fifo := filepath.Join(filepath.Dir(r.index), "fifo.sigstore.json")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	editIndex(t, r, func(ix *core.Index) {
-		ix.Attestations[0].Bundle = "fifo.sigstore.json"
-		for i := range ix.Subjects {
-			ix.Subjects[i].Bundles = []string{"fifo.sigstore.json"}
-		}
-	})
-	var rep *verify.Report
-	_ = fast(t, "verify with a FIFO bundle", func() error {
-		rep = verifyRun(t, verify.Sigstore(local(t).verifier), githubDemoPolicy(t), r)
-		return nil
-	})
-	if rep.Verified || rep.Summary.Failed != 2 {
-		t.Fatalf("verified %d, failed %d, want 2 failures", rep.Summary.Verified, rep.Summary.Failed)
-	}
-	for _, f := range failures(rep) {
-		if !strings.Contains(f, "not a regular file") || !strings.Contains(f, fifo) {
-			t.Errorf("failure %q does not name the FIFO bundle as not a regular file", f)
-		}
 	}
 }

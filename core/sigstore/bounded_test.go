@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -14,15 +13,12 @@ import (
 )
 
 // TestTrustFileBounded points --trusted-root and --sigstore DIR at files that are not trust
-// material to read: each fails at once with ErrTrust, naming the file and why.
+// material to read: each fails at once with ErrTrust, naming the file and why. On Unix the
+// cases include a device and FIFOs (specialTrustFiles).
 func TestTrustFileBounded(t *testing.T) {
 	t.Parallel()
 	s := startLocal(t)
 	dir := t.TempDir()
-	fifo := filepath.Join(dir, "fifo.json")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	huge := filepath.Join(dir, "huge.json")
 	if err := os.WriteFile(huge, nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -30,25 +26,12 @@ func TestTrustFileBounded(t *testing.T) {
 	if err := os.Truncate(huge, sigstore.MaxTrustFileSize+1); err != nil {
 		t.Fatal(err)
 	}
-	// A directory whose trusted root is fine but whose signing config is a FIFO.
-	fifoConfig := t.TempDir()
-	if err := os.WriteFile(filepath.Join(fifoConfig, sigstore.TrustedRootFile), s.TrustedRoot(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mkfifo(filepath.Join(fifoConfig, sigstore.SigningConfigFile), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	limit := fmt.Sprintf("larger than the %d-byte limit", sigstore.MaxTrustFileSize)
-	for _, tt := range []struct {
-		name, path, want string
-		load             func(string) error
-	}{
-		{"/dev/zero", "/dev/zero", "not a regular file", loadRoot},
-		{"fifo", fifo, "not a regular file", loadRoot},
+	cases := append([]boundedCase{
 		{"huge", huge, limit, loadRoot},
 		{"directory", dir, "not a regular file", loadRoot},
-		{"signing config FIFO", fifoConfig, "not a regular file", func(p string) error { _, err := sigstore.LoadDir(p); return err }},
-	} {
+	}, specialTrustFiles(t, s.TrustedRoot())...)
+	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			done := make(chan error, 1)
@@ -64,6 +47,12 @@ func TestTrustFileBounded(t *testing.T) {
 			}
 		})
 	}
+}
+
+// boundedCase is a file that is not trust material to read, and what the error says.
+type boundedCase struct {
+	name, path, want string
+	load             func(string) error
 }
 
 func loadRoot(p string) error {

@@ -49,7 +49,7 @@ func BuildSignet(t testing.TB, tags ...string) string {
 
 // BuildCommand returns the binary the go build command args (run in the repository root,
 // with env added to the test's environment) writes to placeholder, the value of its -o: the
-// release build's own command, say, as a Dockerfile runs it. Like BuildSignet it builds once
+// release build's own command (release.BuildArgs), say. Like BuildSignet it builds once
 // per source state, command and environment, for all test processes.
 func BuildCommand(t testing.TB, env, args []string, placeholder string) string {
 	t.Helper()

@@ -7,8 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -165,7 +169,7 @@ func addSignet(img v1.Image, bin string, ca []byte, created time.Time) (v1.Image
 		return nil, err
 	}
 	cf = cf.DeepCopy()
-	cf.Config.Entrypoint = []string{"/signet"}
+	cf.Config.Entrypoint = []string{ImageBinary}
 	cf.Config.Cmd = nil
 	cf.Config.WorkingDir = ""
 	cf.Config.User = ""
@@ -173,23 +177,48 @@ func addSignet(img v1.Image, bin string, ca []byte, created time.Time) (v1.Image
 	return mutate.ConfigFile(img, cf)
 }
 
+// The release image's layout: what its layer adds to the base image and how it starts. The
+// Dockerfile builds the same layout from the release binaries (docs/release.md); the tests hold
+// the two to it.
+const (
+	// ImageBinary is the path of the signet binary in the image, and its entrypoint.
+	ImageBinary = "/signet"
+	// ImageCABundle is the path of the CA bundle in the image.
+	ImageCABundle = "/etc/ssl/certs/ca-certificates.crt"
+	// RootFSDir is the directory, in the release's output directory, holding the image's files
+	// other than the binary (WriteRootFS), for the Dockerfile to copy.
+	RootFSDir = "rootfs"
+)
+
+// imageEntry is one file or directory of the signet layer, by its path without the leading /.
+type imageEntry struct {
+	name string
+	mode int64 // Unix permission and special bits, as in a tar header
+	data []byte
+	dir  bool
+}
+
+// rootfsEntries are the entries of the signet layer besides the binary, in tar order.
+func rootfsEntries(ca []byte) []imageEntry {
+	return []imageEntry{
+		{name: "etc/", mode: 0o755, dir: true},
+		{name: "etc/ssl/", mode: 0o755, dir: true},
+		{name: "etc/ssl/certs/", mode: 0o755, dir: true},
+		{name: ImageCABundle[1:], mode: 0o444, data: ca},
+		{name: "tmp/", mode: 0o1777, dir: true},
+	}
+}
+
+// binaryEntry is the signet binary's entry of the signet layer.
+func binaryEntry(exe []byte) imageEntry {
+	return imageEntry{name: ImageBinary[1:], mode: 0o555, data: exe}
+}
+
 // signetLayer returns the uncompressed tar of the signet layer, with fixed owners and times.
 func signetLayer(exe, ca []byte, created time.Time) ([]byte, error) {
 	var b bytes.Buffer
 	tw := tar.NewWriter(&b)
-	entries := []struct {
-		name string
-		mode int64
-		data []byte
-		dir  bool
-	}{
-		{name: "etc/", mode: 0o755, dir: true},
-		{name: "etc/ssl/", mode: 0o755, dir: true},
-		{name: "etc/ssl/certs/", mode: 0o755, dir: true},
-		{name: "etc/ssl/certs/ca-certificates.crt", mode: 0o444, data: ca},
-		{name: "signet", mode: 0o555, data: exe},
-		{name: "tmp/", mode: 0o1777, dir: true},
-	}
+	entries := slices.Insert(rootfsEntries(ca), 4, binaryEntry(exe)) // tar order: by name
 	for _, e := range entries {
 		h := &tar.Header{Name: e.name, Mode: e.mode, ModTime: created.UTC(), Format: tar.FormatPAX, Typeflag: tar.TypeReg, Size: int64(len(e.data))}
 		if e.dir {
@@ -206,6 +235,76 @@ func signetLayer(exe, ca []byte, created time.Time) ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// ErrCABundle is the error of WriteRootFS when the CA bundle cannot be read or holds no PEM
+// certificate.
+var ErrCABundle = errors.New("CA bundle")
+
+// WriteRootFS writes dir/rootfs: the files the release image's layer holds besides the
+// binary (the CA bundle read from caBundle at ImageCABundle, /tmp), with the image's modes and
+// the time created, so that the Dockerfile copies the same layout from dir as BuildImage adds.
+// It refuses a dir that already holds rootfs.
+func WriteRootFS(dir, caBundle string, created time.Time) error {
+	ca, err := readBounded(caBundle, maxCABundle)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrCABundle, err)
+	}
+	if !bytes.Contains(ca, []byte("-----BEGIN CERTIFICATE-----")) {
+		return fmt.Errorf("%w: %s holds no PEM certificate", ErrCABundle, caBundle)
+	}
+	root := filepath.Join(dir, RootFSDir)
+	if _, err := os.Lstat(root); err == nil {
+		return fmt.Errorf("%s already exists: give an empty output directory", root)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating the output directory: %w", err)
+	}
+	if err := os.Mkdir(root, 0o755); err != nil {
+		return fmt.Errorf("creating %s: %w", root, err)
+	}
+	entries := rootfsEntries(ca)
+	for _, e := range entries {
+		p := filepath.Join(root, filepath.FromSlash(strings.TrimSuffix(e.name, "/")))
+		if e.dir {
+			err = os.Mkdir(p, 0o700)
+		} else {
+			err = os.WriteFile(p, e.data, 0o600)
+		}
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", p, err)
+		}
+	}
+	// Modes and times last, deepest first: the umask does not apply to chmod, and a directory
+	// of mode 0555 could not be written into.
+	for i := len(entries) - 1; i >= -1; i-- {
+		p, mode := root, fs.FileMode(0o755)
+		if i >= 0 {
+			p, mode = filepath.Join(root, filepath.FromSlash(strings.TrimSuffix(entries[i].name, "/"))), tarMode(entries[i].mode)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			return fmt.Errorf("setting the mode of %s: %w", p, err)
+		}
+		if err := os.Chtimes(p, created, created); err != nil {
+			return fmt.Errorf("setting the time of %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// tarMode converts a tar header's Unix mode bits to an fs.FileMode (without the type).
+func tarMode(m int64) fs.FileMode {
+	mode := fs.FileMode(m) & fs.ModePerm
+	if m&0o4000 != 0 {
+		mode |= fs.ModeSetuid
+	}
+	if m&0o2000 != 0 {
+		mode |= fs.ModeSetgid
+	}
+	if m&0o1000 != 0 {
+		mode |= fs.ModeSticky
+	}
+	return mode
 }
 
 // PushImage writes idx to ref (a tag) and returns the index digest.

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"debug/buildinfo"
 	"debug/elf"
 	"encoding/hex"
 	"io"
@@ -57,6 +58,7 @@ func TestReleaseEndToEnd(t *testing.T) {
 	for _, a := range assets {
 		sums[a.Target] = a.SHA256
 		checkStaticELF(t, filepath.Join(out, a.Name), a.Target)
+		checkBuildSettings(t, filepath.Join(out, a.Name))
 	}
 	if got := readFile(t, filepath.Join(out, "SHA256SUMS")); got != string(release.Sums(assets)) {
 		t.Errorf("SHA256SUMS:\n%s", got)
@@ -250,6 +252,25 @@ func checkStaticELF(t *testing.T, bin string, target release.Target) {
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
 			t.Errorf("%s has a %s program header: not static", bin, p.Type)
+		}
+	}
+}
+
+// checkBuildSettings fails unless bin records the release build's settings: no cgo, paths
+// trimmed, and the nolocalsigstore tag (the embedded Fulcio/TSA code left out).
+func checkBuildSettings(t *testing.T, bin string) {
+	t.Helper()
+	info, err := buildinfo.ReadFile(bin)
+	if err != nil {
+		t.Fatalf("%s: %v", bin, err)
+	}
+	got := map[string]string{}
+	for _, s := range info.Settings {
+		got[s.Key] = s.Value
+	}
+	for k, want := range map[string]string{"-tags": "nolocalsigstore", "CGO_ENABLED": "0", "-trimpath": "true"} {
+		if got[k] != want {
+			t.Errorf("%s was built with %s=%q, want %q", bin, k, got[k], want)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -77,6 +78,15 @@ func run(ctx context.Context, args []string) error {
 	if *pin && *targets != "" {
 		return errors.New("-pin needs every target: leave -targets out")
 	}
+	created := time.Unix(*epoch, 0).UTC()
+	if slices.ContainsFunc(ts, func(t release.Target) bool { return slices.Contains(release.ImagePlatforms, t) }) {
+		// The rest of the Dockerfile's build context (docs/release.md), first: it fails fast.
+		if err := release.WriteRootFS(*out, *ca, created); errors.Is(err, release.ErrCABundle) {
+			return fmt.Errorf("-ca-bundle: %w", err)
+		} else if err != nil {
+			return err
+		}
+	}
 	assets, err := release.BuildBinaries(ctx, *root, *out, *version, ts, os.Environ())
 	if err != nil {
 		return err
@@ -93,7 +103,7 @@ func run(ctx context.Context, args []string) error {
 		}
 		opts := []remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}
 		idx, err := release.BuildImage(ctx, release.ImageConfig{Base: baseRef, Binaries: bins, CABundle: *ca,
-			Created: time.Unix(*epoch, 0).UTC(), Options: opts})
+			Created: created, Options: opts})
 		if err != nil {
 			return err
 		}

@@ -26,6 +26,8 @@ func TestRefusesBadFlags(t *testing.T) {
 		{[]string{"-version", "v1.2.3", "-pin"}, "give -base"},
 		{[]string{"-version", "v1.2.3", "-pin", "-base", "busybox" + digest, "-targets", "linux/amd64"}, "-pin needs every target"},
 		{[]string{"-version", "v1.2.3", "-source-date-epoch", "-1"}, "-source-date-epoch"},
+		{[]string{"-version", "v1.2.3", "-targets", "linux/arm64", "-ca-bundle", "/nonexistent/ca.crt"}, "-ca-bundle"},
+		{[]string{"-version", "v1.2.3", "-ca-bundle", "main.go"}, "-ca-bundle: CA bundle: main.go holds no PEM certificate"},
 	}
 	for _, tt := range tests {
 		out := t.TempDir()

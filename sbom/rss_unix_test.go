@@ -1,0 +1,23 @@
+//go:build unix
+
+package sbom
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"syscall"
+)
+
+// childPeakRSS returns the peak resident set size of the finished process ps in KiB, from
+// getrusage (whose maxrss is KiB on Linux and the BSDs, bytes on macOS).
+func childPeakRSS(ps *os.ProcessState) (int64, error) {
+	ru, ok := ps.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return 0, fmt.Errorf("process %d: no rusage", ps.Pid())
+	}
+	if runtime.GOOS == "darwin" || runtime.GOOS == "ios" {
+		return ru.Maxrss / 1024, nil
+	}
+	return ru.Maxrss, nil
+}
