@@ -28,6 +28,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/signet-ci/signet/core"
 	"github.com/signet-ci/signet/internal/checkout"
 	"github.com/signet-ci/signet/internal/release"
 	"github.com/signet-ci/signet/localsigstore"
@@ -211,6 +212,21 @@ func TestReleaseEndToEnd(t *testing.T) {
 		}
 		if b, err := verify("https://github.com/evil/signet/.github/workflows/release.yml@refs/tags/"+testVersion, amd64.Binary()); err == nil {
 			t.Errorf("signet verify accepted another identity:\n%s", b)
+		}
+		// The image has its own SBOMs (pulled from the registry and cataloged), beside its
+		// provenance: three bundles name the image index's digest.
+		ix, err := core.ReadIndex(filepath.Join(out, "attestations", core.IndexFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		imageBundles := -1
+		for _, s := range ix.Subjects {
+			if "sha256:"+s.Digest[core.SHA256] == digest.String() {
+				imageBundles = len(s.Bundles)
+			}
+		}
+		if imageBundles != 3 {
+			t.Errorf("the image index is named by %d bundles, want 3 (provenance, SPDX, CycloneDX)", imageBundles)
 		}
 		// The image's provenance was pushed next to it: a verifier with only the image's
 		// reference finds it in the registry (signet verify oci://, as cosign and gh do).
