@@ -45,6 +45,11 @@ go test -count=1 -timeout 20m ./...
 go test -count=1 -tags pkcs11 ./keys/
 
 echo "== fuzz (brief) (at ${SECONDS}s)"
+# Each target first replays its whole cached corpus ($GOCACHE/fuzz), which grows with every run
+# and came to take most of this stage; a brief run starts from the seeds in testdata/ instead.
+# Failing inputs are written to testdata/fuzz, which this does not touch. For a long fuzzing run
+# use the commands in docs/verify.md, which keep the cache.
+go clean -fuzzcache
 while read -r pkg target execs; do
   [[ -z "$pkg" || "$pkg" == \#* ]] && continue
   # A count (Nx), not a duration: see scripts/fuzz-targets.txt. No minimisation in a brief run.
