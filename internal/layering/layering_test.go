@@ -91,6 +91,9 @@ var layers = []layer{
 		fulcioCert, tsaResponse, errgroup,
 		{"go.yaml.in/yaml/v3", "policy files are YAML"},
 	}},
+	{pkg: "policy", inner: []string{"verify"}, third: []dep{
+		{"go.yaml.in/yaml/v3", "writes the admission policies as YAML"},
+	}},
 	{pkg: "ci", inner: []string{"core", "provenance"}},
 	{pkg: "action", inner: []string{"core", "ci", "provenance", "internal/backoff"}, third: []dep{
 		{"github.com/sethvargo/go-githubactions", "the GitHub Actions runner's files and commands"},
