@@ -50,7 +50,7 @@ func NewKeySigner(ctx context.Context, keyPEM []byte, mat *Material, opts ...Sig
 		return nil, err
 	}
 	s := &KeySigner{kp: kp}
-	s.session = session{keypair: kp, net: cfg.net}
+	s.session = session{keypair: kp, net: cfg.net, rec: cfg.rec}
 	var trusted root.TrustedMaterial
 	if mat != nil {
 		if s.tsas, err = selectTSAs(mat.SigningConfig, cfg.now()); err != nil {
