@@ -55,7 +55,8 @@ func openSession(ctx context.Context, env Env, cfg attestConfig) (*session, erro
 		return nil, err
 	}
 	s.tlog = tlogDecision(s.material, s.claims, cfg.PrivateTlog)
-	signer, err := sigstore.NewKeylessSigner(ctx, s.material, s.tokens, sigstore.WithTransparencyLog(s.tlog.Used))
+	signer, err := sigstore.NewKeylessSigner(ctx, s.material, s.tokens, sigstore.WithTransparencyLog(s.tlog.Used),
+		sigstore.WithRecorder(cfg.recorder))
 	if err != nil {
 		s.Close()
 		return nil, err
@@ -98,7 +99,7 @@ func (s *session) keySigner(ctx context.Context, cfg attestConfig) error {
 		return fmt.Errorf("reading --key file %q: %w", cfg.KeyFile, err)
 	}
 	s.tlog = core.TlogDecision{Used: false, Reason: "key-based signing: timestamped only"}
-	signer, err := sigstore.NewKeySigner(ctx, pem, s.material)
+	signer, err := sigstore.NewKeySigner(ctx, pem, s.material, sigstore.WithRecorder(cfg.recorder))
 	if err != nil {
 		return fmt.Errorf("--key %q: %w", cfg.KeyFile, err)
 	}

@@ -65,6 +65,7 @@ type verifyConfig struct {
 	VSAKey       string
 	TokenFile    string
 	ResourceURI  string
+	Metrics      metricsConfig
 	sigstoreFlag bool
 	typeFlag     bool // --type given: a requirement, not the default
 	// command is the command line after "signet verify", for the HTML report's commands.
@@ -131,38 +132,51 @@ func addVerifyFlags(f *pflag.FlagSet, cfg *verifyConfig) {
 	f.StringVar(&cfg.VSAKey, "key", "", "sign the VSA with this PEM private key instead of keylessly")
 	f.StringVar(&cfg.TokenFile, "identity-token-file", "", "OIDC identity token for signing the VSA keylessly")
 	f.StringVar(&cfg.ResourceURI, "resource-uri", "", "resourceUri of the VSA (default: the artifact names)")
+	addMetricsFlags(f, &cfg.Metrics)
 }
 
-func runVerify(ctx context.Context, env Env, cfg verifyConfig, args []string) error {
+// verifyOnce is runVerify without the metrics file; rec times its phases when not nil. It
+// returns the report when there is one (not for --format html).
+func verifyOnce(ctx context.Context, env Env, cfg verifyConfig, args []string, rec core.Recorder) (*verify.Report, error) {
 	format, err := parseFormat(cfg.Format)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	endSetup := core.StartPhase(rec, core.PhaseSetup)
 	v, err := buildVerifier(ctx, env, cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	endSetup()
+	endDigest := core.StartPhase(rec, core.PhaseDigest)
 	artifacts, err := verify.Artifacts(ctx, env.Dir, args, cfg.Digests)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	endDigest()
 	if format == verify.FormatHTML {
-		return verifyHTML(ctx, env, cfg, v, artifacts)
+		defer core.StartPhase(rec, core.PhaseVerify)()
+		return nil, verifyHTML(ctx, env, cfg, v, artifacts)
 	}
+	endVerify := core.StartPhase(rec, core.PhaseVerify)
 	report, err := v.Verify(ctx, artifacts)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	endVerify()
 	relativize(env, report)
+	endWrite := core.StartPhase(rec, core.PhaseWrite)
 	if err := writeReport(env, cfg.Output, func(w io.Writer) error { return verify.Render(w, report, format) }); err != nil {
-		return err
+		return report, err
 	}
+	endWrite()
 	if cfg.VSAOutput != "" {
+		defer core.StartPhase(rec, core.PhaseSign)()
 		if _, err := writeVSA(ctx, env, cfg, report); err != nil {
-			return err
+			return report, err
 		}
 	}
-	return verdictError(report)
+	return report, verdictError(report)
 }
 
 // verdictError is nil when every artifact verified, else exit status 1 with the count.

@@ -94,6 +94,7 @@ var layers = []layer{
 	{pkg: "policy", inner: []string{"verify"}, third: []dep{
 		{"go.yaml.in/yaml/v3", "writes the admission policies as YAML"},
 	}},
+	{pkg: "metrics", inner: []string{"core"}},
 	{pkg: "ci", inner: []string{"core", "provenance"}},
 	{pkg: "action", inner: []string{"core", "ci", "provenance", "internal/backoff"}, third: []dep{
 		{"github.com/sethvargo/go-githubactions", "the GitHub Actions runner's files and commands"},
