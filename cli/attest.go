@@ -61,6 +61,8 @@ type attestConfig struct {
 	// platformAuto records that the platform was detected, not chosen: a CI-shaped token then
 	// decides it, since the token is signed and the environment is not.
 	platformAuto bool
+	Metrics      metricsConfig
+	recorder     core.Recorder // times the run's phases when Metrics asks; nil otherwise
 }
 
 // sigstoreUsed names the --sigstore value as an outcome reports it.
@@ -99,6 +101,7 @@ no token, a token is minted by the embedded local Sigstore.`,
 		},
 	}
 	f := cmd.Flags()
+	addMetricsFlags(f, &cfg.Metrics)
 	f.StringArrayVar(&cfg.Inputs.ChecksumFiles, "subject-checksums", nil, "sha256sum/shasum output file whose lines are subjects (repeatable)")
 	f.StringArrayVar(&cfg.Inputs.Refs, "subject", nil, "subject given by digest, NAME@sha256:HEX (repeatable)")
 	f.StringArrayVar(&cfg.Images, "image", nil, "container image subject REGISTRY/REPOSITORY:TAG or @sha256:HEX, resolved to its digest once through the registry (repeatable)")
@@ -208,9 +211,8 @@ func resolvePlatform(env Env, flag string) (provenance.Platform, error) {
 	return "", fmt.Errorf("--platform %q: expected auto, local, github, gitlab or tekton", flag)
 }
 
-// runAttest is the one attest flow behind the command and every platform adapter.
-// check, when not nil, may refuse the digested subjects before anything is signed.
-func runAttest(ctx context.Context, env Env, cfg attestConfig, check func([]core.Subject) error) (*ci.Outcome, error) {
+// attestOnce is runAttest without the metrics file.
+func attestOnce(ctx context.Context, env Env, cfg attestConfig, check func([]core.Subject) error) (*ci.Outcome, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -218,7 +220,7 @@ func runAttest(ctx context.Context, env Env, cfg attestConfig, check func([]core
 	if dir == "" {
 		dir = env.Dir
 	}
-	col, err := core.NewCollector(orDot(dir), core.WithAlgorithm(cfg.Algorithm), core.WithOutputDir(cfg.OutputDir))
+	col, err := core.NewCollector(orDot(dir), core.WithAlgorithm(cfg.Algorithm), core.WithOutputDir(cfg.OutputDir), core.WithRecorder(cfg.recorder))
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +233,9 @@ func runAttest(ctx context.Context, env Env, cfg attestConfig, check func([]core
 	}
 	// Every refusal about the subjects comes before the output directory, the token or any
 	// Sigstore service is touched.
+	endResolve := core.StartPhase(cfg.recorder, core.PhaseCollect) // --image references: collecting subjects
 	images, err := cfg.resolveImages(ctx)
+	endResolve()
 	if err != nil {
 		return nil, err
 	}
@@ -250,6 +254,7 @@ func runAttest(ctx context.Context, env Env, cfg attestConfig, check func([]core
 			return nil, err
 		}
 	}
+	endSetup := core.StartPhase(cfg.recorder, core.PhaseSetup)
 	out, err := core.NewOutput(outDir, cfg.Force)
 	if err != nil {
 		return nil, fmt.Errorf("--output-dir %q: %w", cfg.OutputDir, err)
@@ -267,6 +272,8 @@ func runAttest(ctx context.Context, env Env, cfg attestConfig, check func([]core
 	if err != nil {
 		return nil, err
 	}
+	endSetup()
+	req.Recorder = cfg.recorder
 	req.Pusher = pusher
 	if req.SBOM != nil && len(images.images) > 0 {
 		req.SBOM = &imageSBOMs{SBOMGenerator: req.SBOM, reg: images.reg, set: images}

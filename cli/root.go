@@ -70,6 +70,6 @@ func NewRootCmd(env Env) *cobra.Command {
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
 	root.AddCommand(newAttestCmd(env), newVerifyCmd(env), newInspectCmd(env), newSBOMCmd(env),
-		newProvenanceCmd(env), newSigstoreCmd(env), newVersionCmd(env))
+		newProvenanceCmd(env), newSigstoreCmd(env), newPolicyCmd(env), newVersionCmd(env))
 	return root
 }

@@ -81,7 +81,8 @@ func openSession(ctx context.Context, env Env, cfg attestConfig) (*session, erro
 		}
 	}
 	s.tlog = tlogDecision(s.material, s.claims, cfg.PrivateTlog)
-	signer, err := sigstore.NewKeylessSigner(ctx, s.material, s.tokens, sigstore.WithTransparencyLog(s.tlog.Used))
+	signer, err := sigstore.NewKeylessSigner(ctx, s.material, s.tokens, sigstore.WithTransparencyLog(s.tlog.Used),
+		sigstore.WithRecorder(cfg.recorder))
 	if err != nil {
 		s.Close()
 		return nil, err
@@ -141,7 +142,7 @@ func (s *session) keySigner(ctx context.Context, env Env, cfg attestConfig) erro
 		if err != nil {
 			return fmt.Errorf("reading --key file %q: %w", cfg.KeyFile, err)
 		}
-		signer, err := sigstore.NewKeySigner(ctx, pem, s.material)
+		signer, err := sigstore.NewKeySigner(ctx, pem, s.material, sigstore.WithRecorder(cfg.recorder))
 		if err != nil {
 			return fmt.Errorf("--key %q: %w", cfg.KeyFile, err)
 		}
@@ -151,7 +152,7 @@ func (s *session) keySigner(ctx context.Context, env Env, cfg attestConfig) erro
 	if s.kmsKey, err = keys.Open(ctx, ref, keyOptions(env)...); err != nil {
 		return fmt.Errorf("--key: %w", err)
 	}
-	signer, err := sigstore.NewCryptoKeySigner(ctx, s.kmsKey, s.material)
+	signer, err := sigstore.NewCryptoKeySigner(ctx, s.kmsKey, s.material, sigstore.WithRecorder(cfg.recorder))
 	if err != nil {
 		return fmt.Errorf("--key %s: %w", ref, err)
 	}

@@ -68,6 +68,7 @@ type verifyConfig struct {
 	VSAKey      string
 	TokenFile   string
 	ResourceURI string
+	Metrics     metricsConfig
 	// Owner fetches bundles from the attestation store of every repository of a GitHub owner.
 	Owner        string
 	sigstoreFlag bool
@@ -130,7 +131,6 @@ each; 2 for a usage or policy error, before any bundle is read.`,
 }
 
 func addVerifyFlags(f *pflag.FlagSet, cfg *verifyConfig) {
-	id, prov := &cfg.Policy.Identity, &cfg.Policy.Provenance
 	f.StringArrayVar(&cfg.Bundles, "bundle", nil, "Sigstore bundle, or a directory of bundles, to verify against (repeatable)")
 	f.StringVar(&cfg.Index, "index", "", "index.json written by signet attest; its bundles are found by artifact digest")
 	f.StringArrayVar(&cfg.Digests, "digest", nil, "verify this artifact digest, sha256:HEX, without the artifact (repeatable)")
@@ -139,27 +139,11 @@ func addVerifyFlags(f *pflag.FlagSet, cfg *verifyConfig) {
 	f.StringVar(&cfg.StateDir, "state-dir", "", "state directory of the local Sigstore (default: $XDG_STATE_HOME/signet/localsigstore)")
 	f.StringVar(&cfg.PublicKey, "public-key", "", "PEM public key file, or KMS/HSM key reference (awskms://…, pkcs11:…), the bundles must be signed with (signet attest --key); excludes identity flags")
 	f.StringVar(&cfg.TrustedKeys, "trusted-keys", "", "trusted_keys.json: public keys with validity windows the bundles must be signed with, timestamped inside the key's window (docs/keys.md); excludes --public-key and identity flags")
-	f.StringVar(&cfg.PolicyFile, "policy", "", "YAML or JSON policy file (docs/policy.schema.json); flags override its fields")
-	f.StringVar(&id.Issuer, "certificate-oidc-issuer", "", "OIDC issuer the certificate must name, exact")
-	f.StringVar(&id.IssuerRegexp, "certificate-oidc-issuer-regexp", "", "regular expression ^...$ the whole OIDC issuer must match; its scheme and host must be literal")
-	f.StringVar(&id.Subject, "certificate-identity", "", "identity (certificate SAN) the certificate must name, exact")
-	f.StringVar(&id.SubjectRegexp, "certificate-identity-regexp", "", "regular expression ^...$ the whole identity (certificate SAN) must match; it must fix the owner (^https://github\\.com/ORG/.*$) or the email domain (^.*@example\\.com$)")
-	f.StringVar(&id.SourceRepository, "source-repository", "", "source repository URI the certificate must name (https://github.com/OWNER/REPO), exact or glob after OWNER/")
-	f.StringVar(&id.SourceRef, "source-ref", "", "source ref the certificate must name: a full ref (refs/tags/v*) or a branch name (main = refs/heads/main); glob")
-	f.StringVar(&id.SourceDigest, "source-digest", "", "source commit the certificate must name")
-	f.StringVar(&id.SignerWorkflow, "signer-workflow", "", "build signer the certificate must name: OWNER/REPO/.github/workflows/FILE[@REF] (GitLab GROUP/PROJECT//PATH), or a path in --github/--gitlab's repository; glob")
-	f.StringVar(&id.RunnerEnvironment, "runner-environment", "", "runner environment the certificate must name (github-hosted, gitlab-hosted), or !VALUE to deny one (!self-hosted)")
-	f.StringVar(&id.Trigger, "trigger", "", "build trigger the certificate must name (push, release, web, ...), exact or glob")
-	f.StringVar(&id.GitHub, "github", "", "shorthand: GitHub Actions issuer and source repository https://github.com/OWNER/REPO; without --index/--bundle, the bundles come from the repository's attestation store (GH_TOKEN or GITHUB_TOKEN)")
+	addPolicyFlags(f, &cfg.PolicyFile, &cfg.Policy)
+	// verify reads --github further than policy export: without --index/--bundle it also names
+	// where the bundles come from.
+	f.Lookup("github").Usage = "shorthand: GitHub Actions issuer and source repository https://github.com/OWNER/REPO; without --index/--bundle, the bundles come from the repository's attestation store (GH_TOKEN or GITHUB_TOKEN)"
 	f.StringVar(&cfg.Owner, "owner", "", "fetch the bundles from the attestation store of every repository of this GitHub owner (GH_TOKEN or GITHUB_TOKEN); defaults the policy to the GitHub Actions issuer and source repositories https://github.com/OWNER/*")
-	f.StringVar(&id.GitLab, "gitlab", "", "shorthand: GitLab issuer and source repository GROUP/PROJECT on --gitlab-url")
-	f.StringVar(&id.GitLabURL, "gitlab-url", "", "GitLab instance for --gitlab (default https://gitlab.com)")
-	f.StringVar(&id.KubernetesNamespace, "kubernetes-namespace", "", "shorthand with --service-account: a Kubernetes service-account identity")
-	f.StringVar(&id.ServiceAccount, "service-account", "", "Kubernetes service account for --kubernetes-namespace")
-	f.StringVar(&prov.PredicateType, "type", core.ProvenancePredicateType, "predicate type the bundles must carry")
-	f.StringVar(&prov.BuilderID, "builder-id", "", "runDetails.builder.id the provenance must name, exact or glob")
-	f.StringVar(&prov.BuildType, "build-type", "", "buildDefinition.buildType the provenance must name, exact or glob")
-	f.BoolVar(&cfg.Policy.RequireTlog, "require-tlog", false, "require a transparency-log entry, not only a signed timestamp")
 	f.StringVar(&cfg.Format, "format", "text", "report format: text, json, markdown, or html (one self-contained page; use with --output)")
 	f.StringVar(&cfg.Output, "output", "", "write the report to this file instead of standard output")
 	f.IntVar(&cfg.Workers, "workers", 0, "artifacts verified at once (default: the number of CPUs)")
@@ -167,24 +151,28 @@ func addVerifyFlags(f *pflag.FlagSet, cfg *verifyConfig) {
 	f.StringVar(&cfg.VSAKey, "key", "", "sign the VSA with this PEM private key instead of keylessly")
 	f.StringVar(&cfg.TokenFile, "identity-token-file", "", "OIDC identity token for signing the VSA keylessly")
 	f.StringVar(&cfg.ResourceURI, "resource-uri", "", "resourceUri of the VSA (default: the artifact names)")
+	addMetricsFlags(f, &cfg.Metrics)
 }
 
-func runVerify(ctx context.Context, env Env, cfg verifyConfig, args []string) error {
+// verifyOnce is runVerify without the metrics file; rec times its phases when not nil. It
+// returns the report when there is one (not for --format html).
+func verifyOnce(ctx context.Context, env Env, cfg verifyConfig, args []string, rec core.Recorder) (*verify.Report, error) {
 	format, err := parseFormat(cfg.Format)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	refs, err := splitOCI(cfg, args)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	endSetup := core.StartPhase(rec, core.PhaseSetup)
 	var images *ociArtifacts
 	if len(refs) > 0 {
 		if _, err := compilePolicy(env, cfg); err != nil {
-			return err // a policy error is reported before the registry is asked
+			return nil, err // a policy error is reported before the registry is asked
 		}
 		if images, err = fetchOCI(ctx, env, refs); err != nil {
-			return err
+			return nil, err
 		}
 		defer images.close()
 		cfg.source = images.bundles
@@ -192,10 +180,10 @@ func runVerify(ctx context.Context, env Env, cfg verifyConfig, args []string) er
 	var store *storeSource
 	if len(refs) == 0 {
 		if store, err = openStore(env, cfg); err != nil {
-			return err
+			return nil, err
 		}
 	} else if cfg.Owner != "" {
-		return &ExitError{Code: 2, Err: errors.New("--owner fetches bundles from GitHub's attestation store; oci:// images take theirs from the registry: give one or the other")}
+		return nil, &ExitError{Code: 2, Err: errors.New("--owner fetches bundles from GitHub's attestation store; oci:// images take theirs from the registry: give one or the other")}
 	}
 	if store != nil {
 		defer store.close()
@@ -203,21 +191,27 @@ func runVerify(ctx context.Context, env Env, cfg verifyConfig, args []string) er
 	}
 	v, err := buildVerifier(ctx, env, cfg, store)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	endSetup()
+	endDigest := core.StartPhase(rec, core.PhaseDigest)
 	var artifacts []core.Subject
 	if images != nil {
 		artifacts = images.artifacts
 	} else if artifacts, err = verify.Artifacts(ctx, env.Dir, args, cfg.Digests); err != nil {
-		return err
+		return nil, err
 	}
+	endDigest()
 	if format == verify.FormatHTML {
-		return verifyHTML(ctx, env, cfg, v, artifacts)
+		defer core.StartPhase(rec, core.PhaseVerify)()
+		return nil, verifyHTML(ctx, env, cfg, v, artifacts)
 	}
+	endVerify := core.StartPhase(rec, core.PhaseVerify)
 	report, err := v.Verify(ctx, artifacts)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	endVerify()
 	if images != nil {
 		images.rename(report)
 	}
@@ -225,15 +219,18 @@ func runVerify(ctx context.Context, env Env, cfg verifyConfig, args []string) er
 		store.label(report)
 	}
 	relativize(env, report)
+	endWrite := core.StartPhase(rec, core.PhaseWrite)
 	if err := writeReport(env, cfg.Output, func(w io.Writer) error { return verify.Render(w, report, format) }); err != nil {
-		return err
+		return report, err
 	}
+	endWrite()
 	if cfg.VSAOutput != "" {
+		defer core.StartPhase(rec, core.PhaseSign)()
 		if _, err := writeVSA(ctx, env, cfg, report); err != nil {
-			return err
+			return report, err
 		}
 	}
-	return verdictError(report)
+	return report, verdictError(report)
 }
 
 // verdictError is nil when every artifact verified, else exit status 1 with the count.

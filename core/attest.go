@@ -47,6 +47,9 @@ type Request struct {
 	// before the files are written; the index records where each went. A failed push still
 	// writes the run, and Attest then returns the index and an error wrapping ErrPush.
 	Pusher Pusher
+	// Recorder, when set, times the predicate, sign, push and write phases (a signer that
+	// times its own certificate, timestamp and log phases nests them inside sign).
+	Recorder Recorder
 }
 
 // ErrNothingToSign means a request asked for no statement at all.
@@ -72,34 +75,13 @@ func Attest(ctx context.Context, signer Signer, out *Output, req Request) (*Inde
 		return nil, err
 	}
 	started := now().UTC()
-	docs, err := sbomDocuments(ctx, req)
+	plans, docs, err := prepare(ctx, req, out, started, now)
 	if err != nil {
-		return nil, err
-	}
-	plans, err := plan(ctx, req, docs, started, now)
-	if err != nil {
-		return nil, err
-	}
-	if len(plans) == 0 {
-		return nil, ErrNothingToSign
-	}
-	names, err := fileNames(plans, docs)
-	if err != nil {
-		return nil, err
-	}
-	if err := out.Check(names...); err != nil {
 		return nil, err
 	}
 	ix := &Index{MediaType: IndexMediaType, Tlog: req.Tlog}
-	for i := range plans {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("before signing %s: %w", plans[i].bundle, err)
-		}
-		b, err := signer.SignStatement(ctx, plans[i].statement)
-		if err != nil {
-			return nil, fmt.Errorf("signing %s: %w", plans[i].bundle, err)
-		}
-		plans[i].signed = b
+	if err := signAll(ctx, signer, req.Recorder, plans); err != nil {
+		return nil, err
 	}
 	if id, ok := signer.(Identifier); ok {
 		who := id.Identity()
@@ -107,18 +89,63 @@ func Attest(ctx context.Context, signer Signer, out *Output, req Request) (*Inde
 	}
 	var pushErr error
 	if req.Pusher != nil {
+		endPush := StartPhase(req.Recorder, PhasePush)
 		pushErr = pushAll(ctx, req.Pusher, plans, started)
+		endPush()
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("before writing %s: %w", out.Dir(), err) // a canceled run publishes nothing
 	}
-	if err := write(out, ix, plans, docs); err != nil {
+	endWrite := StartPhase(req.Recorder, PhaseWrite)
+	err = write(out, ix, plans, docs)
+	endWrite()
+	if err != nil {
 		return nil, err
 	}
 	if pushErr != nil {
 		return ix, fmt.Errorf("%w; the bundles and index were written to %s", pushErr, out.Dir())
 	}
 	return ix, nil
+}
+
+// prepare builds the SBOMs and statements and checks the output names: the predicate phase.
+func prepare(ctx context.Context, req Request, out *Output, started time.Time, now func() time.Time) ([]planned, []document, error) {
+	defer StartPhase(req.Recorder, PhasePredicate)()
+	docs, err := sbomDocuments(ctx, req)
+	if err != nil {
+		return nil, nil, err
+	}
+	plans, err := plan(ctx, req, docs, started, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(plans) == 0 {
+		return nil, nil, ErrNothingToSign
+	}
+	names, err := fileNames(plans, docs)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := out.Check(names...); err != nil {
+		return nil, nil, err
+	}
+	return plans, docs, nil
+}
+
+// signAll signs every planned statement in order: the sign phase.
+func signAll(ctx context.Context, signer Signer, rec Recorder, plans []planned) error {
+	defer StartPhase(rec, PhaseSign)()
+	for i := range plans {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("before signing %s: %w", plans[i].bundle, err)
+		}
+		b, err := signer.SignStatement(ctx, plans[i].statement)
+		if err != nil {
+			return fmt.Errorf("signing %s: %w", plans[i].bundle, err)
+		}
+		plans[i].signed = b
+	}
+	return nil
 }
 
 // checkSubjects refuses a request naming one subject twice: a name has one digest set, and

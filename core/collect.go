@@ -62,6 +62,7 @@ type Collector struct {
 	alg     string
 	workers int
 	outDir  string // absolute, symlinks resolved; empty when none
+	rec     Recorder
 }
 
 // CollectOption configures a Collector.
@@ -99,6 +100,14 @@ func WithOutputDir(dir string) CollectOption {
 			abs = filepath.Join(c.base, dir)
 		}
 		c.outDir = resolveExisting(filepath.Clean(abs))
+		return nil
+	}
+}
+
+// WithRecorder times Collect's phases (collect, and digest inside it) on r.
+func WithRecorder(r Recorder) CollectOption {
+	return func(c *Collector) error {
+		c.rec = r
 		return nil
 	}
 }
@@ -142,6 +151,7 @@ func (c *Collector) Base() string { return c.base }
 // algorithm is refused with ErrConflictingSubject, naming both sources. Nothing here uses
 // the network.
 func (c *Collector) Collect(ctx context.Context, in Inputs) ([]Subject, error) {
+	defer StartPhase(c.rec, PhaseCollect)()
 	files, err := c.resolvePaths(in.Paths)
 	if err != nil {
 		return nil, err
@@ -192,7 +202,9 @@ func (c *Collector) Collect(ctx context.Context, in Inputs) ([]Subject, error) {
 		return nil, fmt.Errorf("base directory %q: %w", c.base, err)
 	}
 	defer root.Close()
+	endDigest := StartPhase(c.rec, PhaseDigest)
 	digested, err := digestFiles(ctx, files, c.alg, c.workers, func(f FileRef) (*os.File, error) { return openInRoot(root, f) })
+	endDigest()
 	if err != nil {
 		return nil, err
 	}

@@ -69,7 +69,7 @@ func newKeySigner(_ context.Context, kp *keyPair, mat *Material, opts []SignerOp
 		return nil, err
 	}
 	s := &KeySigner{kp: kp}
-	s.session = session{keypair: kp, net: cfg.net}
+	s.session = session{keypair: kp, net: cfg.net, rec: cfg.rec}
 	var trusted root.TrustedMaterial
 	if mat != nil {
 		if s.tsas, err = selectTSAs(mat.SigningConfig, cfg.now()); err != nil {

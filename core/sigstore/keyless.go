@@ -56,10 +56,10 @@ func NewKeylessSigner(ctx context.Context, mat *Material, tokens core.TokenSourc
 		return nil, fmt.Errorf("generating the ephemeral key: %w", err)
 	}
 	s := &KeylessSigner{
-		certs: &certificateCache{tokens: tokens, url: svc.fulcio, net: cfg.net, now: cfg.now, sem: make(chan struct{}, 1)},
+		certs: &certificateCache{tokens: tokens, url: svc.fulcio, net: cfg.net, now: cfg.now, sem: make(chan struct{}, 1), rec: cfg.rec},
 		tlog:  tlogDecision(svc.tlogs, cfg.tlog),
 	}
-	s.session = session{keypair: kp, certs: s.certs, tsas: svc.tsas, net: cfg.net}
+	s.session = session{keypair: kp, certs: s.certs, tsas: svc.tsas, net: cfg.net, rec: cfg.rec}
 	if err := s.addLogs(svc.tlogs); err != nil {
 		return nil, err
 	}
@@ -101,7 +101,7 @@ func (s *session) addLogs(logs []root.Service) error {
 		if err != nil {
 			return err
 		}
-		s.logs = append(s.logs, t)
+		s.logs = append(s.logs, timedLog{t, s.rec})
 		s.logURLs = append(s.logURLs, l.URL)
 	}
 	return nil
@@ -168,6 +168,7 @@ type certificateCache struct {
 	now    func() time.Time
 	sem    chan struct{} // one request in flight; waiters honour their context
 	issued atomic.Pointer[issuedCert]
+	rec    core.Recorder
 }
 
 type issuedCert struct {
@@ -200,6 +201,7 @@ func (c *certificateCache) GetCertificate(ctx context.Context, kp sign.Keypair, 
 }
 
 func (c *certificateCache) request(ctx context.Context, kp sign.Keypair) (*issuedCert, error) {
+	defer core.StartPhase(c.rec, core.PhaseCertificate)()
 	tok, err := c.tokens.Token(ctx)
 	if err != nil {
 		if !core.IsTokenError(err) {

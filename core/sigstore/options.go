@@ -3,6 +3,8 @@ package sigstore
 import (
 	"fmt"
 	"time"
+
+	"github.com/signet-ci/signet/core"
 )
 
 // SignerOption configures NewKeylessSigner and NewKeySigner; invalid values are refused.
@@ -12,6 +14,7 @@ type signerConfig struct {
 	tlog *bool
 	net  netConfig
 	now  func() time.Time
+	rec  core.Recorder
 }
 
 func newSignerConfig(opts []SignerOption) (signerConfig, error) {
@@ -30,6 +33,15 @@ func newSignerConfig(opts []SignerOption) (signerConfig, error) {
 func WithTransparencyLog(use bool) SignerOption {
 	return func(c *signerConfig) error {
 		c.tlog = &use
+		return nil
+	}
+}
+
+// WithRecorder times the signer's certificate, timestamp and log phases on r; they nest in
+// whatever phase the caller has started (core.Attest's sign).
+func WithRecorder(r core.Recorder) SignerOption {
+	return func(c *signerConfig) error {
+		c.rec = r
 		return nil
 	}
 }

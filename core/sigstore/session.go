@@ -34,7 +34,8 @@ type session struct {
 	logs     []sign.Transparency
 	logURLs  []string
 	net      netConfig
-	verifier *Verifier // nil when no trusted material is known
+	verifier *Verifier     // nil when no trusted material is known
+	rec      core.Recorder // times the timestamp and log phases; nil for none
 }
 
 func (s *session) sign(ctx context.Context, statement []byte) (*core.Bundle, error) {
@@ -64,6 +65,10 @@ func (s *session) sign(ctx context.Context, statement []byte) (*core.Bundle, err
 
 // timestamp asks every selected authority to countersign the DSSE signature.
 func (s *session) timestamp(ctx context.Context, pb *protobundle.Bundle) error {
+	if len(s.tsas) == 0 {
+		return nil
+	}
+	defer core.StartPhase(s.rec, core.PhaseTimestamp)()
 	sig := pb.GetDsseEnvelope().GetSignatures()[0].GetSig()
 	for _, u := range s.tsas {
 		ta := sign.NewTimestampAuthority(&sign.TimestampAuthorityOptions{URL: u, Timeout: -1, Transport: s.net.client(ctx).Transport})
@@ -79,6 +84,17 @@ func (s *session) timestamp(ctx context.Context, pb *protobundle.Bundle) error {
 			&protocommon.RFC3161SignedTimestamp{SignedTimestamp: resp})
 	}
 	return nil
+}
+
+// timedLog times a transparency log's upload as the log phase.
+type timedLog struct {
+	sign.Transparency
+	rec core.Recorder
+}
+
+func (t timedLog) GetTransparencyLogEntry(ctx context.Context, keyOrCertPEM []byte, b *protobundle.Bundle) error {
+	defer core.StartPhase(t.rec, core.PhaseLog)()
+	return t.Transparency.GetTransparencyLogEntry(ctx, keyOrCertPEM, b)
 }
 
 // check verifies a fresh bundle against the trusted material, so a misconfigured trust set

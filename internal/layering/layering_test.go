@@ -101,6 +101,10 @@ var layers = []layer{
 		fulcioCert, tsaResponse, errgroup,
 		{"go.yaml.in/yaml/v3", "policy files are YAML"},
 	}},
+	{pkg: "policy", inner: []string{"verify"}, third: []dep{
+		{"go.yaml.in/yaml/v3", "writes the admission policies as YAML"},
+	}},
+	{pkg: "metrics", inner: []string{"core"}},
 	{pkg: "ci", inner: []string{"core", "provenance"}},
 	{pkg: "oci", inner: []string{"internal/backoff"}, third: []dep{
 		{"github.com/google/go-containerregistry", "references, descriptors, keychains and the registry token exchange; the referrer pushes and reads are signet's own, bounded"},
