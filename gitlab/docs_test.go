@@ -134,11 +134,16 @@ func TestSelfTest(t *testing.T) {
 	if len(cfg.Include) != 1 || cfg.Include[0].Component != "$CI_SERVER_FQDN/$CI_PROJECT_PATH/attest@$CI_COMMIT_SHA" {
 		t.Errorf("include %+v, want the component of this project at $CI_COMMIT_SHA", cfg.Include)
 	}
-	if cfg.Release.Release.TagName != "$CI_COMMIT_TAG" || cfg.Release.Release.Description == "" {
-		t.Errorf("create-release: release %+v, want tag_name $CI_COMMIT_TAG and a description", cfg.Release.Release)
+	// The release's own tag is vX.Y.Z (as on GitHub); the Catalog version is X.Y.Z, which the
+	// verify job hands over in its dotenv report.
+	if cfg.Release.Release.TagName != "$SIGNET_COMPONENT_VERSION" || cfg.Release.Release.Description == "" {
+		t.Errorf("create-release: release %+v, want tag_name $SIGNET_COMPONENT_VERSION and a description", cfg.Release.Release)
+	}
+	if !strings.Contains(string(checkout.Read(t, ".gitlab-ci.yml")), `echo "SIGNET_COMPONENT_VERSION=${CI_COMMIT_TAG#v}" > version.env`) {
+		t.Error(".gitlab-ci.yml does not hand the tag's version without v to create-release")
 	}
 	if len(cfg.Release.Rules) != 1 {
-		t.Fatalf("create-release rules %v, want one semver-tag rule", cfg.Release.Rules)
+		t.Fatalf("create-release rules %v, want one vSEMVER-tag rule", cfg.Release.Rules)
 	}
 	rule := cfg.Release.Rules[0]["if"]
 	m := regexp.MustCompile(`^\$CI_COMMIT_TAG =~ /(.*)/$`).FindStringSubmatch(rule)
@@ -146,7 +151,7 @@ func TestSelfTest(t *testing.T) {
 		t.Fatalf("create-release rule %q, want $CI_COMMIT_TAG =~ /semver/", rule)
 	}
 	semver := regexp.MustCompile(strings.ReplaceAll(m[1], `\d`, `[0-9]`))
-	for tag, want := range map[string]bool{"1.0.0": true, "0.1.0": true, "1.0.0-alpha.1": true, "v1.0.0": false, "1.0": false, "latest": false} {
+	for tag, want := range map[string]bool{"v1.0.0": true, "v0.1.0": true, "v1.0.0-alpha.1": true, "1.0.0": false, "v1.0": false, "latest": false} {
 		if semver.MatchString(tag) != want {
 			t.Errorf("tag %q releases: %v, want %v", tag, !want, want)
 		}
