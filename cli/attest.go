@@ -280,8 +280,12 @@ func runAttest(ctx context.Context, env Env, cfg attestConfig, check func([]core
 	if sess.claims != nil {
 		visibility = sess.claims.Visibility()
 	}
+	pub, err := sess.verifyKey(outDir)
+	if err != nil {
+		return nil, err
+	}
 	return &ci.Outcome{Index: ix, Dir: col.Base(), OutputDir: outDir, Subjects: subjects, Sigstore: sigstoreUsed(sess.sigstore),
-		NoCTLog: noCT, Visibility: visibility}, nil
+		NoCTLog: noCT, Visibility: visibility, PublicKey: pub}, nil
 }
 
 // checkOutputDir refuses an output directory that is, or contains, the base directory: a run

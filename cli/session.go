@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -69,6 +71,10 @@ func openSession(ctx context.Context, env Env, cfg attestConfig) (*session, erro
 	}
 	if cfg.KeyFile != "" {
 		if err := s.keySigner(ctx, env, cfg); err != nil {
+			s.Close()
+			return nil, err
+		}
+		if err := s.buildIdentity(ctx, env, cfg); err != nil {
 			s.Close()
 			return nil, err
 		}
@@ -158,6 +164,52 @@ func (s *session) keySigner(ctx context.Context, env Env, cfg attestConfig) erro
 	s.signer = signer
 	return nil
 }
+
+// buildIdentity verifies the pipeline's identity token of a key-signed run on a CI platform:
+// the key signs, and the token's verified claims are where the provenance takes every
+// platform fact from (buildContext), as in a keyless run. A local run, or one without
+// provenance, needs no token.
+func (s *session) buildIdentity(ctx context.Context, env Env, cfg attestConfig) error {
+	switch provenance.Platform(cfg.Platform) {
+	case provenance.GitHub, provenance.GitLab, provenance.Tekton:
+	default:
+		return nil
+	}
+	if cfg.NoProvenance || cfg.Sigstore == "local" {
+		return nil
+	}
+	if err := s.identity(ctx, env, cfg); err != nil {
+		return fmt.Errorf("--key signs, but %s provenance describes the build from the pipeline's verified identity token, "+
+			"and it could not be read (the token signs nothing here): %w", cfg.Platform, err)
+	}
+	return nil
+}
+
+// verifyKey is the --public-key a verifier passes for a key-signed run (ci.Outcome.PublicKey):
+// the KMS or HSM reference, PIN redacted; for a key file, its public key, written to
+// PublicKeyFile in outDir. "" for a keyless run.
+func (s *session) verifyKey(outDir string) (string, error) {
+	ks, ok := s.signer.(*sigstore.KeySigner)
+	if !ok {
+		return "", nil
+	}
+	if s.kmsKey != nil {
+		return s.kmsKey.Ref().String(), nil
+	}
+	der, err := x509.MarshalPKIXPublicKey(ks.PublicKey())
+	if err != nil {
+		return "", fmt.Errorf("encoding the --key public key: %w", err)
+	}
+	path := filepath.Join(outDir, PublicKeyFile)
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o644); err != nil {
+		return "", fmt.Errorf("writing the --key public key: %w", err)
+	}
+	return path, nil
+}
+
+// PublicKeyFile is the file in the output directory holding the public key of a key-signed
+// run's PEM key, for `signet verify --public-key` and `cosign --key`.
+const PublicKeyFile = "signing-key.pub"
 
 // keyOptions are the environment's settings for KMS and HSM keys: SIGNET_PKCS11_PIN, the
 // PKCS#11 user PIN when the URI has no pin-source (the cloud SDKs read their own variables).
