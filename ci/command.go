@@ -79,7 +79,7 @@ func (o Outcome) VerifyCommand(max int) (cmd *Command, more int) {
 	}
 	cmd.Add("--index", o.IndexPath())
 	if o.PublicKey != "" {
-		cmd.Add("--public-key", o.publicKeyArg())
+		cmd.Add("--public-key", o.PublicKeyArg())
 	} else {
 		o.addIdentity(cmd, "--certificate-identity", "--certificate-oidc-issuer")
 	}
@@ -93,9 +93,9 @@ func (o Outcome) VerifyCommand(max int) (cmd *Command, more int) {
 	return cmd, more
 }
 
-// publicKeyArg is the --public-key (cosign's --key) a verifier passes: the public key file
+// PublicKeyArg is the --public-key (cosign's --key) a verifier passes: the public key file
 // relative to the workspace, or the KMS or HSM reference as the run printed it.
-func (o Outcome) publicKeyArg() string {
+func (o Outcome) PublicKeyArg() string {
 	if filepath.IsAbs(o.PublicKey) {
 		return o.Rel(o.PublicKey)
 	}
@@ -148,7 +148,7 @@ func (o Outcome) GhCommand(file, bundle, repo string) *Command {
 func (o Outcome) CosignCommand(file, bundle string) *Command {
 	cmd := NewCommand("cosign", "verify-blob-attestation").Add("--bundle", bundle).Add("--type", ProvenanceType)
 	if o.PublicKey != "" {
-		cmd.Add("--key", o.publicKeyArg())
+		cmd.Add("--key", o.PublicKeyArg())
 	} else {
 		o.addIdentity(cmd, "--certificate-identity", "--certificate-oidc-issuer")
 	}
