@@ -158,17 +158,23 @@ func TestPlanReadsGitHubSyntax(t *testing.T) {
 		{
 			name: "a key file relative to the workspace",
 			env:  map[string]string{"INPUT_KEY": " keys/release.pem\n"},
-			want: with(func(p *ci.Plan) { p.Settings.Key = filepath.Join(ws, "keys/release.pem") }),
+			want: with(func(p *ci.Plan) {
+				p.Settings.Key, p.Settings.KeyFrom = filepath.Join(ws, "keys/release.pem"), "input key (INPUT_KEY)"
+			}),
 		},
 		{
 			name: "a key file named like a scheme, written ./",
 			env:  map[string]string{"INPUT_KEY": "./awskms:alias"},
-			want: with(func(p *ci.Plan) { p.Settings.Key = filepath.Join(ws, "awskms:alias") }),
+			want: with(func(p *ci.Plan) {
+				p.Settings.Key, p.Settings.KeyFrom = filepath.Join(ws, "awskms:alias"), "input key (INPUT_KEY)"
+			}),
 		},
 		{
 			name: "a KMS key passes as given",
 			env:  map[string]string{"INPUT_KEY": "awskms:///alias/release"},
-			want: with(func(p *ci.Plan) { p.Settings.Key = "awskms:///alias/release" }),
+			want: with(func(p *ci.Plan) {
+				p.Settings.Key, p.Settings.KeyFrom = "awskms:///alias/release", "input key (INPUT_KEY)"
+			}),
 		},
 		{
 			name: "look-alike variables are not the action's inputs",

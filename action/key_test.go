@@ -119,7 +119,7 @@ func TestRunnerContractKey(t *testing.T) {
 		if res.code == 0 {
 			t.Fatalf("attest succeeded without the ID token its GitHub provenance comes from:\n%s", res.stdout)
 		}
-		for _, want := range []string{"--key signs, but github provenance describes the build from the pipeline's verified identity token",
+		for _, want := range []string{"input key (INPUT_KEY): the key signs, but github provenance describes the build from the pipeline's verified identity token",
 			"::error file=.github/workflows/release.yml,title=signet%3A id-token%3A write permission missing::"} {
 			if !strings.Contains(res.stdout+res.stderr, want) {
 				t.Errorf("output lacks %q:\n%s\n%s", want, res.stdout, res.stderr)

@@ -96,6 +96,14 @@ func NewReader(s Syntax, lookup func(input string) (value, source string)) *Read
 	return &Reader{syntax: s, lookup: lookup}
 }
 
+// Named names input as its errors do: "input key (INPUT_KEY)".
+func (r *Reader) Named(input string) string {
+	if _, src := r.lookup(input); src != "" {
+		return fmt.Sprintf("input %s (%s)", input, src)
+	}
+	return "input " + input
+}
+
 // Fail records a problem with input.
 func (r *Reader) Fail(input string, err error) {
 	_, src := r.lookup(input)

@@ -64,6 +64,8 @@ type Settings struct {
 	// Key is the signing key (--key): a KMS or HSM reference as given, or the absolute path
 	// of a PEM private key file (Reader.Key). "" signs keylessly.
 	Key string
+	// KeyFrom names the key's input in errors (Reader.Named: "input key (INPUT_KEY)").
+	KeyFrom string
 }
 
 // Outcome is a finished attest run, as every adapter publishes it.

@@ -31,6 +31,9 @@ type attestConfig struct {
 	Token       string
 	TokenFile   string
 	KeyFile     string
+	// KeyFrom names where KeyFile came from in errors: "--key", or a platform's input
+	// ("input key (INPUT_KEY)").
+	KeyFrom     string
 	SBOMFormats []string
 	// SBOMFileDigests puts a digest of every cataloged file in the SBOMs (large documents).
 	SBOMFileDigests bool

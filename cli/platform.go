@@ -87,6 +87,6 @@ func (c *attestConfig) apply(p ci.Plan) {
 		c.ImagePlatforms = s.ImagePlatforms
 	}
 	if s.Key != "" {
-		c.KeyFile = s.Key
+		c.KeyFile, c.KeyFrom = s.Key, s.KeyFrom
 	}
 }

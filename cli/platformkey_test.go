@@ -21,8 +21,12 @@ func TestApplyKey(t *testing.T) {
 		{flag: "", input: "", want: ""},
 	} {
 		c := attestConfig{KeyFile: tc.flag}
-		c.apply(ci.Plan{Settings: ci.Settings{Key: tc.input}})
-		if c.KeyFile != tc.want {
+		from := ""
+		if tc.input != "" {
+			from = "input key (INPUT_KEY)"
+		}
+		c.apply(ci.Plan{Settings: ci.Settings{Key: tc.input, KeyFrom: from}})
+		if c.KeyFile != tc.want || keyName(c) != map[bool]string{true: "--key", false: from}[from == ""] {
 			t.Errorf("--key %q, input %q: KeyFile %q, want %q", tc.flag, tc.input, c.KeyFile, tc.want)
 		}
 	}

@@ -136,33 +136,43 @@ func (s *session) loadTrust(ctx context.Context, env Env, cfg attestConfig) erro
 }
 
 // keySigner signs with --key: a PEM file, or a KMS or HSM key that never leaves its service.
+// Its errors name the key as the user gave it (keyName).
 func (s *session) keySigner(ctx context.Context, env Env, cfg attestConfig) error {
+	name := keyName(cfg)
 	ref, err := keys.Parse(cfg.KeyFile)
 	if err != nil {
-		return fmt.Errorf("--key: %w", err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	s.tlog = core.TlogDecision{Used: false, Reason: "key-based signing: timestamped only"}
 	if ref.IsFile() {
 		pem, err := os.ReadFile(cfg.KeyFile)
 		if err != nil {
-			return fmt.Errorf("reading --key file %q: %w", cfg.KeyFile, err)
+			return fmt.Errorf("reading %s file %q: %w", name, cfg.KeyFile, err)
 		}
 		signer, err := sigstore.NewKeySigner(ctx, pem, s.material)
 		if err != nil {
-			return fmt.Errorf("--key %q: %w", cfg.KeyFile, err)
+			return fmt.Errorf("%s %q: %w", name, cfg.KeyFile, err)
 		}
 		s.signer = signer
 		return nil
 	}
 	if s.kmsKey, err = keys.Open(ctx, ref, keyOptions(env)...); err != nil {
-		return fmt.Errorf("--key: %w", err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	signer, err := sigstore.NewCryptoKeySigner(ctx, s.kmsKey, s.material)
 	if err != nil {
-		return fmt.Errorf("--key %s: %w", ref, err)
+		return fmt.Errorf("%s %s: %w", name, ref, err)
 	}
 	s.signer = signer
 	return nil
+}
+
+// keyName names the signing key in errors: the platform input it came from, or --key.
+func keyName(cfg attestConfig) string {
+	if cfg.KeyFrom != "" {
+		return cfg.KeyFrom
+	}
+	return "--key"
 }
 
 // buildIdentity verifies the pipeline's identity token of a key-signed run on a CI platform:
@@ -179,8 +189,8 @@ func (s *session) buildIdentity(ctx context.Context, env Env, cfg attestConfig) 
 		return nil
 	}
 	if err := s.identity(ctx, env, cfg); err != nil {
-		return fmt.Errorf("--key signs, but %s provenance describes the build from the pipeline's verified identity token, "+
-			"and it could not be read (the token signs nothing here): %w", cfg.Platform, err)
+		return fmt.Errorf("%s: the key signs, but %s provenance describes the build from the pipeline's verified identity token, "+
+			"and it could not be read (the token signs nothing here): %w", keyName(cfg), cfg.Platform, err)
 	}
 	return nil
 }

@@ -152,9 +152,13 @@ func TestPlan(t *testing.T) {
 		{name: "predicate-path missing", env: map[string]string{gitlab.VarPredicateType: "https://example.com/t/v1", gitlab.VarPredicatePath: "nope.json"},
 			bad: []bad{{"predicate-path", gitlab.VarPredicatePath, "there is no such file"}}},
 		{name: "a key file relative to the project directory", env: map[string]string{gitlab.VarKey: "keys/release.pem"},
-			settings: with(func(s *ci.Settings) { s.Key = filepath.Join(dir, "keys/release.pem") })},
+			settings: with(func(s *ci.Settings) {
+				s.Key, s.KeyFrom = filepath.Join(dir, "keys/release.pem"), "input key (SIGNET_KEY)"
+			})},
 		{name: "a KMS key as given", env: map[string]string{gitlab.VarKey: "gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k"},
-			settings: with(func(s *ci.Settings) { s.Key = "gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k" })},
+			settings: with(func(s *ci.Settings) {
+				s.Key, s.KeyFrom = "gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k", "input key (SIGNET_KEY)"
+			})},
 		{name: "a key file missing", env: map[string]string{gitlab.VarKey: "keys/none.pem"},
 			bad: []bad{{"key", gitlab.VarKey, `"keys/none.pem": there is no file "` + filepath.Join(dir, "keys/none.pem")}}},
 		{name: "a key directory", env: map[string]string{gitlab.VarKey: "keys"},

@@ -114,6 +114,9 @@ func readInputs(getenv func(string) string, projectDir string) (core.Inputs, ci.
 		PrivateRepoTlog: r.Bool(inputPrivateRepoTlog, false),
 		Key:             readKey(r, projectDir),
 	}
+	if s.Key != "" {
+		s.KeyFrom = r.Named(inputKey)
+	}
 	return subjects, s, r.Err()
 }
 

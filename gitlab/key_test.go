@@ -103,7 +103,7 @@ func TestJobContractKey(t *testing.T) {
 		writeKey(t, filepath.Join(j.dir, "release.pem"))
 		j.setEnv(map[string]string{"SIGSTORE_ID_TOKEN": "-"})
 		res := j.run(t, bin, j.script...)
-		want := "--key signs, but gitlab provenance describes the build from the pipeline's verified identity token"
+		want := "input key (SIGNET_KEY): the key signs, but gitlab provenance describes the build from the pipeline's verified identity token"
 		if res.code == 0 || !strings.Contains(res.stderr, want) || !strings.Contains(res.stderr, "id_tokens: SIGSTORE_ID_TOKEN: aud: sigstore") {
 			t.Errorf("exit %d; want %q and the id_tokens hint:\n%s%s", res.code, want, res.stdout, res.stderr)
 		}

@@ -96,7 +96,7 @@ func TestTaskRunContractKey(t *testing.T) {
 		writeBytes(t, filepath.Join(p.ws, "dist", "app"), "output")
 		writeKey(t, filepath.Join(p.ws, "release.pem"))
 		_, stderr, err := p.run(defaultedTask(t), map[string][]string{"subject-path": {"dist/app"}, "sigstore": {trust}, "key": {"release.pem"}})
-		want := "--key signs, but tekton provenance describes the build from the pipeline's verified identity token"
+		want := "input key (SIGNET_TEKTON_KEY): the key signs, but tekton provenance describes the build from the pipeline's verified identity token"
 		if err == nil || !strings.Contains(stderr, want) {
 			t.Errorf("err %v; want %q:\n%s", err, want, stderr)
 		}

@@ -85,8 +85,9 @@ type Step struct {
 	// unless the max-result-size param raises it for a cluster with results-from: sidecar-logs.
 	MaxResultBytes int
 	// Key is the key param (ci.Reader.Key): a KMS or HSM reference as given, or a PEM file,
-	// absolute (a relative one is relative to Workspace); "" signs keylessly.
-	Key string
+	// absolute (a relative one is relative to Workspace); "" signs keylessly. KeyFrom names
+	// it in errors.
+	Key, KeyFrom string
 }
 
 // ReadStep reads the step's environment through getenv. It reports every problem at once; a
@@ -109,7 +110,9 @@ func ReadStep(getenv func(string) string) (Step, error) {
 		s.Workspace = ws
 		s.checkPaths(r)
 		err = s.checkEmpty()
-		s.Key = r.Key(ParamKey, ws)
+		if s.Key = r.Key(ParamKey, ws); s.Key != "" {
+			s.KeyFrom = r.Named(ParamKey)
+		}
 	}
 	r.Pair(ParamGitURL, ParamGitCommit)
 	return s, errors.Join(err, r.Err())

@@ -34,6 +34,9 @@ func TestReadStepKey(t *testing.T) {
 				if err != nil || s.Key != tt.want {
 					t.Fatalf("Key = %q, %v; want %q", s.Key, err, tt.want)
 				}
+				if wantFrom := "input key (SIGNET_TEKTON_KEY)"; tt.want != "" && s.KeyFrom != wantFrom {
+					t.Errorf("KeyFrom = %q, want %q", s.KeyFrom, wantFrom)
+				}
 				return
 			}
 			var ie *ci.InputError
