@@ -283,7 +283,7 @@ func runAttest(ctx context.Context, env Env, cfg attestConfig, check func([]core
 	if sess.claims != nil {
 		visibility = sess.claims.Visibility()
 	}
-	pub, err := sess.verifyKey(outDir)
+	pub, err := sess.verifyKey(outDir, cfg.KeyFile)
 	if err != nil {
 		return nil, err
 	}

@@ -5,9 +5,11 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/signet-ci/signet/ci"
+	"github.com/signet-ci/signet/keys"
 )
 
 // TestApplyKey: the platform's key input is merged as every other setting: given, it wins over
@@ -28,6 +30,27 @@ func TestApplyKey(t *testing.T) {
 		c.apply(ci.Plan{Settings: ci.Settings{Key: tc.input, KeyFrom: from}})
 		if c.KeyFile != tc.want || keyName(c) != map[bool]string{true: "--key", false: from}[from == ""] {
 			t.Errorf("--key %q, input %q: KeyFile %q, want %q", tc.flag, tc.input, c.KeyFile, tc.want)
+		}
+	}
+}
+
+// TestPrintableRef: a printed --public-key carries a KMS or HSM reference only when it shows
+// all of it; a PKCS#11 PIN is never printed, so such a run names the public key file instead.
+func TestPrintableRef(t *testing.T) {
+	t.Parallel()
+	for given, want := range map[string]bool{
+		"awskms:///alias/release": true,
+		"pkcs11:token=t;object=k?module-path=/usr/lib/softhsm/libsofthsm2.so":                     true,
+		"pkcs11:token=t;object=k?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=/run/pin": true,
+		"pkcs11:token=t;object=k?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-value=s3cr3tpin": false,
+	} {
+		ref, err := keys.Parse(given)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := printableRef(ref, given)
+		if ok != want || strings.Contains(got, "s3cr3tpin") {
+			t.Errorf("printableRef(%q) = %q, %v; want printable %v and no PIN", given, got, ok, want)
 		}
 	}
 }

@@ -196,15 +196,17 @@ func (s *session) buildIdentity(ctx context.Context, env Env, cfg attestConfig) 
 }
 
 // verifyKey is the --public-key a verifier passes for a key-signed run (ci.Outcome.PublicKey):
-// the KMS or HSM reference, PIN redacted; for a key file, its public key, written to
-// PublicKeyFile in outDir. "" for a keyless run.
-func (s *session) verifyKey(outDir string) (string, error) {
+// the KMS or HSM reference keyFile names; for a key file, or a reference whose PIN must not be
+// printed, its public key, written to PublicKeyFile in outDir. "" for a keyless run.
+func (s *session) verifyKey(outDir, keyFile string) (string, error) {
 	ks, ok := s.signer.(*sigstore.KeySigner)
 	if !ok {
 		return "", nil
 	}
 	if s.kmsKey != nil {
-		return s.kmsKey.Ref().String(), nil
+		if ref, ok := printableRef(s.kmsKey.Ref(), keyFile); ok {
+			return ref, nil
+		}
 	}
 	der, err := x509.MarshalPKIXPublicKey(ks.PublicKey())
 	if err != nil {
@@ -215,6 +217,14 @@ func (s *session) verifyKey(outDir string) (string, error) {
 		return "", fmt.Errorf("writing the --key public key: %w", err)
 	}
 	return path, nil
+}
+
+// printableRef returns a KMS or HSM reference as a printed command may carry it: only when it
+// shows all of given, so a command naming it passes as printed; a PKCS#11 URI with pin-value=
+// shows the PIN as REDACTED and is not printable.
+func printableRef(ref keys.Ref, given string) (string, bool) {
+	r := ref.String()
+	return r, r == given
 }
 
 // PublicKeyFile is the file in the output directory holding the public key of a key-signed
