@@ -80,7 +80,8 @@ func TestRunnerContractKey(t *testing.T) {
 			t.Errorf("the private key shows in %s", what)
 		}
 	}
-	if !strings.Contains(summary, "--key attestations/signing-key.pub") || !strings.Contains(summary, "signed with a key") {
+	if !strings.Contains(summary, "--key attestations/signing-key.pub") || !strings.Contains(summary, "signed with a key") ||
+		!strings.Contains(summary, "Signed with the key <code>") {
 		t.Errorf("summary: want cosign --key, saying the run was signed with a key:\n%s", summary)
 	}
 	var verify []string

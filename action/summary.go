@@ -99,7 +99,9 @@ func (s summary) header() string {
 	ix := s.Out.Index
 	var b strings.Builder
 	fmt.Fprintf(&b, "## signet: %d subjects signed into %d bundles\n\n", len(ix.Subjects), len(ix.Attestations))
-	if ix.Signer != nil {
+	if ix.Signer != nil && s.Out.PublicKey != "" {
+		fmt.Fprintf(&b, "Signed with the key %s (public key %s).", code(ix.Signer.Subject), code(s.Out.PublicKeyArg()))
+	} else if ix.Signer != nil {
 		fmt.Fprintf(&b, "Signed as %s", code(ix.Signer.Subject))
 		if ix.Signer.Issuer != "" {
 			fmt.Fprintf(&b, " (issuer %s)", code(ix.Signer.Issuer))
