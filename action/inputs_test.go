@@ -179,7 +179,8 @@ func TestPlanReadsGitHubSyntax(t *testing.T) {
 		{
 			name: "look-alike variables are not the action's inputs",
 			env: map[string]string{"INPUT_SUBJECT_PATH": "dist/app", "input_subject-path": "dist/app", "INPUT_Subject-Path": "dist/app",
-				"SUBJECT-PATH": "dist/app", "INPUT_MAX_SUBJECTS": "0"},
+				"SUBJECT-PATH": "dist/app", "INPUT_MAX_SUBJECTS": "0", "INPUT_key": "/etc/x.pem", "INPUT_KEYS": "awskms:///alias/x",
+				"SIGNET_KEY": "awskms:///alias/x", "KEY": "awskms:///alias/x"},
 			want: base,
 		},
 	}

@@ -29,7 +29,9 @@ func TestReadStepKey(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s, err := ReadStep(envOf(map[string]string{EnvWorkspace: ws, EnvSubjectPath: "dist/app", EnvKey: tt.key}))
+			// Look-alike variables are never read as the param.
+			s, err := ReadStep(envOf(map[string]string{EnvWorkspace: ws, EnvSubjectPath: "dist/app", EnvKey: tt.key,
+				"signet_tekton_key": "/etc/x.pem", "SIGNET_TEKTON_KEYS": "/etc/x.pem", "SIGNET_KEY": "/etc/x.pem", "INPUT_KEY": "/etc/x.pem"}))
 			if tt.says == "" {
 				if err != nil || s.Key != tt.want {
 					t.Fatalf("Key = %q, %v; want %q", s.Key, err, tt.want)
