@@ -30,6 +30,7 @@ const (
 	InputGitHubToken      = "github-token"
 	InputPredicate        = "predicate"
 	InputSBOMPath         = "sbom-path"
+	InputKey              = "key"
 )
 
 // ErrNoWorkspace means GITHUB_WORKSPACE is not set: the adapter is not running in an Actions job.
@@ -98,6 +99,10 @@ func readPlan(r *ci.Reader, ws string, aliases ...string) ci.Plan {
 	s.MaxSubjects = r.Positive(InputMaxSubjects)
 	s.PrivateRepoTlog = r.Bool(InputPrivateRepoTlog, false)
 	r.Bool(InputShowSummary, true) // read by Publish; checked here with the others
+	// key: a relative file is relative to the workspace.
+	if s.Key = r.Key(InputKey, ws); s.Key != "" {
+		s.KeyFrom = r.Named(InputKey)
+	}
 	// github-token is read by readImages (ghcr.io) and by Publish (the attestation store).
 	if ws == "" {
 		return p

@@ -30,6 +30,8 @@ func planWorkspace(t *testing.T) string {
 		"sbom/other.json":      `{"bomFormat":"SWID","specVersion":"1","serialNumber":"x"}`,
 		"sbom/badversion.json": `{"spdxVersion":"SPDX-2.3/../x","SPDXID":"SPDXRef-DOCUMENT"}`,
 		"sbom/not.json":        `{"name":"not an sbom"}`,
+		"keys/release.pem":     "not read by Plan",
+		"awskms:alias":         "a file whose name starts like a scheme",
 	})
 	big, err := os.Create(filepath.Join(ws, "sbom", "big.spdx.json"))
 	if err != nil {
@@ -154,9 +156,31 @@ func TestPlanReadsGitHubSyntax(t *testing.T) {
 			want: with(func(p *ci.Plan) { p.Settings.Sigstore = "public" }),
 		},
 		{
+			name: "a key file relative to the workspace",
+			env:  map[string]string{"INPUT_KEY": " keys/release.pem\n"},
+			want: with(func(p *ci.Plan) {
+				p.Settings.Key, p.Settings.KeyFrom = filepath.Join(ws, "keys/release.pem"), "input key (INPUT_KEY)"
+			}),
+		},
+		{
+			name: "a key file named like a scheme, written ./",
+			env:  map[string]string{"INPUT_KEY": "./awskms:alias"},
+			want: with(func(p *ci.Plan) {
+				p.Settings.Key, p.Settings.KeyFrom = filepath.Join(ws, "awskms:alias"), "input key (INPUT_KEY)"
+			}),
+		},
+		{
+			name: "a KMS key passes as given",
+			env:  map[string]string{"INPUT_KEY": "awskms:///alias/release"},
+			want: with(func(p *ci.Plan) {
+				p.Settings.Key, p.Settings.KeyFrom = "awskms:///alias/release", "input key (INPUT_KEY)"
+			}),
+		},
+		{
 			name: "look-alike variables are not the action's inputs",
 			env: map[string]string{"INPUT_SUBJECT_PATH": "dist/app", "input_subject-path": "dist/app", "INPUT_Subject-Path": "dist/app",
-				"SUBJECT-PATH": "dist/app", "INPUT_MAX_SUBJECTS": "0"},
+				"SUBJECT-PATH": "dist/app", "INPUT_MAX_SUBJECTS": "0", "INPUT_key": "/etc/x.pem", "INPUT_KEYS": "awskms:///alias/x",
+				"SIGNET_KEY": "awskms:///alias/x", "KEY": "awskms:///alias/x"},
 			want: base,
 		},
 	}
@@ -255,6 +279,14 @@ func TestPlanRefusesBadInputs(t *testing.T) {
 		{name: "missing checksums and predicate files",
 			env:        map[string]string{"INPUT_SUBJECT-CHECKSUMS": "nope", "INPUT_PREDICATE-TYPE": "https://t/v1", "INPUT_PREDICATE-PATH": "nope.json"},
 			wantInputs: []string{"subject-checksums", "predicate-path"}},
+		{name: "a key file missing from the workspace", env: map[string]string{"INPUT_KEY": "keys/none.pem"},
+			wantInputs: []string{"key"}, says: []string{`input key (INPUT_KEY): "keys/none.pem": there is no file "` + filepath.Join(ws, "keys/none.pem")}},
+		{name: "a key scheme in upper case", env: map[string]string{"INPUT_KEY": "AWSKMS:///alias/release"},
+			wantInputs: []string{"key"}, says: []string{"must be written in lowercase"}},
+		{name: "a key of an unknown scheme", env: map[string]string{"INPUT_KEY": "vault://release"},
+			wantInputs: []string{"key"}, says: []string{`unknown scheme "vault:"`}},
+		{name: "the key's PEM pasted into the input", env: map[string]string{"INPUT_KEY": "-----BEGIN PRIVATE KEY-----\nMIGHAgEA\n-----END PRIVATE KEY-----"},
+			wantInputs: []string{"key"}, says: []string{"input key (INPUT_KEY): holds PEM key material (not shown)"}},
 		{name: "no workspace: the inputs are still checked", noWS: true, env: map[string]string{"INPUT_MAX-SUBJECTS": "-1"},
 			wantInputs: []string{"max-subjects"}, says: []string{"GITHUB_WORKSPACE is not set"}},
 	}

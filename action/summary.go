@@ -99,7 +99,9 @@ func (s summary) header() string {
 	ix := s.Out.Index
 	var b strings.Builder
 	fmt.Fprintf(&b, "## signet: %d subjects signed into %d bundles\n\n", len(ix.Subjects), len(ix.Attestations))
-	if ix.Signer != nil {
+	if ix.Signer != nil && s.Out.PublicKey != "" {
+		fmt.Fprintf(&b, "Signed with the key %s (public key %s).", code(ix.Signer.Subject), code(s.Out.PublicKeyArg()))
+	} else if ix.Signer != nil {
 		fmt.Fprintf(&b, "Signed as %s", code(ix.Signer.Subject))
 		if ix.Signer.Issuer != "" {
 			fmt.Fprintf(&b, " (issuer %s)", code(ix.Signer.Issuer))
@@ -180,15 +182,23 @@ func (s summary) verify() string {
 		return b.String()
 	}
 	var cmds []string
-	if s.Out.GhVerifies() {
+	switch {
+	case s.Out.GhVerifies():
 		fmt.Fprintf(&b, "\nThe same check for %s with the GitHub CLI, then with cosign", code(file))
-	} else {
+	case s.Out.PublicKey != "":
+		fmt.Fprintf(&b, "\nThe same check for %s with cosign (the GitHub CLI checks certificates only, and this run was "+
+			"signed with a key)", code(file))
+	default:
 		fmt.Fprintf(&b, "\nThe same check for %s with cosign (the GitHub CLI cannot check it: gh attestation verify "+
 			"requires a transparency log entry for a public-good certificate, and this run was not logged)", code(file))
 	}
-	if root, private := s.Out.TrustedRootCommand(); private && s.Out.Sigstore == "github" {
+	if root, private := s.Out.TrustedRootCommand(); private && s.Out.Sigstore == "github" && s.Out.GhVerifies() {
 		fmt.Fprintf(&b, "; gh knows GitHub's Sigstore instance, cosign reads its trusted root from %s, which the "+
 			"first command writes", code(ci.TrustedRootJSONL))
+		cmds = append(cmds, root.Lines(commandBreak))
+	} else if private && !s.Out.GhVerifies() {
+		fmt.Fprintf(&b, "; it reads the private Sigstore's trusted root from %s, which the first command writes",
+			code(ci.TrustedRootJSONL))
 		cmds = append(cmds, root.Lines(commandBreak))
 	} else if private {
 		fmt.Fprintf(&b, "; both read the private Sigstore's trusted root from %s, which the first command writes "+

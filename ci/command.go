@@ -1,6 +1,7 @@
 package ci
 
 import (
+	"path/filepath"
 	"strings"
 
 	"github.com/signet-ci/signet/core"
@@ -77,7 +78,11 @@ func (o Outcome) VerifyCommand(max int) (cmd *Command, more int) {
 		cmd.Add("--sigstore", o.sigstoreArg())
 	}
 	cmd.Add("--index", o.IndexPath())
-	o.addIdentity(cmd, "--certificate-identity", "--certificate-oidc-issuer")
+	if o.PublicKey != "" {
+		cmd.Add("--public-key", o.PublicKeyArg())
+	} else {
+		o.addIdentity(cmd, "--certificate-identity", "--certificate-oidc-issuer")
+	}
 	arts := o.Artifacts()
 	if len(arts) > max {
 		arts, more = arts[:max], len(arts)-max
@@ -86,6 +91,15 @@ func (o Outcome) VerifyCommand(max int) (cmd *Command, more int) {
 		cmd.Add(a.Arg)
 	}
 	return cmd, more
+}
+
+// PublicKeyArg is the --public-key (cosign's --key) a verifier passes: the public key file
+// relative to the workspace, or the KMS or HSM reference as the run printed it.
+func (o Outcome) PublicKeyArg() string {
+	if filepath.IsAbs(o.PublicKey) {
+		return o.Rel(o.PublicKey)
+	}
+	return o.PublicKey
 }
 
 // addIdentity adds the signer's exact certificate identity and issuer, when the run was
@@ -110,7 +124,11 @@ func (o Outcome) TrustedRootCommand() (cmd *Command, ok bool) {
 // transparency log entry and an observer timestamp, with or without --custom-trusted-root: a
 // public-good run that skipped the log (a private repository without --private-repo-tlog) has
 // no gh command that passes.
-func (o Outcome) GhVerifies() bool { return o.private() || (o.Index != nil && o.Index.Tlog.Used) }
+//
+// gh checks certificates only: it cannot check a key-signed run.
+func (o Outcome) GhVerifies() bool {
+	return o.PublicKey == "" && (o.private() || (o.Index != nil && o.Index.Tlog.Used))
+}
 
 // GhCommand is the gh attestation verify command for file and its provenance bundle (both
 // relative to the workspace), signed in the GitHub repository repo (OWNER/REPO).
@@ -129,11 +147,15 @@ func (o Outcome) GhCommand(file, bundle, repo string) *Command {
 // bundle (both relative to the workspace).
 func (o Outcome) CosignCommand(file, bundle string) *Command {
 	cmd := NewCommand("cosign", "verify-blob-attestation").Add("--bundle", bundle).Add("--type", ProvenanceType)
-	o.addIdentity(cmd, "--certificate-identity", "--certificate-oidc-issuer")
+	if o.PublicKey != "" {
+		cmd.Add("--key", o.PublicKeyArg())
+	} else {
+		o.addIdentity(cmd, "--certificate-identity", "--certificate-oidc-issuer")
+	}
 	if o.private() {
 		cmd.Add("--trusted-root", TrustedRootJSONL)
 	}
-	if o.NoCTLog {
+	if o.NoCTLog && o.PublicKey == "" {
 		cmd.Add("--insecure-ignore-sct") // cosign requires an SCT unless told there is none to check
 	}
 	cmd.Add("--use-signed-timestamps")

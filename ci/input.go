@@ -3,11 +3,15 @@ package ci
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/signet-ci/signet/core"
+	"github.com/signet-ci/signet/keys"
 	"github.com/signet-ci/signet/provenance"
 )
 
@@ -90,6 +94,14 @@ type Reader struct {
 // read from, by the input's name.
 func NewReader(s Syntax, lookup func(input string) (value, source string)) *Reader {
 	return &Reader{syntax: s, lookup: lookup}
+}
+
+// Named names input as its errors do: "input key (INPUT_KEY)".
+func (r *Reader) Named(input string) string {
+	if _, src := r.lookup(input); src != "" {
+		return fmt.Sprintf("input %s (%s)", input, src)
+	}
+	return "input " + input
 }
 
 // Fail records a problem with input.
@@ -175,4 +187,50 @@ func (r *Reader) Pair(a, b string) {
 	case av == "" && bv != "":
 		r.Fail(a, fmt.Errorf("missing: %s is set, so set %s too (they go together)", b, a))
 	}
+}
+
+// KeySchemes lists the key references a key input takes besides a file (docs/keys.md).
+const KeySchemes = "awskms://, gcpkms://, azurekms://, hashivault://, pkcs11:"
+
+// Key reads a signing-key input: a KMS or HSM reference (KeySchemes), returned as given, or a
+// PEM private key file, resolved against dir (the workspace; "" leaves it relative) and
+// required to be a regular file. The value is never shown when it may be key material (it
+// holds whitespace or a PEM header), and a PKCS#11 PIN never is.
+func (r *Reader) Key(input, dir string) string {
+	v := r.String(input)
+	switch {
+	case v == "":
+		return ""
+	case strings.Contains(v, "-----BEGIN"):
+		r.Fail(input, fmt.Errorf("holds PEM key material (not shown): write the key to a file and give its path, "+
+			"or give a KMS or HSM reference (%s)", KeySchemes))
+		return ""
+	case strings.ContainsFunc(v, unicode.IsSpace):
+		r.Fail(input, fmt.Errorf("holds whitespace (the value is not shown): expected one file path or key reference "+
+			"(%s) without whitespace", KeySchemes))
+		return ""
+	}
+	ref, err := keys.Parse(v)
+	if err != nil {
+		r.Fail(input, err)
+		return ""
+	}
+	if !ref.IsFile() {
+		return v
+	}
+	path := v
+	if dir != "" && !filepath.IsAbs(path) {
+		path = filepath.Join(dir, path)
+	}
+	fi, err := os.Stat(path)
+	switch {
+	case err != nil:
+		r.Fail(input, fmt.Errorf("%q: there is no file %q: expected a PEM private key file (a relative path is "+
+			"relative to the workspace), or a KMS or HSM reference (%s)", v, path, KeySchemes))
+		return ""
+	case !fi.Mode().IsRegular():
+		r.Fail(input, fmt.Errorf("%q is not a regular file: expected a PEM private key file", v))
+		return ""
+	}
+	return path
 }

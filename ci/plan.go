@@ -61,6 +61,11 @@ type Settings struct {
 	PushToRegistry bool
 	// ImagePlatforms is "all" to add each platform manifest of an index as a subject.
 	ImagePlatforms string
+	// Key is the signing key (--key): a KMS or HSM reference as given, or the absolute path
+	// of a PEM private key file (Reader.Key). "" signs keylessly.
+	Key string
+	// KeyFrom names the key's input in errors (Reader.Named: "input key (INPUT_KEY)").
+	KeyFrom string
 }
 
 // Outcome is a finished attest run, as every adapter publishes it.
@@ -82,13 +87,18 @@ type Outcome struct {
 	// so its certificates carry no SCT for a verifier to require (the local Sigstore, many
 	// private ones).
 	NoCTLog bool
+	// PublicKey is what a verifier passes as --public-key for a key-signed run: the KMS or
+	// HSM reference (a PKCS#11 PIN redacted), or the absolute path of the public key file the
+	// run wrote; "" for a keyless run.
+	PublicKey string
 }
 
 // PublicLogWarning says what a run of a private or internal repository published on the
 // public-good Sigstore, and how to publish nothing; "" for any other run. input names the
 // platform's way to choose a Sigstore ("the input sigstore: DIR").
 func (o Outcome) PublicLogWarning(input string) string {
-	if o.Sigstore != "public" || (o.Visibility != "private" && o.Visibility != "internal") || o.Index == nil || o.Index.Signer == nil {
+	if o.Sigstore != "public" || (o.Visibility != "private" && o.Visibility != "internal") || o.Index == nil || o.Index.Signer == nil ||
+		o.PublicKey != "" { // a key-signed run has no certificate and no log entry
 		return ""
 	}
 	logged := "The attestations were not sent to the Rekor transparency log (timestamped only)."

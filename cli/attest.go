@@ -31,6 +31,9 @@ type attestConfig struct {
 	Token       string
 	TokenFile   string
 	KeyFile     string
+	// KeyFrom names where KeyFile came from in errors: "--key", or a platform's input
+	// ("input key (INPUT_KEY)").
+	KeyFrom     string
 	SBOMFormats []string
 	// SBOMFileDigests puts a digest of every cataloged file in the SBOMs (large documents).
 	SBOMFileDigests bool
@@ -287,8 +290,12 @@ func attestOnce(ctx context.Context, env Env, cfg attestConfig, check func([]cor
 	if sess.claims != nil {
 		visibility = sess.claims.Visibility()
 	}
+	pub, err := sess.verifyKey(outDir, cfg.KeyFile)
+	if err != nil {
+		return nil, err
+	}
 	return &ci.Outcome{Index: ix, Dir: col.Base(), OutputDir: outDir, Subjects: subjects, Sigstore: sigstoreUsed(sess.sigstore),
-		NoCTLog: noCT, Visibility: visibility}, nil
+		NoCTLog: noCT, Visibility: visibility, PublicKey: pub}, nil
 }
 
 // checkOutputDir refuses an output directory that is, or contains, the base directory: a run

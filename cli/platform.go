@@ -86,4 +86,7 @@ func (c *attestConfig) apply(p ci.Plan) {
 	if s.ImagePlatforms != "" {
 		c.ImagePlatforms = s.ImagePlatforms
 	}
+	if s.Key != "" {
+		c.KeyFile, c.KeyFrom = s.Key, s.KeyFrom
+	}
 }

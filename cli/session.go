@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -72,6 +74,10 @@ func openSession(ctx context.Context, env Env, cfg attestConfig) (*session, erro
 			s.Close()
 			return nil, err
 		}
+		if err := s.buildIdentity(ctx, env, cfg); err != nil {
+			s.Close()
+			return nil, err
+		}
 		return s, nil
 	}
 	if s.claims == nil {
@@ -131,34 +137,100 @@ func (s *session) loadTrust(ctx context.Context, env Env, cfg attestConfig) erro
 }
 
 // keySigner signs with --key: a PEM file, or a KMS or HSM key that never leaves its service.
+// Its errors name the key as the user gave it (keyName).
 func (s *session) keySigner(ctx context.Context, env Env, cfg attestConfig) error {
+	name := keyName(cfg)
 	ref, err := keys.Parse(cfg.KeyFile)
 	if err != nil {
-		return fmt.Errorf("--key: %w", err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	s.tlog = core.TlogDecision{Used: false, Reason: "key-based signing: timestamped only"}
 	if ref.IsFile() {
 		pem, err := os.ReadFile(cfg.KeyFile)
 		if err != nil {
-			return fmt.Errorf("reading --key file %q: %w", cfg.KeyFile, err)
+			return fmt.Errorf("reading %s file %q: %w", name, cfg.KeyFile, err)
 		}
 		signer, err := sigstore.NewKeySigner(ctx, pem, s.material, sigstore.WithRecorder(cfg.recorder))
 		if err != nil {
-			return fmt.Errorf("--key %q: %w", cfg.KeyFile, err)
+			return fmt.Errorf("%s %q: %w", name, cfg.KeyFile, err)
 		}
 		s.signer = signer
 		return nil
 	}
 	if s.kmsKey, err = keys.Open(ctx, ref, keyOptions(env)...); err != nil {
-		return fmt.Errorf("--key: %w", err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	signer, err := sigstore.NewCryptoKeySigner(ctx, s.kmsKey, s.material, sigstore.WithRecorder(cfg.recorder))
 	if err != nil {
-		return fmt.Errorf("--key %s: %w", ref, err)
+		return fmt.Errorf("%s %s: %w", name, ref, err)
 	}
 	s.signer = signer
 	return nil
 }
+
+// keyName names the signing key in errors: the platform input it came from, or --key.
+func keyName(cfg attestConfig) string {
+	if cfg.KeyFrom != "" {
+		return cfg.KeyFrom
+	}
+	return "--key"
+}
+
+// buildIdentity verifies the pipeline's identity token of a key-signed run on a CI platform:
+// the key signs, and the token's verified claims are where the provenance takes every
+// platform fact from (buildContext), as in a keyless run. A local run, or one without
+// provenance, needs no token.
+func (s *session) buildIdentity(ctx context.Context, env Env, cfg attestConfig) error {
+	switch provenance.Platform(cfg.Platform) {
+	case provenance.GitHub, provenance.GitLab, provenance.Tekton:
+	default:
+		return nil
+	}
+	if cfg.NoProvenance || cfg.Sigstore == "local" {
+		return nil
+	}
+	if err := s.identity(ctx, env, cfg); err != nil {
+		return fmt.Errorf("%s: the key signs, but %s provenance describes the build from the pipeline's verified identity token, "+
+			"and it could not be read (the token signs nothing here): %w", keyName(cfg), cfg.Platform, err)
+	}
+	return nil
+}
+
+// verifyKey is the --public-key a verifier passes for a key-signed run (ci.Outcome.PublicKey):
+// the KMS or HSM reference keyFile names; for a key file, or a reference whose PIN must not be
+// printed, its public key, written to PublicKeyFile in outDir. "" for a keyless run.
+func (s *session) verifyKey(outDir, keyFile string) (string, error) {
+	ks, ok := s.signer.(*sigstore.KeySigner)
+	if !ok {
+		return "", nil
+	}
+	if s.kmsKey != nil {
+		if ref, ok := printableRef(s.kmsKey.Ref(), keyFile); ok {
+			return ref, nil
+		}
+	}
+	der, err := x509.MarshalPKIXPublicKey(ks.PublicKey())
+	if err != nil {
+		return "", fmt.Errorf("encoding the --key public key: %w", err)
+	}
+	path := filepath.Join(outDir, PublicKeyFile)
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o644); err != nil {
+		return "", fmt.Errorf("writing the --key public key: %w", err)
+	}
+	return path, nil
+}
+
+// printableRef returns a KMS or HSM reference as a printed command may carry it: only when it
+// shows all of given, so a command naming it passes as printed; a PKCS#11 URI with pin-value=
+// shows the PIN as REDACTED and is not printable.
+func printableRef(ref keys.Ref, given string) (string, bool) {
+	r := ref.String()
+	return r, r == given
+}
+
+// PublicKeyFile is the file in the output directory holding the public key of a key-signed
+// run's PEM key, for `signet verify --public-key` and `cosign --key`.
+const PublicKeyFile = "signing-key.pub"
 
 // keyOptions are the environment's settings for KMS and HSM keys: SIGNET_PKCS11_PIN, the
 // PKCS#11 user PIN when the URI has no pin-source (the cloud SDKs read their own variables).

@@ -80,7 +80,7 @@ func TestPlan(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	sigstoreDir(t, dir, ".sigstore")
-	writeFiles(t, dir, map[string]string{"half/trusted_root.json": "{}", "pred.json": `{"ok":true}`})
+	writeFiles(t, dir, map[string]string{"half/trusted_root.json": "{}", "pred.json": `{"ok":true}`, "keys/release.pem": "not read by Plan"})
 	defaults := ci.Settings{Sigstore: "public", OutputDir: "attestations", MaxSubjects: 1024}
 	with := func(f func(*ci.Settings)) ci.Settings { s := defaults; f(&s); return s }
 	type bad struct{ input, variable, says string }
@@ -108,7 +108,8 @@ func TestPlan(t *testing.T) {
 			env:      map[string]string{gitlab.VarOutputDir: "my attestations", gitlab.VarDotenv: "-"},
 			settings: with(func(s *ci.Settings) { s.OutputDir = "my attestations" })},
 		{name: "look-alike variables are not inputs", env: map[string]string{"SIGNET_SUBJECT-PATH": "x", "signet_subject_path": "y",
-			"INPUT_SUBJECT-PATH": "z", "SIGNET_SUBJECT_PATHS": "w", "SIGNET_PRIVATE_REPO_TLOG ": "true"}, settings: defaults},
+			"INPUT_SUBJECT-PATH": "z", "SIGNET_SUBJECT_PATHS": "w", "SIGNET_PRIVATE_REPO_TLOG ": "true",
+			"signet_key": "awskms:///alias/x", "SIGNET_KEYS": "awskms:///alias/x", "INPUT_KEY": "awskms:///alias/x", "SIGNET_TEKTON_KEY": "awskms:///alias/x"}, settings: defaults},
 		{name: "booleans are GitLab's true and false only", env: map[string]string{gitlab.VarPrivateRepoTlog: "True"},
 			bad: []bad{{"private-repo-tlog", gitlab.VarPrivateRepoTlog, `"True": expected "true" or "false"`}}},
 		{name: "yes is no boolean", env: map[string]string{gitlab.VarPrivateRepoTlog: "yes"},
@@ -151,6 +152,22 @@ func TestPlan(t *testing.T) {
 			bad: []bad{{"predicate-path", gitlab.VarPredicatePath, "inside the project directory"}}},
 		{name: "predicate-path missing", env: map[string]string{gitlab.VarPredicateType: "https://example.com/t/v1", gitlab.VarPredicatePath: "nope.json"},
 			bad: []bad{{"predicate-path", gitlab.VarPredicatePath, "there is no such file"}}},
+		{name: "a key file relative to the project directory", env: map[string]string{gitlab.VarKey: "keys/release.pem"},
+			settings: with(func(s *ci.Settings) {
+				s.Key, s.KeyFrom = filepath.Join(dir, "keys/release.pem"), "input key (SIGNET_KEY)"
+			})},
+		{name: "a KMS key as given", env: map[string]string{gitlab.VarKey: "gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k"},
+			settings: with(func(s *ci.Settings) {
+				s.Key, s.KeyFrom = "gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k", "input key (SIGNET_KEY)"
+			})},
+		{name: "a key file missing", env: map[string]string{gitlab.VarKey: "keys/none.pem"},
+			bad: []bad{{"key", gitlab.VarKey, `"keys/none.pem": there is no file "` + filepath.Join(dir, "keys/none.pem")}}},
+		{name: "a key directory", env: map[string]string{gitlab.VarKey: "keys"},
+			bad: []bad{{"key", gitlab.VarKey, "not a regular file"}}},
+		{name: "a key of a scheme in another case", env: map[string]string{gitlab.VarKey: "HashiVault://release"},
+			bad: []bad{{"key", gitlab.VarKey, "must be written in lowercase"}}},
+		{name: "a pkcs11 key's PIN is never shown", env: map[string]string{gitlab.VarKey: "pkcs11:token=t;object=k?module-path=lib.so&pin-value=s3cr3tpin"},
+			bad: []bad{{"key", gitlab.VarKey, "module-path"}}},
 		{name: "max-subjects", env: map[string]string{gitlab.VarMaxSubjects: "1e3"},
 			bad: []bad{{"max-subjects", gitlab.VarMaxSubjects, `"1e3": expected a positive whole number`}}},
 		{name: "every bad input at once", env: map[string]string{gitlab.VarSBOM: "spdx", gitlab.VarSigstore: "local",
@@ -186,6 +203,9 @@ func TestPlan(t *testing.T) {
 				if !strings.HasPrefix(e.Error(), fmt.Sprintf("input %s (%s): ", ie.Input, ie.Source)) {
 					t.Errorf("error %q does not start with the input and its variable", e)
 				}
+			}
+			if strings.Contains(err.Error(), "s3cr3tpin") {
+				t.Errorf("an error shows the PIN: %v", err)
 			}
 			var want []bad
 			for _, b := range tt.bad {

@@ -26,6 +26,7 @@ const (
 	VarOutputDir        = "SIGNET_OUTPUT_DIR"
 	VarMaxSubjects      = "SIGNET_MAX_SUBJECTS"
 	VarPrivateRepoTlog  = "SIGNET_PRIVATE_REPO_TLOG"
+	VarKey              = "SIGNET_KEY"
 	// VarDotenv names the file the dotenv report is written to (artifacts:reports:dotenv).
 	VarDotenv = "SIGNET_DOTENV"
 	// VarAnnotations names the file the annotations report is written to
@@ -46,6 +47,7 @@ const (
 	inputOutputDir        = "output-dir"
 	inputMaxSubjects      = "max-subjects"
 	inputPrivateRepoTlog  = "private-repo-tlog"
+	inputKey              = "key"
 )
 
 // InputVariable returns the job variable the template sets from the component input named
@@ -74,6 +76,8 @@ func InputVariable(input string) string {
 		return VarMaxSubjects
 	case inputPrivateRepoTlog:
 		return VarPrivateRepoTlog
+	case inputKey:
+		return VarKey
 	}
 	return imageVariable(input)
 }
@@ -82,7 +86,7 @@ func InputVariable(input string) string {
 func InputVariables() []string {
 	return []string{VarSubjectPath, VarSubjectName, VarSubjectDigest, VarSubjectChecksums, VarSBOM,
 		VarPredicateType, VarPredicatePath, VarSigstore, VarOutputDir, VarMaxSubjects, VarPrivateRepoTlog,
-		VarSubjectImage, VarImagePlatforms, VarPushToRegistry, VarDotenv, VarAnnotations}
+		VarSubjectImage, VarImagePlatforms, VarKey, VarPushToRegistry, VarDotenv, VarAnnotations}
 }
 
 // readInputs reads the component's inputs from the job variables in GitLab's input syntax,
@@ -108,8 +112,21 @@ func readInputs(getenv func(string) string, projectDir string) (core.Inputs, ci.
 		OutputDir:       readOutputDir(r, getenv(VarDotenv) != ""),
 		MaxSubjects:     r.Positive(inputMaxSubjects),
 		PrivateRepoTlog: r.Bool(inputPrivateRepoTlog, false),
+		Key:             readKey(r, projectDir),
+	}
+	if s.Key != "" {
+		s.KeyFrom = r.Named(inputKey)
 	}
 	return subjects, s, r.Err()
+}
+
+// readKey reads the key input: a KMS or HSM reference as given, or a PEM file of the project,
+// made absolute (ci.Reader.Key).
+func readKey(r *ci.Reader, projectDir string) string {
+	if projectDir == "" {
+		return "" // CI_PROJECT_DIR is reported on its own
+	}
+	return r.Key(inputKey, projectDir)
 }
 
 // The two files a Sigstore directory holds (docs/gitlab-component.md).

@@ -52,7 +52,9 @@ func (s summary) header() string {
 func (s summary) body() string {
 	var b strings.Builder
 	ix := s.out.Index
-	if ix.Signer != nil {
+	if ix.Signer != nil && s.out.PublicKey != "" {
+		fmt.Fprintf(&b, "signer:   the key %s (public key: %s)\n", core.PrintableName(ix.Signer.Subject), core.PrintableName(s.out.PublicKeyArg()))
+	} else if ix.Signer != nil {
 		fmt.Fprintf(&b, "signer:   %s\n", core.PrintableName(ix.Signer.Subject))
 		if ix.Signer.Issuer != "" {
 			fmt.Fprintf(&b, "issuer:   %s\n", core.PrintableName(ix.Signer.Issuer))

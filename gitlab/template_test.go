@@ -46,7 +46,7 @@ func TestTemplateSchema(t *testing.T) {
 	delete(spec, "component")
 	validateCI(t, templatePath+" spec header", map[string]any{"spec": spec})
 	validateCI(t, templatePath+" jobs", jsonShaped(t, c.Body))
-	want := []string{"expire-in", "image", "image-platforms", "job-name", "max-subjects", "output-dir", "predicate-path", "predicate-type",
+	want := []string{"expire-in", "image", "image-platforms", "job-name", "key", "max-subjects", "output-dir", "predicate-path", "predicate-type",
 		"private-repo-tlog", "push-to-registry", "sbom", "sigstore", "stage", "subject-checksums", "subject-digest", "subject-image",
 		"subject-name", "subject-path"}
 	if diff := cmpDiff(want, slices.Sorted(maps.Keys(c.Inputs))); diff != "" {
@@ -122,6 +122,7 @@ func TestTemplateRender(t *testing.T) {
 			"private-repo-tlog": true, "push-to-registry": true, "subject-image": "registry.example.com/org/app:v1", "image": "registry.example.com/signet:v0.1.0@sha256:" + strings.Repeat("ab", 32),
 			"subject-name": "registry.example.com/app", "subject-digest": "sha256:" + strings.Repeat("cd", 32),
 			"predicate-type": "https://example.com/test-result/v1", "predicate-path": "out/result.json", "expire-in": "1 year",
+			"key": "awskms:///alias/release",
 		}, job: "sign release", stage: "sign", outDir: "out/att", golden: "rendered-every-input.json"},
 	}
 	for _, tt := range tests {
@@ -315,7 +316,8 @@ func TestTemplateImage(t *testing.T) {
 		}
 	}
 	for _, tc := range [][2]string{{"sigstore", "../up"}, {"sigstore", "/abs"}, {"subject-digest", "sha256:abc"},
-		{"subject-digest", "SHA256:" + strings.Repeat("ab", 32)}, {"expire-in", "forever"}, {"predicate-type", "not a uri"}} {
+		{"subject-digest", "SHA256:" + strings.Repeat("ab", 32)}, {"expire-in", "forever"}, {"predicate-type", "not a uri"},
+		{"key", "keys/release key.pem"}, {"key", "awskms:///alias/x\n"}, {"key", "-----BEGIN PRIVATE KEY-----\nMIGH"}} {
 		if _, err := c.render(map[string]any{tc[0]: tc[1]}); err == nil || !strings.Contains(err.Error(), "does not match required RegEx") {
 			t.Errorf("%s %q: %v, want a regex refusal", tc[0], tc[1], err)
 		}

@@ -54,6 +54,7 @@ func (a *Adapter) Plan(context.Context) (ci.Plan, error) {
 		Token:     a.token,
 		TokenFrom: fmt.Sprintf("the projected token file %q", step.TokenFile),
 		TaskRun:   step.TaskRun,
+		Settings:  ci.Settings{Key: step.Key, KeyFrom: step.KeyFrom},
 	}
 	if err := readImages(a.getenv, &p); err != nil {
 		return ci.Plan{}, err

@@ -29,6 +29,7 @@ const (
 	EnvGitCommit        = "SIGNET_TEKTON_GIT_COMMIT"            // $(params.CHAINS-GIT_COMMIT)
 	EnvStepImage        = "SIGNET_TEKTON_STEP_IMAGE"            // $(params.image)
 	EnvMaxResultSize    = "SIGNET_TEKTON_MAX_RESULT_SIZE"       // $(params.max-result-size)
+	EnvKey              = "SIGNET_TEKTON_KEY"                   // $(params.key)
 	EnvTokenFile        = "SIGNET_TEKTON_TOKEN_FILE"            // the projected token's path
 	EnvResultsDir       = "SIGNET_TEKTON_RESULTS_DIR"           // fallback for unset result paths
 	EnvResultPrefix     = "SIGNET_TEKTON_RESULT_"               // + upper-cased result name: its path
@@ -44,6 +45,7 @@ const (
 	ParamGitCommit        = "CHAINS-GIT_COMMIT"
 	ParamImage            = "image"
 	ParamMaxResultSize    = "max-result-size"
+	ParamKey              = "key"
 )
 
 // MaxSidecarResultBytes is the largest max-result-size: Tekton's results-from: sidecar-logs
@@ -59,6 +61,7 @@ var paramEnv = map[string]string{
 	ParamGitCommit:        EnvGitCommit,
 	ParamImage:            EnvStepImage,
 	ParamMaxResultSize:    EnvMaxResultSize,
+	ParamKey:              EnvKey,
 }
 
 // ErrWorkspace means the source workspace is missing or holds nothing.
@@ -81,6 +84,10 @@ type Step struct {
 	// MaxResultBytes is the results' byte budget: MaxMessageBytes (the termination message)
 	// unless the max-result-size param raises it for a cluster with results-from: sidecar-logs.
 	MaxResultBytes int
+	// Key is the key param (ci.Reader.Key): a KMS or HSM reference as given, or a PEM file,
+	// absolute (a relative one is relative to Workspace); "" signs keylessly. KeyFrom names
+	// it in errors.
+	Key, KeyFrom string
 }
 
 // ReadStep reads the step's environment through getenv. It reports every problem at once; a
@@ -103,6 +110,9 @@ func ReadStep(getenv func(string) string) (Step, error) {
 		s.Workspace = ws
 		s.checkPaths(r)
 		err = s.checkEmpty()
+		if s.Key = r.Key(ParamKey, ws); s.Key != "" {
+			s.KeyFrom = r.Named(ParamKey)
+		}
 	}
 	r.Pair(ParamGitURL, ParamGitCommit)
 	return s, errors.Join(err, r.Err())

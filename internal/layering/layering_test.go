@@ -105,7 +105,7 @@ var layers = []layer{
 		{"go.yaml.in/yaml/v3", "writes the admission policies as YAML"},
 	}},
 	{pkg: "metrics", inner: []string{"core"}},
-	{pkg: "ci", inner: []string{"core", "provenance"}},
+	{pkg: "ci", inner: []string{"core", "provenance", "keys"}}, // keys: the adapters' key input parses as --key does
 	{pkg: "oci", inner: []string{"internal/backoff"}, third: []dep{
 		{"github.com/google/go-containerregistry", "references, descriptors, keychains and the registry token exchange; the referrer pushes and reads are signet's own, bounded"},
 	}},
