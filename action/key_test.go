@@ -52,7 +52,7 @@ func writeKey(t testing.TB, path string) string {
 // --public-key and no identity flags, and no gh command (gh checks certificates only).
 func TestRunnerContractKey(t *testing.T) {
 	t.Parallel()
-	bin := buildLikeDockerfile(t)
+	bin := buildLikeRelease(t)
 	ss, err := localsigstore.Start(context.Background(), localsigstore.WithStateDir(t.TempDir()))
 	if err != nil {
 		t.Fatalf("starting the local Sigstore: %v", err)

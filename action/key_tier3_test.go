@@ -22,7 +22,7 @@ func TestTier3KeyedSummaryCosign(t *testing.T) {
 	if cosign == "" {
 		t.Fatal("tier-3 tests need SIGNET_TIER3_COSIGN: run scripts/tier3.sh, which builds cosign")
 	}
-	bin := buildLikeDockerfile(t)
+	bin := buildLikeRelease(t)
 	ss, err := localsigstore.Start(context.Background(), localsigstore.WithStateDir(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
