@@ -61,6 +61,9 @@ type Settings struct {
 	PushToRegistry bool
 	// ImagePlatforms is "all" to add each platform manifest of an index as a subject.
 	ImagePlatforms string
+	// MetricsFile is where the run's metrics go (absolute, checked by MetricsFile), in the
+	// Prometheus text format unless it ends in .json. The command line's --metrics-file wins.
+	MetricsFile string
 }
 
 // Outcome is a finished attest run, as every adapter publishes it.
@@ -82,6 +85,11 @@ type Outcome struct {
 	// so its certificates carry no SCT for a verifier to require (the local Sigstore, many
 	// private ones).
 	NoCTLog bool
+	// MetricsFile is the absolute file the run's metrics were written to, and Phases and
+	// DurationSeconds what it says of the run's time; zero when the run wrote no metrics.
+	MetricsFile     string
+	Phases          []PhaseTime
+	DurationSeconds float64
 }
 
 // PublicLogWarning says what a run of a private or internal repository published on the
