@@ -3,6 +3,7 @@ package ci
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/signet-ci/signet/core"
@@ -36,6 +37,9 @@ func MetricsFile(p, ws, outDir string) (string, error) {
 		if r, err := filepath.Rel(out, abs); err == nil && (r == "." || filepath.IsLocal(r)) {
 			return "", fmt.Errorf("%q: expected a file outside the output directory %q, which each run replaces as a whole", p, outDir)
 		}
+	}
+	if fi, err := os.Stat(filepath.Dir(abs)); err != nil || !fi.IsDir() {
+		return "", fmt.Errorf("%q: its directory %q does not exist in the workspace: create it first, or name a file of an existing directory", p, filepath.Dir(abs))
 	}
 	return abs, nil
 }

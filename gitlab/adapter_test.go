@@ -207,6 +207,7 @@ func TestPlan(t *testing.T) {
 func TestPlanMetricsFile(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"reports/keep": "", "attestations2/keep": ""})
 	tests := []struct {
 		name, file, outDir string
 		want               string // "" for an error
@@ -221,6 +222,7 @@ func TestPlanMetricsFile(t *testing.T) {
 		{name: "inside the output directory", file: "attestations/m.txt", outDir: "attestations", says: "outside the output directory"},
 		{name: "inside it, spelled otherwise", file: "./x/../attestations//m.txt", outDir: "attestations/", says: "outside the output directory"},
 		{name: "the output directory itself", file: "attestations", outDir: "attestations", says: "outside the output directory"},
+		{name: "a directory the project lacks", file: "nowhere/m.txt", outDir: "attestations", says: "does not exist in the workspace"},
 		{name: "a look-alike of the output directory", file: "attestations2/m.txt", outDir: "attestations", want: filepath.Join(dir, "attestations2/m.txt")},
 	}
 	for _, tt := range tests {

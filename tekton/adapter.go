@@ -55,6 +55,7 @@ func (a *Adapter) Plan(context.Context) (ci.Plan, error) {
 		TokenFrom: fmt.Sprintf("the projected token file %q", step.TokenFile),
 		TaskRun:   step.TaskRun,
 	}
+	p.Settings.MetricsFile = step.MetricsFile
 	if err := readImages(a.getenv, &p); err != nil {
 		return ci.Plan{}, err
 	}

@@ -29,6 +29,7 @@ const (
 	EnvGitCommit        = "SIGNET_TEKTON_GIT_COMMIT"            // $(params.CHAINS-GIT_COMMIT)
 	EnvStepImage        = "SIGNET_TEKTON_STEP_IMAGE"            // $(params.image)
 	EnvMaxResultSize    = "SIGNET_TEKTON_MAX_RESULT_SIZE"       // $(params.max-result-size)
+	EnvMetricsFile      = "SIGNET_TEKTON_METRICS_FILE"          // $(params.metrics-file)
 	EnvTokenFile        = "SIGNET_TEKTON_TOKEN_FILE"            // the projected token's path
 	EnvResultsDir       = "SIGNET_TEKTON_RESULTS_DIR"           // fallback for unset result paths
 	EnvResultPrefix     = "SIGNET_TEKTON_RESULT_"               // + upper-cased result name: its path
@@ -44,6 +45,7 @@ const (
 	ParamGitCommit        = "CHAINS-GIT_COMMIT"
 	ParamImage            = "image"
 	ParamMaxResultSize    = "max-result-size"
+	ParamMetricsFile      = "metrics-file"
 )
 
 // MaxSidecarResultBytes is the largest max-result-size: Tekton's results-from: sidecar-logs
@@ -59,6 +61,7 @@ var paramEnv = map[string]string{
 	ParamGitCommit:        EnvGitCommit,
 	ParamImage:            EnvStepImage,
 	ParamMaxResultSize:    EnvMaxResultSize,
+	ParamMetricsFile:      EnvMetricsFile,
 }
 
 // ErrWorkspace means the source workspace is missing or holds nothing.
@@ -81,6 +84,8 @@ type Step struct {
 	// MaxResultBytes is the results' byte budget: MaxMessageBytes (the termination message)
 	// unless the max-result-size param raises it for a cluster with results-from: sidecar-logs.
 	MaxResultBytes int
+	// MetricsFile is the metrics-file param made absolute: where the run's metrics go; "" for none.
+	MetricsFile string
 }
 
 // ReadStep reads the step's environment through getenv. It reports every problem at once; a
@@ -102,6 +107,7 @@ func ReadStep(getenv func(string) string) (Step, error) {
 	if err == nil {
 		s.Workspace = ws
 		s.checkPaths(r)
+		s.MetricsFile = readMetricsFile(r, ws)
 		err = s.checkEmpty()
 	}
 	r.Pair(ParamGitURL, ParamGitCommit)
@@ -202,4 +208,14 @@ func readMaxResultSize(r *ci.Reader) int {
 		return MaxMessageBytes
 	}
 	return n
+}
+
+// readMetricsFile reads the metrics-file param: a file in the workspace, made absolute. (The
+// output directory is a command-line argument, which the step does not see.)
+func readMetricsFile(r *ci.Reader, ws string) string {
+	p, err := ci.MetricsFile(r.String(ParamMetricsFile), ws, "")
+	if err != nil {
+		r.Fail(ParamMetricsFile, err)
+	}
+	return p
 }
