@@ -30,6 +30,7 @@ const (
 	InputGitHubToken      = "github-token"
 	InputPredicate        = "predicate"
 	InputSBOMPath         = "sbom-path"
+	InputMetricsFile      = "metrics-file"
 )
 
 // ErrNoWorkspace means GITHUB_WORKSPACE is not set: the adapter is not running in an Actions job.
@@ -124,6 +125,11 @@ func readPlan(r *ci.Reader, ws string, aliases ...string) ci.Plan {
 	if outDir != "" {
 		s.OutputDir = in.inside(InputOutputDir, outDir)
 	}
+	metrics, err := ci.MetricsFile(r.String(InputMetricsFile), ws, s.OutputDir)
+	if err != nil {
+		r.Fail(InputMetricsFile, err)
+	}
+	s.MetricsFile = metrics
 	return p
 }
 
