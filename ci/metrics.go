@@ -41,6 +41,12 @@ func MetricsFile(p, ws, outDir string) (string, error) {
 	if fi, err := os.Stat(filepath.Dir(abs)); err != nil || !fi.IsDir() {
 		return "", fmt.Errorf("%q: its directory %q does not exist in the workspace: create it first, or name a file of an existing directory", p, filepath.Dir(abs))
 	}
+	// A directory that is a symbolic link out of the workspace would take the file with it.
+	realWS, err1 := filepath.EvalSymlinks(ws)
+	realDir, err2 := filepath.EvalSymlinks(filepath.Dir(abs))
+	if r, err := filepath.Rel(realWS, realDir); err1 != nil || err2 != nil || err != nil || (r != "." && !filepath.IsLocal(r)) {
+		return "", fmt.Errorf("%q: its directory leads out of the workspace %q through a symbolic link", p, ws)
+	}
 	return abs, nil
 }
 

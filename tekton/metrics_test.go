@@ -2,6 +2,7 @@ package tekton
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,6 +20,12 @@ func TestReadStepMetricsFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Symlink(t.TempDir(), filepath.Join(ws, "out")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("dist", filepath.Join(ws, "inside")); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		value, want, bad string
 	}{
@@ -31,6 +38,8 @@ func TestReadStepMetricsFile(t *testing.T) {
 		{"dist/../..", "", "expected a file inside the workspace"},
 		{"reports/metrics.json", "", `its directory "` + filepath.Join(real, "reports") + `" does not exist`},
 		{"dist/app/m.prom", "", "does not exist"},
+		{"out/m.prom", "", "leads out of the workspace"},
+		{"inside/m.prom", filepath.Join(real, "inside/m.prom"), ""},
 	} {
 		got, err := ReadStep(envOf(map[string]string{EnvWorkspace: ws, EnvMetricsFile: tc.value}))
 		if tc.bad == "" {
