@@ -31,6 +31,7 @@ const (
 	InputPredicate        = "predicate"
 	InputSBOMPath         = "sbom-path"
 	InputKey              = "key"
+	InputMetricsFile      = "metrics-file"
 )
 
 // ErrNoWorkspace means GITHUB_WORKSPACE is not set: the adapter is not running in an Actions job.
@@ -129,6 +130,11 @@ func readPlan(r *ci.Reader, ws string, aliases ...string) ci.Plan {
 	if outDir != "" {
 		s.OutputDir = in.inside(InputOutputDir, outDir)
 	}
+	metrics, err := ci.MetricsFile(r.String(InputMetricsFile), ws, s.OutputDir)
+	if err != nil {
+		r.Fail(InputMetricsFile, err)
+	}
+	s.MetricsFile = metrics
 	return p
 }
 

@@ -112,6 +112,8 @@ func TestRunnerContract(t *testing.T) {
 		}
 	})
 
+	t.Run("metrics-file", func(t *testing.T) { t.Parallel(); checkRunnerMetrics(t, bin, ss, ep, meta, claims) })
+
 	failures := []struct {
 		name      string
 		with      map[string]string

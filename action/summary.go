@@ -69,6 +69,7 @@ func (s summary) render(limit int) string {
 			"Every subject is listed in %s.\n", len(rows)-shown, code(s.Out.IndexPath()))
 	}
 	b.WriteString(s.stored())
+	b.WriteString(s.timing())
 	b.WriteString(tail)
 	return b.String()
 }
@@ -244,3 +245,16 @@ var mermaidEntities = strings.NewReplacer(`"`, "#quot;", "<", "#lt;", ">", "#gt;
 
 // mermaid escapes s for a quoted Mermaid label.
 func mermaid(s string) string { return mermaidEntities.Replace(ci.OneLine(s)) }
+
+// timing is one line with the run's time by phase, from its metrics record; "" when the run
+// wrote none (no metrics-file).
+func (s summary) timing() string {
+	if len(s.Out.Phases) == 0 {
+		return ""
+	}
+	parts := make([]string, len(s.Out.Phases))
+	for i, p := range s.Out.Phases {
+		parts[i] = fmt.Sprintf("%s %.3f s", html.EscapeString(string(p.Phase)), p.Seconds)
+	}
+	return fmt.Sprintf("\nThe run took %.3f s: %s. Metrics: %s.\n", s.Out.DurationSeconds, strings.Join(parts, " · "), code(s.Out.Rel(s.Out.MetricsFile)))
+}

@@ -66,6 +66,9 @@ type Settings struct {
 	Key string
 	// KeyFrom names the key's input in errors (Reader.Named: "input key (INPUT_KEY)").
 	KeyFrom string
+	// MetricsFile is where the run's metrics go (absolute, checked by MetricsFile), in the
+	// Prometheus text format unless it ends in .json. The command line's --metrics-file wins.
+	MetricsFile string
 }
 
 // Outcome is a finished attest run, as every adapter publishes it.
@@ -91,6 +94,11 @@ type Outcome struct {
 	// HSM reference (a PKCS#11 PIN redacted), or the absolute path of the public key file the
 	// run wrote; "" for a keyless run.
 	PublicKey string
+	// MetricsFile is the absolute file the run's metrics were written to, and Phases and
+	// DurationSeconds what it says of the run's time; zero when the run wrote no metrics.
+	MetricsFile     string
+	Phases          []PhaseTime
+	DurationSeconds float64
 }
 
 // PublicLogWarning says what a run of a private or internal repository published on the

@@ -52,15 +52,22 @@ func (m metricsConfig) start(command string) (*metrics.Record, metrics.Format, e
 // finish writes the record with the run's results; a run that failed still writes its record
 // and keeps its own error.
 func (m metricsConfig) finish(env Env, rec *metrics.Record, f metrics.Format, res metrics.Results) error {
+	_, err := m.write(env, rec, f, res)
+	return err
+}
+
+// write is finish, also returning the record it wrote.
+func (m metricsConfig) write(env Env, rec *metrics.Record, f metrics.Format, res metrics.Results) (metrics.Run, error) {
 	res.Version = version()
-	if err := rec.Run(res).WriteFile(inDir(env, m.File), f); err != nil {
+	run := rec.Run(res)
+	if err := run.WriteFile(inDir(env, m.File), f); err != nil {
 		err = fmt.Errorf("--metrics-file %q: %w", m.File, err)
 		if res.Err != nil {
-			return errors.Join(res.Err, err)
+			return run, errors.Join(res.Err, err)
 		}
-		return err
+		return run, err
 	}
-	return res.Err
+	return run, res.Err
 }
 
 // runAttest is the one attest flow behind the command and every platform adapter, recording
@@ -76,7 +83,14 @@ func runAttest(ctx context.Context, env Env, cfg attestConfig, check func([]core
 	}
 	cfg.recorder = rec
 	res, err := attestOnce(ctx, env, cfg, check)
-	return res, cfg.Metrics.finish(env, rec, format, attestResults(res, err))
+	run, err := cfg.Metrics.write(env, rec, format, attestResults(res, err))
+	if res != nil {
+		res.MetricsFile, res.DurationSeconds = inDir(env, cfg.Metrics.File), run.DurationSeconds
+		for _, p := range run.Phases {
+			res.Phases = append(res.Phases, ci.PhaseTime{Phase: p.Phase, Seconds: p.Seconds})
+		}
+	}
+	return res, err
 }
 
 // attestReasons are the reasons an attest run fails, as the metrics count them.

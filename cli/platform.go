@@ -89,4 +89,9 @@ func (c *attestConfig) apply(p ci.Plan) {
 	if s.Key != "" {
 		c.KeyFile, c.KeyFrom = s.Key, s.KeyFrom
 	}
+	// The one exception to "the inputs win": a --metrics-file on the command line (extra
+	// arguments) is where its user asked for the record; GitLab's job always sets its file.
+	if s.MetricsFile != "" && c.Metrics.File == "" {
+		c.Metrics.File = s.MetricsFile
+	}
 }

@@ -198,7 +198,7 @@ func TestSBOMCommandDirectory(t *testing.T) {
 		"my-project/package-lock.json": `{"name":"web","version":"1.0.0","lockfileVersion":3,"packages":{"":{"name":"web","version":"1.0.0","dependencies":{"left-pad":"^1.3.0","ms":"^2.1.3"}},` +
 			`"node_modules/left-pad":{"version":"1.3.0"},"node_modules/ms":{"version":"2.1.3"}}}`,
 		"my-project/node_modules/left-pad/package.json": `{"name":"left-pad","version":"1.3.0","license":"WTFPL"}`,
-		"layout/oci-layout": `{"imageLayoutVersion":"1.0.0"}`,
+		"layout/oci-layout":                             `{"imageLayoutVersion":"1.0.0"}`,
 	}
 	for name, body := range files {
 		p := filepath.Join(dir, filepath.FromSlash(name))

@@ -56,7 +56,7 @@ func jobEnv(dir string, over map[string]string) map[string]string {
 		"CI_JOB_URL": "https://gitlab.com/group/app/-/jobs/4242", "CI_COMMIT_SHA": strings.Repeat("c", 40), "CI_COMMIT_REF_NAME": "main",
 		gitlab.VarSigstore: "public", gitlab.VarOutputDir: "attestations", gitlab.VarMaxSubjects: "1024",
 		gitlab.VarPrivateRepoTlog: "false", gitlab.VarDotenv: "attestations/signet.env",
-		gitlab.VarAnnotations: "attestations/signet-annotations.json",
+		gitlab.VarAnnotations: "attestations/signet-annotations.json", gitlab.VarMetricsFile: "signet-metrics.txt",
 	}
 	maps.Copy(env, over)
 	for k, v := range over {
@@ -81,7 +81,7 @@ func TestPlan(t *testing.T) {
 	dir := t.TempDir()
 	sigstoreDir(t, dir, ".sigstore")
 	writeFiles(t, dir, map[string]string{"half/trusted_root.json": "{}", "pred.json": `{"ok":true}`, "keys/release.pem": "not read by Plan"})
-	defaults := ci.Settings{Sigstore: "public", OutputDir: "attestations", MaxSubjects: 1024}
+	defaults := ci.Settings{Sigstore: "public", OutputDir: "attestations", MaxSubjects: 1024, MetricsFile: filepath.Join(dir, "signet-metrics.txt")}
 	with := func(f func(*ci.Settings)) ci.Settings { s := defaults; f(&s); return s }
 	type bad struct{ input, variable, says string }
 	tests := []struct {
@@ -99,11 +99,11 @@ func TestPlan(t *testing.T) {
 		{name: "every setting", env: map[string]string{gitlab.VarSBOM: "spdx-json,cyclonedx-json spdx-json", gitlab.VarSigstore: ".sigstore",
 			gitlab.VarOutputDir: "out/./att/", gitlab.VarMaxSubjects: " 10 ", gitlab.VarPrivateRepoTlog: "true"},
 			settings: ci.Settings{SBOMFormats: []string{"cyclonedx-json", "spdx-json"}, Sigstore: filepath.Join(dir, ".sigstore"),
-				OutputDir: "out/att", MaxSubjects: 10, PrivateRepoTlog: true}},
+				OutputDir: "out/att", MaxSubjects: 10, PrivateRepoTlog: true, MetricsFile: filepath.Join(dir, "signet-metrics.txt")}},
 		{name: "absolute sigstore directory", env: map[string]string{gitlab.VarSigstore: filepath.Join(dir, ".sigstore") + "/"},
 			settings: with(func(s *ci.Settings) { s.Sigstore = filepath.Join(dir, ".sigstore") })},
 		{name: "unset inputs leave the flags alone", env: map[string]string{gitlab.VarSigstore: "-", gitlab.VarOutputDir: "-",
-			gitlab.VarMaxSubjects: "-", gitlab.VarPrivateRepoTlog: "-"}},
+			gitlab.VarMaxSubjects: "-", gitlab.VarPrivateRepoTlog: "-", gitlab.VarMetricsFile: "-"}},
 		{name: "an output-dir the dotenv cannot carry is fine without a dotenv report",
 			env:      map[string]string{gitlab.VarOutputDir: "my attestations", gitlab.VarDotenv: "-"},
 			settings: with(func(s *ci.Settings) { s.OutputDir = "my attestations" })},
@@ -216,6 +216,47 @@ func TestPlan(t *testing.T) {
 			}
 			if diff := cmp.Diff(want, got, cmp.AllowUnexported(bad{})); diff != "" {
 				t.Errorf("bad inputs (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestPlanMetricsFile reads SIGNET_METRICS_FILE, which the template sets to the file its
+// artifacts:reports:metrics names: a file of the project, outside the output directory (each
+// run writes that whole or not at all), made absolute.
+func TestPlanMetricsFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"reports/keep": "", "attestations2/keep": ""})
+	tests := []struct {
+		name, file, outDir string
+		want               string // "" for an error
+		says               string
+	}{
+		{name: "the template's file", file: "signet-metrics.txt", outDir: "attestations", want: filepath.Join(dir, "signet-metrics.txt")},
+		{name: "a subdirectory", file: " reports/signet.prom ", outDir: "attestations", want: filepath.Join(dir, "reports/signet.prom")},
+		{name: "absolute inside the project", file: filepath.Join(dir, "m.txt"), outDir: "attestations", want: filepath.Join(dir, "m.txt")},
+		{name: "outside the project", file: "../m.txt", outDir: "attestations", says: `"../m.txt": expected a file inside the workspace`},
+		{name: "absolute outside", file: "/tmp/m.txt", outDir: "attestations", says: "expected a file inside the workspace"},
+		{name: "the project itself", file: "a/..", outDir: "attestations", says: "expected a file inside the workspace"},
+		{name: "inside the output directory", file: "attestations/m.txt", outDir: "attestations", says: "outside the output directory"},
+		{name: "inside it, spelled otherwise", file: "./x/../attestations//m.txt", outDir: "attestations/", says: "outside the output directory"},
+		{name: "the output directory itself", file: "attestations", outDir: "attestations", says: "outside the output directory"},
+		{name: "a directory the project lacks", file: "nowhere/m.txt", outDir: "attestations", says: "does not exist in the workspace"},
+		{name: "a look-alike of the output directory", file: "attestations2/m.txt", outDir: "attestations", want: filepath.Join(dir, "attestations2/m.txt")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			plan, err := gitlab.New(envOf(jobEnv(dir, map[string]string{gitlab.VarMetricsFile: tt.file, gitlab.VarOutputDir: tt.outDir})), nil).Plan(context.Background())
+			if tt.want != "" {
+				if err != nil || plan.Settings.MetricsFile != tt.want {
+					t.Errorf("metrics file %q, %v; want %q", plan.Settings.MetricsFile, err, tt.want)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.says) || !strings.Contains(err.Error(), "job variable "+gitlab.VarMetricsFile) {
+				t.Errorf("Plan error %v; want one naming %s and saying %q", err, gitlab.VarMetricsFile, tt.says)
 			}
 		})
 	}

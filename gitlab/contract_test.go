@@ -3,6 +3,7 @@ package gitlab_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -57,6 +58,7 @@ func TestJobContract(t *testing.T) {
 			t.Errorf("dotenv variables %v", vars)
 		}
 		checkAnnotations(t, readFile(t, j.path(gitlab.VarAnnotations)), 3)
+		checkMetricsReport(t, j.path(gitlab.VarMetricsFile), "success", "")
 		for _, p := range []string{vars[gitlab.KeyIndex], vars[gitlab.KeyBundle]} {
 			if !strings.HasPrefix(p, j.vars[gitlab.VarOutputDir]+"/") {
 				t.Errorf("report path %q is not inside the artifacts path %s/", p, j.vars[gitlab.VarOutputDir])
@@ -111,28 +113,31 @@ func TestJobContract(t *testing.T) {
 		token  []localsigstore.TokenOption
 		says   []string
 		hint   []string
+		// reason is the failure reason the metrics report counts; "" when the job failed
+		// reading its inputs, before the run (and its record) started.
+		reason string
 	}{
 		{name: "missing id_tokens", env: map[string]string{gitlab.TokenVariable: "-"},
-			says: []string{"no OIDC identity token", "set SIGSTORE_ID_TOKEN"}, hint: []string{"`id_tokens: SIGSTORE_ID_TOKEN: aud: sigstore`"}},
+			says: []string{"no OIDC identity token", "set SIGSTORE_ID_TOKEN"}, hint: []string{"`id_tokens: SIGSTORE_ID_TOKEN: aud: sigstore`"}, reason: "token"},
 		{name: "wrong audience", token: []localsigstore.TokenOption{localsigstore.WithAudience("vault")},
-			says: []string{`SIGSTORE_ID_TOKEN is for audience ["vault"]`}, hint: []string{"declare `id_tokens: SIGSTORE_ID_TOKEN: aud: sigstore` in the job signet-attest"}},
+			says: []string{`SIGSTORE_ID_TOKEN is for audience ["vault"]`}, hint: []string{"declare `id_tokens: SIGSTORE_ID_TOKEN: aud: sigstore` in the job signet-attest"}, reason: "token"},
 		{name: "expired", token: []localsigstore.TokenOption{localsigstore.WithExpiry(-time.Minute)},
-			says: []string{"SIGSTORE_ID_TOKEN expired at"}, hint: []string{"job's timeout", "`signet-attest: {timeout: 2h}`"}},
+			says: []string{"SIGSTORE_ID_TOKEN expired at"}, hint: []string{"job's timeout", "`signet-attest: {timeout: 2h}`"}, reason: "token"},
 		{name: "null ci_config_ref_uri", token: []localsigstore.TokenOption{localsigstore.WithClaims(map[string]any{"ci_config_ref_uri": nil})},
 			says: []string{"ci_config_ref_uri (the claim is null)", "https://<nil>"},
-			hint: []string{"the ci_config_ref_uri claim of SIGSTORE_ID_TOKEN is null", "project's own .gitlab-ci.yml"}},
+			hint: []string{"the ci_config_ref_uri claim of SIGSTORE_ID_TOKEN is null", "project's own .gitlab-ci.yml"}, reason: "other"},
 		{name: "absent ci_config_ref_uri", token: []localsigstore.TokenOption{localsigstore.WithoutClaims("ci_config_ref_uri")},
-			says: []string{"ci_config_ref_uri (the claim is absent)"}, hint: []string{"does not carry the claim at all"}},
+			says: []string{"ci_config_ref_uri (the claim is absent)"}, hint: []string{"does not carry the claim at all"}, reason: "other"},
 		{name: "child pipeline", env: map[string]string{"CI_PIPELINE_SOURCE": "parent_pipeline"},
 			token: []localsigstore.TokenOption{localsigstore.WithClaims(map[string]any{"ci_config_ref_uri": nil, "pipeline_source": "parent_pipeline"})},
 			says:  []string{"ci_config_ref_uri"},
-			hint:  []string{"because this job runs in a child pipeline", "include signet's component in the parent pipeline's own configuration"}},
+			hint:  []string{"because this job runs in a child pipeline", "include signet's component in the parent pipeline's own configuration"}, reason: "other"},
 		{name: "sigstore local", inputs: map[string]any{"sigstore": "local"},
 			says: []string{"input sigstore (SIGNET_SIGSTORE)", "cannot read GitLab's ID token"}},
 		{name: "a subject matching nothing", inputs: map[string]any{"subject-path": "dist/*.zip"},
-			says: []string{`"dist/*.zip"`, "matched no files"}, hint: []string{"needs: [build]"}},
+			says: []string{`"dist/*.zip"`, "matched no files"}, hint: []string{"needs: [build]"}, reason: "input"},
 		{name: "no subject", inputs: map[string]any{"subject-path": ""},
-			says: []string{"no subjects"}, hint: []string{"subject-path input"}},
+			says: []string{"no subjects"}, hint: []string{"subject-path input"}, reason: "input"},
 	}
 	for _, tt := range failures {
 		t.Run(tt.name, func(t *testing.T) {
@@ -165,6 +170,14 @@ func TestJobContract(t *testing.T) {
 			}
 			if _, err := os.Stat(filepath.Join(j.dir, j.vars[gitlab.VarOutputDir], "index.json")); err == nil {
 				t.Error("a failed job wrote an index")
+			}
+			if tt.reason != "" {
+				checkMetricsReport(t, j.path(gitlab.VarMetricsFile), "failure", tt.reason)
+			} else if _, err := os.Stat(j.path(gitlab.VarMetricsFile)); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("a job refused at its inputs left %s: %v", j.vars[gitlab.VarMetricsFile], err)
+			}
+			if _, err := os.Stat(filepath.Join(j.dir, j.vars[gitlab.VarOutputDir])); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("a failed job left its output directory %s (written whole or not at all): %v", j.vars[gitlab.VarOutputDir], err)
 			}
 			j.assertNoToken(t, res)
 		})

@@ -32,6 +32,9 @@ const (
 	// VarAnnotations names the file the annotations report is written to
 	// (artifacts:reports:annotations).
 	VarAnnotations = "SIGNET_ANNOTATIONS"
+	// VarMetricsFile names the file the run's metrics are written to, in the Prometheus text
+	// format, also when the run fails (artifacts:reports:metrics); relative to CI_PROJECT_DIR.
+	VarMetricsFile = "SIGNET_METRICS_FILE"
 )
 
 // The component's inputs signet reads, by their names in templates/attest.yml.
@@ -86,7 +89,7 @@ func InputVariable(input string) string {
 func InputVariables() []string {
 	return []string{VarSubjectPath, VarSubjectName, VarSubjectDigest, VarSubjectChecksums, VarSBOM,
 		VarPredicateType, VarPredicatePath, VarSigstore, VarOutputDir, VarMaxSubjects, VarPrivateRepoTlog,
-		VarSubjectImage, VarImagePlatforms, VarKey, VarPushToRegistry, VarDotenv, VarAnnotations}
+		VarSubjectImage, VarImagePlatforms, VarKey, VarPushToRegistry, VarDotenv, VarAnnotations, VarMetricsFile}
 }
 
 // readInputs reads the component's inputs from the job variables in GitLab's input syntax,
@@ -117,7 +120,23 @@ func readInputs(getenv func(string) string, projectDir string) (core.Inputs, ci.
 	if s.Key != "" {
 		s.KeyFrom = r.Named(inputKey)
 	}
-	return subjects, s, r.Err()
+	metrics, err := readMetricsFile(getenv, projectDir, s.OutputDir)
+	s.MetricsFile = metrics
+	return subjects, s, errors.Join(r.Err(), err)
+}
+
+// readMetricsFile reads $SIGNET_METRICS_FILE, which the template sets (not an input): a file of
+// the project outside the output directory, made absolute.
+func readMetricsFile(getenv func(string) string, projectDir, outDir string) (string, error) {
+	v := strings.TrimSpace(getenv(VarMetricsFile))
+	if v == "" || projectDir == "" {
+		return "", nil // CI_PROJECT_DIR is reported on its own
+	}
+	p, err := ci.MetricsFile(v, projectDir, outDir)
+	if err != nil {
+		return "", fmt.Errorf("job variable %s: %w", VarMetricsFile, err)
+	}
+	return p, nil
 }
 
 // readKey reads the key input: a KMS or HSM reference as given, or a PEM file of the project,

@@ -166,11 +166,13 @@ type renderedJob struct {
 	Script    []string `json:"script"`
 	Artifacts struct {
 		ExpireIn string   `json:"expire_in"`
+		When     string   `json:"when"`
 		Paths    []string `json:"paths"`
 		Reports  struct {
 			Dotenv      string   `json:"dotenv"`
 			Annotations string   `json:"annotations"`
 			CycloneDX   []string `json:"cyclonedx"`
+			Metrics     string   `json:"metrics"`
 		} `json:"reports"`
 	} `json:"artifacts"`
 }
@@ -220,6 +222,13 @@ func checkJob(t *testing.T, job map[string]any, stage, outDir string) {
 		if !strings.HasPrefix(report, outDir+"/") {
 			t.Errorf("report %q is outside artifacts:paths %s/", report, outDir)
 		}
+	}
+	// The metrics report is kept for a failed job too, and lies outside the output directory,
+	// which a run writes whole or not at all.
+	if m := j.Artifacts.Reports.Metrics; m == "" || m != j.Variables[gitlab.VarMetricsFile] || strings.HasPrefix(m, outDir+"/") ||
+		strings.Contains(m, "$") || j.Artifacts.When != "always" {
+		t.Errorf("artifacts:reports:metrics %q, %s=%v, artifacts:when %q: want the adapter's file, outside %s/, kept always",
+			m, gitlab.VarMetricsFile, j.Variables[gitlab.VarMetricsFile], j.Artifacts.When, outDir)
 	}
 	if j.Variables[gitlab.VarOutputDir] != outDir {
 		t.Errorf("%s=%v, want %q", gitlab.VarOutputDir, j.Variables[gitlab.VarOutputDir], outDir)

@@ -56,6 +56,7 @@ func (a *Adapter) Plan(context.Context) (ci.Plan, error) {
 		TaskRun:   step.TaskRun,
 		Settings:  ci.Settings{Key: step.Key, KeyFrom: step.KeyFrom},
 	}
+	p.Settings.MetricsFile = step.MetricsFile
 	if err := readImages(a.getenv, &p); err != nil {
 		return ci.Plan{}, err
 	}

@@ -30,6 +30,7 @@ const (
 	EnvStepImage        = "SIGNET_TEKTON_STEP_IMAGE"            // $(params.image)
 	EnvMaxResultSize    = "SIGNET_TEKTON_MAX_RESULT_SIZE"       // $(params.max-result-size)
 	EnvKey              = "SIGNET_TEKTON_KEY"                   // $(params.key)
+	EnvMetricsFile      = "SIGNET_TEKTON_METRICS_FILE"          // $(params.metrics-file)
 	EnvTokenFile        = "SIGNET_TEKTON_TOKEN_FILE"            // the projected token's path
 	EnvResultsDir       = "SIGNET_TEKTON_RESULTS_DIR"           // fallback for unset result paths
 	EnvResultPrefix     = "SIGNET_TEKTON_RESULT_"               // + upper-cased result name: its path
@@ -46,6 +47,7 @@ const (
 	ParamImage            = "image"
 	ParamMaxResultSize    = "max-result-size"
 	ParamKey              = "key"
+	ParamMetricsFile      = "metrics-file"
 )
 
 // MaxSidecarResultBytes is the largest max-result-size: Tekton's results-from: sidecar-logs
@@ -62,6 +64,7 @@ var paramEnv = map[string]string{
 	ParamImage:            EnvStepImage,
 	ParamMaxResultSize:    EnvMaxResultSize,
 	ParamKey:              EnvKey,
+	ParamMetricsFile:      EnvMetricsFile,
 }
 
 // ErrWorkspace means the source workspace is missing or holds nothing.
@@ -88,6 +91,8 @@ type Step struct {
 	// absolute (a relative one is relative to Workspace); "" signs keylessly. KeyFrom names
 	// it in errors.
 	Key, KeyFrom string
+	// MetricsFile is the metrics-file param made absolute: where the run's metrics go; "" for none.
+	MetricsFile string
 }
 
 // ReadStep reads the step's environment through getenv. It reports every problem at once; a
@@ -109,6 +114,7 @@ func ReadStep(getenv func(string) string) (Step, error) {
 	if err == nil {
 		s.Workspace = ws
 		s.checkPaths(r)
+		s.MetricsFile = readMetricsFile(r, ws)
 		err = s.checkEmpty()
 		if s.Key = r.Key(ParamKey, ws); s.Key != "" {
 			s.KeyFrom = r.Named(ParamKey)
@@ -212,4 +218,14 @@ func readMaxResultSize(r *ci.Reader) int {
 		return MaxMessageBytes
 	}
 	return n
+}
+
+// readMetricsFile reads the metrics-file param: a file in the workspace, made absolute. (The
+// output directory is a command-line argument, which the step does not see.)
+func readMetricsFile(r *ci.Reader, ws string) string {
+	p, err := ci.MetricsFile(r.String(ParamMetricsFile), ws, "")
+	if err != nil {
+		r.Fail(ParamMetricsFile, err)
+	}
+	return p
 }
