@@ -43,6 +43,10 @@ type cipAuthority struct {
 	Keyless      cipKeyless       `yaml:"keyless"`
 	CTLog        cipURL           `yaml:"ctlog"`
 	Attestations []cipAttestation `yaml:"attestations"`
+	// SignatureFormat bundle makes policy-controller read Sigstore bundles attached to the
+	// image as OCI referrers (cosign's new bundle format), where signet attest
+	// --push-to-registry puts them; its default, legacy, reads cosign's attestation tag.
+	SignatureFormat string `yaml:"signatureFormat"`
 }
 
 type cipURL struct {
@@ -89,10 +93,11 @@ func policyControllerDoc(r rule, opts Options) (cip, error) {
 		Spec: cipSpec{
 			Images: images,
 			Authorities: []cipAuthority{{
-				Name:         "signet",
-				Keyless:      cipKeyless{URL: publicFulcio, Identities: []cipIdentity{id}},
-				CTLog:        cipURL{URL: publicRekor},
-				Attestations: []cipAttestation{att},
+				Name:            "signet",
+				Keyless:         cipKeyless{URL: publicFulcio, Identities: []cipIdentity{id}},
+				CTLog:           cipURL{URL: publicRekor},
+				Attestations:    []cipAttestation{att},
+				SignatureFormat: "bundle",
 			}},
 		},
 	}, nil
@@ -152,6 +157,11 @@ type kyvernoResources struct {
 }
 
 type kyvernoImageCheck struct {
+	// Type SigstoreBundle makes Kyverno read Sigstore bundles attached to the image as OCI
+	// referrers (artifact type application/vnd.dev.sigstore.bundle*), which is how
+	// signet attest --push-to-registry, actions/attest and cosign v3 store them; Kyverno's
+	// default, Cosign, reads only cosign's older attestation tag.
+	Type            string               `yaml:"type"`
 	ImageReferences []string             `yaml:"imageReferences"`
 	FailureAction   string               `yaml:"failureAction"`
 	MutateDigest    bool                 `yaml:"mutateDigest"`
@@ -232,6 +242,7 @@ func kyvernoDoc(r rule, opts Options) kyvernoPolicy {
 				Name:  "signet-provenance",
 				Match: kyvernoMatch{Any: []kyvernoResourceFilter{{Resources: kyvernoResources{Kinds: []string{"Pod"}}}}},
 				VerifyImages: []kyvernoImageCheck{{
+					Type:            "SigstoreBundle",
 					ImageReferences: opts.Images,
 					FailureAction:   "Enforce",
 					MutateDigest:    true,
