@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -108,12 +109,18 @@ func (s *Server) Put(repo string, bundle []byte) int64 {
 	return id
 }
 
+// serve answers r. The request is put on record before its answer leaves, so a client that
+// has the answer finds the request in Requests (recording after writing raced the test).
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	status := s.handle(w, r, body)
+	answer := httptest.NewRecorder()
+	status := s.handle(answer, r, body)
 	s.mu.Lock()
 	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body, Status: status})
 	s.mu.Unlock()
+	maps.Copy(w.Header(), answer.Header())
+	w.WriteHeader(answer.Code)
+	w.Write(answer.Body.Bytes())
 }
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request, body []byte) int {
