@@ -281,18 +281,28 @@ func attestOnce(ctx context.Context, env Env, cfg attestConfig, check func([]cor
 	if req.SBOM != nil && len(images.images) > 0 {
 		req.SBOM = &imageSBOMs{SBOMGenerator: req.SBOM, reg: images.reg, set: images}
 	}
+	pub, pubPEM, err := sess.verifyKey(outDir, cfg.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	if pubPEM != nil {
+		// The public key file is the run's output too: an existing one is refused before
+		// anything is signed, as the bundles are (unless --force).
+		if err := out.Check(PublicKeyFile); err != nil {
+			return nil, fmt.Errorf("--output-dir %q: %w", cfg.OutputDir, err)
+		}
+	}
 	ix, err := core.Attest(ctx, sess.signer, out, req)
 	if err != nil {
 		return nil, withSigstoreAdvice(sess.sigstore, err)
+	}
+	if err := publishPublicKey(pub, pubPEM); err != nil {
+		return nil, err
 	}
 	noCT := sess.material != nil && len(sess.material.TrustedRoot.CTLogs()) == 0
 	var visibility string
 	if sess.claims != nil {
 		visibility = sess.claims.Visibility()
-	}
-	pub, err := sess.verifyKey(outDir, cfg.KeyFile)
-	if err != nil {
-		return nil, err
 	}
 	return &ci.Outcome{Index: ix, Dir: col.Base(), OutputDir: outDir, Subjects: subjects, Sigstore: sigstoreUsed(sess.sigstore),
 		NoCTLog: noCT, Visibility: visibility, PublicKey: pub}, nil

@@ -4,6 +4,9 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -75,5 +78,42 @@ func TestAttestWithKeyWritesPublicKey(t *testing.T) {
 	if o, e, c := run(t, dir, nil, "verify", "--sigstore", ss.Dir, "--index", "attestations/index.json",
 		"--public-key", filepath.Join("attestations", PublicKeyFile), "dist/app.tar.gz"); c != 0 {
 		t.Fatalf("verify --public-key %s exit %d: %s%s", PublicKeyFile, c, o, e)
+	}
+}
+
+// TestAttestWithKeyKeepsAnExistingPublicKeyFile: a file already named signing-key.pub in the
+// output directory is the user's, and is refused before signing as an existing bundle would
+// be (nothing written, the file unchanged); --force replaces it with the key's public half.
+func TestAttestWithKeyKeepsAnExistingPublicKeyFile(t *testing.T) {
+	t.Parallel()
+	ss := startSigstore(t)
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, pub := writeKeyPair(t, k, &k.PublicKey)
+	dir := workspace(t)
+	existing := filepath.Join(dir, "attestations", PublicKeyFile)
+	if err := os.MkdirAll(filepath.Dir(existing), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(existing, []byte("the user's own file\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := run(t, dir, nil, "attest", "--sigstore", ss.Dir, "--key", priv, "dist")
+	if code == 0 || !strings.Contains(errOut, PublicKeyFile) {
+		t.Fatalf("attest --key over an existing %s: exit %d, stderr %q; want a refusal naming it", PublicKeyFile, code, errOut)
+	}
+	if got := mustRead(t, existing); got != "the user's own file\n" {
+		t.Errorf("the existing %s was changed to %q", PublicKeyFile, got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "attestations", "index.json")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a refused run wrote index.json (%v)", err)
+	}
+	if out, errOut, code := run(t, dir, nil, "attest", "--sigstore", ss.Dir, "--key", priv, "--force", "dist"); code != 0 {
+		t.Fatalf("attest --key --force exit %d: %s%s", code, out, errOut)
+	}
+	if got, want := mustRead(t, existing), mustRead(t, pub); got != want {
+		t.Errorf("after --force, %s:\n%s\nwant the key's public half:\n%s", PublicKeyFile, got, want)
 	}
 }

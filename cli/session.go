@@ -197,27 +197,36 @@ func (s *session) buildIdentity(ctx context.Context, env Env, cfg attestConfig) 
 }
 
 // verifyKey is the --public-key a verifier passes for a key-signed run (ci.Outcome.PublicKey):
-// the KMS or HSM reference keyFile names; for a key file, or a reference whose PIN must not be
-// printed, its public key, written to PublicKeyFile in outDir. "" for a keyless run.
-func (s *session) verifyKey(outDir, keyFile string) (string, error) {
+// the KMS or HSM reference keyFile names, with pemFile nil; or, for a key file or a reference
+// whose PIN must not be printed, the path of PublicKeyFile in outDir and the PEM public key to
+// write there (publishPublicKey). "" for a keyless run.
+func (s *session) verifyKey(outDir, keyFile string) (ref string, pemFile []byte, err error) {
 	ks, ok := s.signer.(*sigstore.KeySigner)
 	if !ok {
-		return "", nil
+		return "", nil, nil
 	}
 	if s.kmsKey != nil {
 		if ref, ok := printableRef(s.kmsKey.Ref(), keyFile); ok {
-			return ref, nil
+			return ref, nil, nil
 		}
 	}
 	der, err := x509.MarshalPKIXPublicKey(ks.PublicKey())
 	if err != nil {
-		return "", fmt.Errorf("encoding the --key public key: %w", err)
+		return "", nil, fmt.Errorf("encoding the --key public key: %w", err)
 	}
-	path := filepath.Join(outDir, PublicKeyFile)
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o644); err != nil {
-		return "", fmt.Errorf("writing the --key public key: %w", err)
+	return filepath.Join(outDir, PublicKeyFile), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), nil
+}
+
+// publishPublicKey writes the public key file verifyKey named, atomically, after the run's
+// bundles were written; the run refused an existing file before signing (Output.Check).
+func publishPublicKey(path string, pemFile []byte) error {
+	if pemFile == nil {
+		return nil
 	}
-	return path, nil
+	if err := core.WriteFileAtomic(path, pemFile, 0o644); err != nil {
+		return fmt.Errorf("writing the --key public key: %w", err)
+	}
+	return nil
 }
 
 // printableRef returns a KMS or HSM reference as a printed command may carry it: only when it
